@@ -1,0 +1,63 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Kordon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kordon", targets: ["kordon"]),
+        .executable(name: "kordon-bench", targets: ["kordon-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // The system librdkafka (Debian librdkafka-dev 2.0.2), consumer, producer, admin and mock cluster headers.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // Swift binding over librdkafka: consumer, producer, admin, mock cluster.
+        .target(
+            name: "KordonKafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Event contract v1: typed events, byte-level decoder and validation.
+        .target(name: "KordonEvents"),
+        // The daemon and operator CLI.
+        .executableTarget(
+            name: "kordon",
+            dependencies: [
+                "KordonKafka",
+                "KordonEvents",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Plain C loops over librdkafka: the reference the benchmarks compare against.
+        .target(name: "CKafkaBench", dependencies: ["CRdKafka"]),
+        .executableTarget(
+            name: "kordon-bench",
+            dependencies: [
+                "KordonKafka",
+                "KordonEvents",
+                "CKafkaBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KordonKafkaTests", dependencies: ["KordonKafka", "CRdKafka"]),
+        .testTarget(
+            name: "KordonEventsTests",
+            dependencies: [
+                "KordonEvents",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+    ]
+)

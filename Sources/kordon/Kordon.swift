@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Kordon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kordon",
+        abstract: "Border alert pipeline: Kafka events in, stream detectors, alerts out.",
+        subcommands: [DevBroker.self])
+}
