@@ -20,7 +20,7 @@ public struct TopicSpec: Sendable, Equatable {
 
 /// Cluster administration: topic creation and metadata.
 public final class KafkaAdmin: @unchecked Sendable {
-    private let handle: KafkaHandle
+    let handle: KafkaHandle
 
     public init(config: KafkaConfig, logger: Logger) throws(KafkaError) {
         handle = try KafkaHandle(type: RD_KAFKA_PRODUCER, config: config, callbacks: HandleCallbacks(logger: logger))
@@ -91,5 +91,40 @@ public final class KafkaAdmin: @unchecked Sendable {
             }
         }
         return created.sorted()
+    }
+}
+
+extension KafkaAdmin {
+    /// The topic's configuration as the broker reports it (explicit settings and defaults).
+    public func topicConfig(_ name: String, timeout: Duration) throws(KafkaError) -> [String: String] {
+        var errstr = [CChar](repeating: 0, count: 512)
+        var resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name)
+        defer { rd_kafka_ConfigResource_destroy(resource) }
+        let options = rd_kafka_AdminOptions_new(handle.pointer, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        try check(
+            rd_kafka_AdminOptions_set_request_timeout(options, milliseconds(timeout), &errstr, errstr.count),
+            "admin request timeout")
+        let queue = rd_kafka_queue_new(handle.pointer)
+        defer { rd_kafka_queue_destroy(queue) }
+        rd_kafka_DescribeConfigs(handle.pointer, &resource, 1, options, queue)
+        guard let event = rd_kafka_queue_poll(queue, milliseconds(timeout + .seconds(1))) else {
+            throw KafkaError(code: .timedOut, message: "describe config of \(name): no answer within \(timeout)")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        try check(rd_kafka_event_error(event), "describe config of \(name)")
+        var count = 0
+        let resources = rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event), &count)
+        var result: [String: String] = [:]
+        for described in UnsafeBufferPointer(start: resources, count: count) {
+            try check(rd_kafka_ConfigResource_error(described), "describe config of \(name)")
+            var entryCount = 0
+            let entries = rd_kafka_ConfigResource_configs(described, &entryCount)
+            for entry in UnsafeBufferPointer(start: entries, count: entryCount) {
+                guard let value = rd_kafka_ConfigEntry_value(entry) else { continue }
+                result[String(cString: rd_kafka_ConfigEntry_name(entry))] = String(cString: value)
+            }
+        }
+        return result
     }
 }
