@@ -30,12 +30,22 @@ let package = Package(
         ),
         // Event contract v1: typed events, byte-level decoder and validation.
         .target(name: "KordonEvents"),
+        // From Kafka to Kafka: consume, decode, process, publish, dead-letter, commit.
+        .target(
+            name: "KordonPipeline",
+            dependencies: [
+                "KordonKafka",
+                "KordonEvents",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The daemon and operator CLI.
         .executableTarget(
             name: "kordon",
             dependencies: [
                 "KordonKafka",
                 "KordonEvents",
+                "KordonPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -51,7 +61,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "KordonKafkaTests", dependencies: ["KordonKafka", "CRdKafka"]),
+        // Shared by the test targets: the serialized Kafka suite, brokers and processes on loopback.
+        .target(
+            name: "KordonTestSupport",
+            dependencies: ["KordonKafka", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "KordonKafkaTests", dependencies: ["KordonKafka", "CRdKafka", "KordonTestSupport"]),
+        .testTarget(
+            name: "KordonPipelineTests",
+            dependencies: ["KordonPipeline", "KordonKafka", "KordonEvents", "KordonTestSupport"]
+        ),
         .testTarget(
             name: "KordonEventsTests",
             dependencies: [

@@ -215,34 +215,44 @@ extension Scanner {
     /// Decodes an event whose `kind` is missing or unknown, to report the first problem in order.
     private mutating func eventWithoutKind() throws(DecodeFailure) -> DecodeFailure {
         var common = CommonFields()
-        try eventMembers(Schemas.common, &common, kind: nil) { _, _ throws(DecodeFailure) in }
+        let schema = Schemas.common
+        try objectMembers(schema.keys, schema.paths, depth: 1) { (s, index) throws(DecodeFailure) in
+            try s.commonMember(index, &common, kind: nil)
+        }
         try end()
         _ = try finish(common)
-        return Schemas.common.missing(.kind)
+        return schema.missing(.kind)
     }
 
     /// Walks an event's members: common fields here, the kind's through `member`.
     @inline(__always)
     private mutating func eventMembers<Key>(
-        _ schema: Schema<Key>, _ common: inout CommonFields, kind: EventKind?,
+        _ schema: Schema<Key>, _ common: inout CommonFields, kind: EventKind,
         _ member: (inout Scanner, Key) throws(DecodeFailure) -> Void
     ) throws(DecodeFailure) {
         try objectMembers(schema.keys, schema.paths, depth: 1) { (s, index) throws(DecodeFailure) in
             if index >= schema.offset { return try member(&s, schema.cases[index - schema.offset]) }
-            switch CommonKey.allCases[index] {
-            case .v:
-                common.version = try s.required { (s) throws(DecodeFailure) in try s.version() }
-            case .id:
-                common.id = try s.required { (s) throws(DecodeFailure) in try s.eventId() }
-            case .kind:
-                // Already read by `locateKind`; without a kind it is the problem to report.
-                if kind == nil { throw try s.kindProblem() }
-                try s.skipValue(depth: 1)
-            case .time:
-                common.time = try s.required { (s) throws(DecodeFailure) in try s.time() }
-            case .source:
-                common.source = try s.optional { (s) throws(DecodeFailure) in try s.string() }
-            }
+            try s.commonMember(index, &common, kind: kind)
+        }
+    }
+
+    /// The common member at `index` of `CommonKey`; `kind` is the event's, nil if missing or unknown.
+    private mutating func commonMember(_ index: Int, _ common: inout CommonFields, kind: EventKind?)
+        throws(DecodeFailure)
+    {
+        switch Schemas.common.cases[index] {
+        case .v:
+            common.version = try required { (s) throws(DecodeFailure) in try s.version() }
+        case .id:
+            common.id = try required { (s) throws(DecodeFailure) in try s.eventId() }
+        case .kind:
+            // Already read by `locateKind`; without a kind it is the problem to report.
+            if kind == nil { throw try kindProblem() }
+            try skipValue(depth: 1)
+        case .time:
+            common.time = try required { (s) throws(DecodeFailure) in try s.time() }
+        case .source:
+            common.source = try optional { (s) throws(DecodeFailure) in try s.string() }
         }
     }
 
@@ -645,9 +655,7 @@ extension Scanner {
     @inline(__always)
     func memberIndex(_ key: StringToken, _ keys: KeyTable) -> Int {
         let length = key.length
-        guard !key.hasEscapes, key.start + 16 <= count else {
-            return (try? withValue(key) { keys.index(of: $0) }) ?? -1
-        }
+        guard !key.hasEscapes, key.start + 16 <= count else { return escapedMemberIndex(key, keys) }
         guard length >= 1, length <= 16 else { return -1 }
         let first = base.loadUnaligned(fromByteOffset: key.start, as: UInt64.self)
         let second = base.loadUnaligned(fromByteOffset: key.start + 8, as: UInt64.self)
@@ -656,6 +664,12 @@ extension Scanner {
         let secondMask = length <= 8 ? 0 : (UInt64(1) << UInt64(8 * (length - 8))) &- 1
         return keys.index(
             length: length, first: first & firstMask, second: second & secondMask)
+    }
+
+    /// `memberIndex` for keys with escapes or too near the end of the message to load two words.
+    @inline(never)
+    private func escapedMemberIndex(_ key: StringToken, _ keys: KeyTable) -> Int {
+        (try? withValue(key) { keys.index(of: $0) }) ?? -1
     }
 
     /// `decode` for a required member: `null` is rejected.
@@ -711,16 +725,19 @@ extension Scanner {
         return elements
     }
 
+    @inline(__always)
     mutating func stringToken() throws(DecodeFailure) -> StringToken {
         guard current == ASCII.quote else { throw try mismatch("a string") }
         return try scanString()
     }
 
+    @inline(__always)
     mutating func string() throws(DecodeFailure) -> String {
         string(try stringToken())
     }
 
     /// Required strings are non-empty.
+    @inline(__always)
     mutating func nonEmptyString() throws(DecodeFailure) -> String {
         let token = try stringToken()
         guard token.length > 0 else { throw .value("must not be empty") }
@@ -740,6 +757,7 @@ extension Scanner {
         }
     }
 
+    @inline(__always)
     mutating func numberToken() throws(DecodeFailure) -> NumberToken {
         guard let b = current, b == ASCII.minus || b &- ASCII.zero < 10 else { throw try mismatch("a number") }
         return try scanNumber()

@@ -167,9 +167,10 @@ public enum ValidUntil: Sendable, Equatable {
     }
 }
 
+/// Division rounding towards minus infinity, for a positive divisor; never overflows.
 func floorDivide(_ value: Int, _ divisor: Int) -> (quotient: Int, remainder: Int) {
-    let quotient = value / divisor - (value % divisor < 0 ? 1 : 0)
-    return (quotient, value - quotient * divisor)
+    let remainder = value % divisor
+    return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
 }
 
 /// The contract's time grammar over raw bytes, shared by the decoder and `Timestamp(rfc3339:)`.

@@ -77,10 +77,8 @@ import Testing
     }
 
     static let events = Generator<Sample, Shrink.None<Sample>>(run: { rng in
-        var random = SplitMix(state: rng.next())
-        var writer = Writer(random: random)
+        let writer = Writer(random: SplitMix(state: rng.next()))
         let event = writer.randomEvent()
-        random = writer.random
         return Sample(event: event, json: writer.write(event))
     })
 }
@@ -100,32 +98,37 @@ struct SplitMix: RandomNumberGenerator {
 
 /// Builds random contract-valid events and writes them as JSON in randomly varied but equivalent ways:
 /// absent or null optionals, escaped or literal non-ASCII, offsets other than Z, shuffled members, white space.
-struct Writer {
+final class Writer {
     var random: SplitMix
+    private var escapeNonASCII = false
 
-    private mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
-    private mutating func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &random)] }
-    private mutating func maybe<T>(_ make: (inout Writer) -> T) -> T? { chance(50) ? make(&self) : nil }
+    init(random: SplitMix) {
+        self.random = random
+    }
+
+    private func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
+    private func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &random)] }
+    private func maybe<T>(_ make: (Writer) -> T) -> T? { chance(50) ? make(self) : nil }
 
     private static let characters: [String] = [
         "a", "Z", "0", "-", "/", " ", "\"", "\\", "\n", "\t", "\u{01}", "\u{1F}", "\u{7F}", "é", "ß", "中", "😀", "\u{FEFF}",
         "\u{2028}",
     ]
 
-    private mutating func text(nonEmpty: Bool = true) -> String {
+    private func text(nonEmpty: Bool = true) -> String {
         let length = Int.random(in: (nonEmpty ? 1 : 0)...24, using: &random)
         return (0..<length).map { _ in chance(70) ? String(UnicodeScalar(UInt8.random(in: 0x61...0x7A, using: &random))) : pick(Self.characters) }.joined()
     }
 
-    private mutating func digits(_ range: ClosedRange<Int>) -> String {
+    private func digits(_ range: ClosedRange<Int>) -> String {
         (0..<Int.random(in: range, using: &random)).map { _ in String(Int.random(in: 0...9, using: &random)) }.joined()
     }
 
-    private mutating func country() -> String {
+    private func country() -> String {
         String((0..<2).map { _ in Character(UnicodeScalar(UInt8.random(in: 0x41...0x5A, using: &random))) })
     }
 
-    private mutating func amount() -> Double {
+    private func amount() -> Double {
         switch Int.random(in: 0..<4, using: &random) {
         case 0: Double(Int.random(in: 0...100_000, using: &random))
         case 1: Double(Int.random(in: 0...10_000_000, using: &random)) / 100
@@ -134,19 +137,19 @@ struct Writer {
         }
     }
 
-    private mutating func position() -> Position {
+    private func position() -> Position {
         Position(lat: chance(10) ? pick([-90, 90]) : Double.random(in: -90...90, using: &random),
                  lon: chance(10) ? pick([-180, 180]) : Double.random(in: -180...180, using: &random))
     }
 
-    private mutating func timestamp() -> Timestamp {
+    private func timestamp() -> Timestamp {
         // Years 1700 to 2200, leaving room for any offset.
         let seconds = Int64.random(in: -8_520_336_000...7_258_118_400, using: &random)
         let nanos = chance(50) ? 0 : Int64.random(in: 0..<1_000_000_000, using: &random)
         return Timestamp(nanosecondsSinceEpoch: seconds * 1_000_000_000 + nanos)
     }
 
-    mutating func randomEvent() -> Event {
+    func randomEvent() -> Event {
         let body: Event.Body
         switch Int.random(in: 0..<5, using: &random) {
         case 0:
@@ -186,28 +189,27 @@ struct Writer {
                     headingDeg: maybe { Double.random(in: 0...360, using: &$0.random) }, ais: maybe { $0.chance(50) },
                     activity: maybe { $0.pick(VesselActivity.allCases) }))
         }
-        let id = String(text().utf8.prefix(100)) ?? "id"
-        return Event(id: id.isEmpty ? "id" : id, time: timestamp(), source: maybe { $0.text() }, body: body)
+        return Event(id: text(), time: timestamp(), source: maybe { $0.text() }, body: body)
     }
 
-    private mutating func person() -> Person {
+    private func person() -> Person {
         Person(doc: text(), role: maybe { $0.pick(PersonRole.allCases) }, minor: maybe { $0.chance(50) }, docHolder: maybe { $0.text() })
     }
 
-    private mutating func vehicle() -> Vehicle {
+    private func vehicle() -> Vehicle {
         Vehicle(
             plate: text(), type: maybe { $0.pick(VehicleType.allCases) }, trailer: maybe { $0.text() },
             declaredWeightKg: maybe { $0.amount() }, measuredWeightKg: maybe { $0.amount() })
     }
 
-    private mutating func goods() -> Goods {
+    private func goods() -> Goods {
         Goods(
             hs: digits(4...10), description: maybe { $0.text() }, quantity: maybe { $0.amount() },
             unit: maybe { $0.text() }, weightKg: maybe { $0.amount() }, valueUsd: maybe { $0.amount() },
             substance: maybe { $0.text() }, origin: maybe { $0.country() })
     }
 
-    private mutating func permit() -> Permit {
+    private func permit() -> Permit {
         let until: ValidUntil? = maybe { w in
             w.chance(50)
                 ? .instant(w.timestamp())
@@ -218,7 +220,7 @@ struct Writer {
             covers: maybe { w in (0..<Int.random(in: 0...3, using: &w.random)).map { _ in w.digits(2...10) } })
     }
 
-    private mutating func finding() -> Finding {
+    private func finding() -> Finding {
         Finding(
             category: pick(FindingCategory.allCases), description: maybe { $0.text() }, substance: maybe { $0.text() },
             quantity: maybe { $0.amount() }, unit: maybe { $0.text() }, weightKg: maybe { $0.amount() },
@@ -228,9 +230,7 @@ struct Writer {
 
     // MARK: Writing
 
-    private var escapeNonASCII = false
-
-    mutating func write(_ event: Event) -> String {
+    func write(_ event: Event) -> String {
         escapeNonASCII = chance(30)
         var members: [(String, String)] = [
             ("v", "1"), ("id", string(event.id)), ("kind", string(event.kind.rawValue)),
@@ -280,7 +280,7 @@ struct Writer {
         return object(members)
     }
 
-    private mutating func optional(_ members: inout [(String, String)], _ key: String, _ value: String?) {
+    private func optional(_ members: inout [(String, String)], _ key: String, _ value: String?) {
         if let value {
             members.append((key, value))
         } else if chance(30) {
@@ -288,7 +288,7 @@ struct Writer {
         }
     }
 
-    private mutating func object(_ members: [(String, String)]) -> String {
+    private func object(_ members: [(String, String)]) -> String {
         let space = chance(10) ? " \n" : ""
         let ordered = chance(30) ? members.shuffled(using: &random) : members
         return "{" + space + ordered.map { string($0.0) + space + ":" + $0.1 }.joined(separator: "," + space) + "}"
@@ -300,7 +300,7 @@ struct Writer {
 
     private func number(_ value: Double) -> String { String(value) }
 
-    private mutating func timeText(_ time: Timestamp) -> String {
+    private func timeText(_ time: Timestamp) -> String {
         let minutes = chance(50) ? 0 : Int.random(in: -(23 * 60 + 59)...(23 * 60 + 59), using: &random)
         let local = Timestamp(nanosecondsSinceEpoch: time.nanosecondsSinceEpoch + Int64(minutes) * 60_000_000_000).rfc3339
         guard minutes != 0 || chance(50) else { return local }
@@ -310,7 +310,7 @@ struct Writer {
         return local.dropLast() + sign + (hh < 10 ? "0" : "") + String(hh) + ":" + (mm < 10 ? "0" : "") + String(mm)
     }
 
-    private mutating func person(_ p: Person) -> String {
+    private func person(_ p: Person) -> String {
         var members = [("doc", string(p.doc))]
         optional(&members, "role", p.role.map { string($0.rawValue) })
         optional(&members, "minor", p.minor.map(String.init))
@@ -318,7 +318,7 @@ struct Writer {
         return object(members)
     }
 
-    private mutating func vehicle(_ v: Vehicle) -> String {
+    private func vehicle(_ v: Vehicle) -> String {
         var members = [("plate", string(v.plate))]
         optional(&members, "type", v.type.map { string($0.rawValue) })
         optional(&members, "trailer", v.trailer.map(string))
@@ -327,7 +327,7 @@ struct Writer {
         return object(members)
     }
 
-    private mutating func goods(_ g: Goods) -> String {
+    private func goods(_ g: Goods) -> String {
         var members = [("hs", string(g.hs))]
         optional(&members, "description", g.description.map(string))
         optional(&members, "quantity", g.quantity.map(number))
@@ -339,7 +339,7 @@ struct Writer {
         return object(members)
     }
 
-    private mutating func permit(_ p: Permit) -> String {
+    private func permit(_ p: Permit) -> String {
         var members = [("id", string(p.id)), ("type", string(p.type.rawValue))]
         optional(
             &members, "validUntil",
@@ -353,7 +353,7 @@ struct Writer {
         return object(members)
     }
 
-    private mutating func finding(_ f: Finding) -> String {
+    private func finding(_ f: Finding) -> String {
         var members = [("category", string(f.category.rawValue))]
         optional(&members, "description", f.description.map(string))
         optional(&members, "substance", f.substance.map(string))
@@ -367,7 +367,7 @@ struct Writer {
         return object(members)
     }
 
-    private mutating func position(_ p: Position) -> String {
+    private func position(_ p: Position) -> String {
         object([("lat", number(p.lat)), ("lon", number(p.lon))])
     }
 }

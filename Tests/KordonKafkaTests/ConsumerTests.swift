@@ -1,4 +1,5 @@
 import KordonKafka
+import KordonTestSupport
 import Testing
 
 extension Kafka {

@@ -1,5 +1,6 @@
 import Foundation
 import KordonKafka
+import KordonTestSupport
 import Testing
 
 extension Kafka {

@@ -2,6 +2,7 @@ import CRdKafka
 import Foundation
 import KordonKafka
 import Logging
+import KordonTestSupport
 import Testing
 
 extension Kafka {

@@ -6,17 +6,17 @@ import Testing
 
 /// Every test that creates librdkafka handles runs inside this suite, one at a time: they share
 /// two cores, time-sensitive group protocols, and the process-wide handle count.
-@Suite(.serialized) enum Kafka {}
+@Suite(.serialized) public enum Kafka {}
 
 /// Logs at warning and above to stderr, so a failing test shows what librdkafka said.
-let testLogger: Logger = {
+public let testLogger: Logger = {
     var logger = Logger(label: "kordon.test") { StreamLogHandler.standardError(label: $0) }
     logger.logLevel = .warning
     return logger
 }()
 
 /// Fast group protocol settings for the mock cluster (rebalances take 20–45 s with the defaults).
-func consumerConfig(_ cluster: MockCluster, group: String, _ extra: [String: String] = [:]) -> KafkaConfig {
+public func consumerConfig(_ cluster: MockCluster, group: String, _ extra: [String: String] = [:]) -> KafkaConfig {
     KafkaConfig(
         [
             "bootstrap.servers": cluster.bootstrapServers, "group.id": group,
@@ -24,23 +24,29 @@ func consumerConfig(_ cluster: MockCluster, group: String, _ extra: [String: Str
         ].merging(extra) { _, new in new })
 }
 
-func producerConfig(_ cluster: MockCluster, _ extra: [String: String] = [:]) -> KafkaConfig {
+public func producerConfig(_ cluster: MockCluster, _ extra: [String: String] = [:]) -> KafkaConfig {
     KafkaConfig(
         ["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "5", "sticky.partitioning.linger.ms": "0"]
             .merging(extra) { _, new in new })
 }
 
 /// A message as the tests compare it.
-struct Seen: Hashable {
-    var partition: Int32
-    var offset: Int64
-    var value: String
+public struct Seen: Hashable {
+    public var partition: Int32
+    public var offset: Int64
+    public var value: String
+
+    public init(partition: Int32, offset: Int64, value: String) {
+        self.partition = partition
+        self.offset = offset
+        self.value = value
+    }
 }
 
 /// Produces `values` to `topic`, keyed by `key(i)`, waits for every delivery and returns the reports
 /// in token order; fails the test if any delivery failed.
 @discardableResult
-func produceAll(
+public func produceAll(
     _ producer: KafkaProducer, topic: String, values: [String], key: (Int) -> String? = { _ in nil },
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> [DeliveryReport] {
@@ -58,7 +64,7 @@ func produceAll(
 }
 
 /// Polls until `done` says so or `timeout` passes, handing each batch to `process`.
-func pollUntil(
+public func pollUntil(
     _ consumer: KafkaConsumer, timeout: Duration = .seconds(60), maxMessages: Int = 4096,
     process: (KafkaMessageBatch) throws -> Void = { _ in }, done: () throws -> Bool
 ) throws {
@@ -69,27 +75,29 @@ func pollUntil(
 }
 
 extension KafkaMessage {
-    var text: String? { value.map { String(decoding: $0, as: UTF8.self) } }
+    public var text: String? { value.map { String(decoding: $0, as: UTF8.self) } }
 }
 
 /// A log handler that keeps what it is given, to check what reaches swift-log.
-final class CapturingLogHandler: LogHandler, @unchecked Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
+public final class CapturingLogHandler: LogHandler, @unchecked Sendable {
+    public struct Entry: Sendable {
+        public var level: Logger.Level
+        public var message: String
+        public var metadata: Logger.Metadata
     }
 
-    let entries = Mutex<[Entry]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
+    public let entries = Mutex<[Entry]>([])
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .trace
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public init() {}
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         entries.withLock {
             $0.append(Entry(level: event.level, message: event.message.description, metadata: event.metadata ?? [:]))
         }

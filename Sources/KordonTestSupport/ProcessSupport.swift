@@ -1,41 +1,39 @@
 import Foundation
 import Testing
 
-/// A child process the test owns: terminated (SIGTERM, then SIGKILL) when released.
-final class ChildProcess {
-    let process = Process()
-    let output = Pipe()
+/// A child process the test owns. Foundation makes it the leader of a process group of its own;
+/// signals go to the whole group, so stopping it stops whatever it started too (a grandchild left
+/// running would hold the test runner's output open). Killed with its group when released.
+public final class ChildProcess {
+    public let process = Process()
 
-    init(_ executable: String, _ arguments: [String]) throws {
+    public init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.standardOutput = output
         process.standardError = FileHandle.standardError
         try process.run()
     }
 
-    /// Sends SIGTERM and waits up to `timeout` for the exit status.
-    func terminate(timeout: Duration = .seconds(10)) -> Int32? {
+    /// Sends `signal` to the group and waits up to `timeout` for the exit status.
+    public func terminate(signal: Int32 = SIGTERM, timeout: Duration = .seconds(10)) -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
-        process.terminate()
+        kill(-process.processIdentifier, signal)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
     deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        kill(-process.processIdentifier, SIGKILL)
+        if process.isRunning { process.waitUntilExit() }
     }
 }
 
 /// Where SwiftPM put this build's executables: beside the test bundle.
-let productsDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+public let productsDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
 
 /// A TCP port nobody listens on right now.
-func freePort() throws -> UInt16 {
+public func freePort() throws -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -54,7 +52,7 @@ func freePort() throws -> UInt16 {
 }
 
 /// Waits until something accepts TCP connections on `port`.
-func waitForListener(port: UInt16, timeout: Duration) -> Bool {
+public func waitForListener(port: UInt16, timeout: Duration) -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -75,14 +73,14 @@ func waitForListener(port: UInt16, timeout: Duration) -> Bool {
 }
 
 /// The path of `command` on PATH, if any.
-func which(_ command: String) -> String? {
+public func which(_ command: String) -> String? {
     let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
     return paths.map { "\($0)/\(command)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 }
 
 /// Runs a command to completion and returns its exit status.
 @discardableResult
-func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
+public func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
