@@ -25,7 +25,7 @@ public struct KafkaMessage: Sendable {
     public var timestamp: Int64?
     public var key: ArraySlice<UInt8>?
     public var value: ArraySlice<UInt8>?
-    public var headers: ArraySlice<KafkaHeader>
+    public var headers: [KafkaHeader]
 
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
     /// The offset to commit once this message is processed.
@@ -67,7 +67,8 @@ public struct KafkaMessageBatch: Sendable, RandomAccessCollection {
             timestamp: r.timestamp >= 0 ? r.timestamp : nil,
             key: r.keyCount < 0 ? nil : bytes[r.keyStart..<r.keyStart + r.keyCount],
             value: r.valueCount < 0 ? nil : bytes[r.valueStart..<r.valueStart + r.valueCount],
-            headers: headers[Int(r.headerStart)..<Int(r.headerStart + r.headerCount)])
+            // Most messages have no headers: an empty array costs no reference count traffic.
+            headers: r.headerCount == 0 ? [] : Array(headers[Int(r.headerStart)..<Int(r.headerStart + r.headerCount)]))
     }
 
     /// The offsets to commit once every message of the batch is processed: per partition, one past the last.

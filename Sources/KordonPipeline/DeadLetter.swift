@@ -16,7 +16,7 @@ public enum DeadLetter {
     }
 
     public static func record(for message: KafkaMessage, reason: String, topic: String = defaultTopic) -> ProducerRecord {
-        var headers = Array(message.headers)
+        var headers = message.headers
         headers.append(KafkaHeader(Header.reason, reason))
         headers.append(KafkaHeader(Header.topic, message.topic))
         headers.append(KafkaHeader(Header.partition, String(message.partition)))

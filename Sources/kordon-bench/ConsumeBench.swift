@@ -37,24 +37,28 @@ struct ConsumeBench: ParsableCommand {
         try produce(to: cluster.bootstrapServers, logger: logger)
         print("produced \(messages) messages of \(size) bytes to \(partitions) partitions in \(started.duration(to: .now))")
 
-        var cRates: [Double] = []
-        var swiftRates: [Double] = []
+        var results: [Bool: [Run]] = [:]
         for round in 0..<rounds {
             let order = round % 2 == 0 ? [true, false] : [false, true]
             for useC in order {
                 let group = "bench-\(useC ? "c" : "swift")-\(round)"
-                let (count, seconds) =
-                    try useC
-                    ? consumeC(cluster.bootstrapServers, group) : consumeSwift(cluster.bootstrapServers, group, logger)
-                let rate = Double(count) / seconds
-                (useC ? { cRates.append(rate) } : { swiftRates.append(rate) })()
-                print(String(format: "round %d  %-22@ %9.0f msg/s  %7.1f MB/s", round + 1,
-                             useC ? "C loop (librdkafka)" : "KordonKafka binding", rate, rate * Double(size) / 1e6))
+                let run = try useC ? consumeC(cluster.bootstrapServers, group) : consumeSwift(cluster.bootstrapServers, group, logger)
+                results[useC, default: []].append(run)
+                print(String(format: "round %d  %-20@ %9.0f msg/s (%6.1f MB/s) from assignment  %9.0f msg/s from first message  %4.0f ns CPU/msg polling thread",
+                             round + 1, useC ? "C loop (librdkafka)" : "KordonKafka binding", run.rate, run.rate * Double(size) / 1e6,
+                             run.rateFromFirst, run.cpuPerMessage))
             }
         }
-        let c = median(cRates)
-        let swift = median(swiftRates)
-        print(String(format: "median: C loop %.0f msg/s, binding %.0f msg/s, ratio %.1f %% (target >= 90 %%)", c, swift, 100 * swift / c))
+        let c = results[true] ?? []
+        let swift = results[false] ?? []
+        for (label, metric) in [("from assignment", \Run.rate), ("from first message", \Run.rateFromFirst)] {
+            let (cRate, swiftRate) = (median(c.map { $0[keyPath: metric] }), median(swift.map { $0[keyPath: metric] }))
+            print(String(format: "median %@: C loop %.0f msg/s, binding %.0f msg/s, ratio %.1f %% (target >= 90 %%)",
+                         label, cRate, swiftRate, 100 * swiftRate / cRate))
+        }
+        let (cCPU, swiftCPU) = (median(c.map(\.cpuPerMessage)), median(swift.map(\.cpuPerMessage)))
+        print(String(format: "median polling-thread CPU: C loop %.0f ns/msg, binding %.0f ns/msg (C loop's is %.1f %% of the binding's)",
+                     cCPU, swiftCPU, 100 * cCPU / swiftCPU))
         print("peak RSS: \(peakMemoryMiB()) MiB")
     }
 
@@ -77,44 +81,79 @@ struct ConsumeBench: ParsableCommand {
         guard failed == 0 else { throw ValidationError("\(failed) messages failed to produce") }
     }
 
-    private func consumeC(_ bootstrap: String, _ group: String) throws -> (Int, Double) {
+    struct Run {
+        var count: Int
+        var seconds: Double
+        var secondsFromFirst: Double
+        var cpuSeconds: Double
+
+        var rate: Double { Double(count) / seconds }
+        var rateFromFirst: Double { Double(count) / secondsFromFirst }
+        var cpuPerMessage: Double { cpuSeconds / Double(count) * 1e9 }
+    }
+
+    private func consumeC(_ bootstrap: String, _ group: String) throws -> Run {
         var result = ckb_result()
         var errstr = [CChar](repeating: 0, count: 256)
         guard ckb_consume(bootstrap, "bench", group, Int64(messages), 120_000, &result, &errstr, errstr.count) == 0 else {
             throw ValidationError("C loop: \(String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
-        return (Int(result.messages), result.seconds)
+        return Run(
+            count: Int(result.messages), seconds: result.seconds, secondsFromFirst: result.seconds_from_first,
+            cpuSeconds: result.cpu_seconds)
     }
 
-    private func consumeSwift(_ bootstrap: String, _ group: String, _ logger: Logger) throws -> (Int, Double) {
-        let consumer = try KafkaConsumer(config: ["bootstrap.servers": bootstrap, "group.id": group], logger: logger)
+    /// Timed like the C loop: from the assignment, when fetching can start, to the last message.
+    private func consumeSwift(_ bootstrap: String, _ group: String, _ logger: Logger) throws -> Run {
+        final class Start: @unchecked Sendable {
+            var wall: ContinuousClock.Instant?
+            var cpu = 0.0
+        }
+        let start = Start()
+        let consumer = try KafkaConsumer(config: ["bootstrap.servers": bootstrap, "group.id": group], logger: logger) { _, rebalance in
+            if case .assigned = rebalance, start.wall == nil {
+                start.wall = .now
+                start.cpu = threadCPUSeconds()
+            }
+            return [:]
+        }
         try consumer.subscribe(["bench"])
         var count = 0
         var checksum: UInt64 = 0
         var first: ContinuousClock.Instant?
-        var last = ContinuousClock.now
         let deadline = ContinuousClock.now + .seconds(120)
         while count < messages, ContinuousClock.now < deadline {
             let batch = consumer.poll(maxMessages: 10_000, timeout: .milliseconds(100))
-            guard !batch.isEmpty else { continue }
-            if first == nil { first = .now }
+            if first == nil, !batch.isEmpty { first = .now }
             for message in batch {
                 let value = message.value ?? []
                 checksum &+= UInt64(value.count) &+ UInt64(value.first ?? 0)
+                count += 1
             }
-            count += batch.count
-            last = .now
         }
+        let end = ContinuousClock.now
+        let cpu = threadCPUSeconds() - start.cpu
         try consumer.close()
-        guard count >= messages, let first, checksum > 0 else { throw ValidationError("binding: only \(count) messages") }
-        let elapsed = first.duration(to: last).components
-        return (count, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        guard count >= messages, checksum > 0 else { throw ValidationError("binding: only \(count) messages") }
+        return Run(
+            count: count, seconds: seconds((start.wall ?? end).duration(to: end)),
+            secondsFromFirst: seconds((first ?? end).duration(to: end)), cpuSeconds: cpu)
     }
 }
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 func peakMemoryMiB() -> Int {

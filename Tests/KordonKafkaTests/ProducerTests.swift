@@ -84,7 +84,7 @@ extension Kafka {
             for (got, want) in zip(received, sent) {
                 #expect(got.key.map(Array.init) == want.key.map(Array.init))
                 #expect(got.value.map(Array.init) == want.value.map(Array.init))
-                #expect(Array(got.headers) == want.headers)
+                #expect(got.headers == want.headers)
                 #expect(got.timestamp != nil)
             }
         }
