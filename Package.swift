@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // The system librdkafka (Debian librdkafka-dev 2.0.2), consumer, producer, admin and mock cluster headers.
@@ -30,6 +32,15 @@ let package = Package(
         ),
         // Event contract v1: typed events, byte-level decoder and validation.
         .target(name: "KordonEvents"),
+        // Detection: rules as data (YAML rulebook, geography), event-time windows, alerts.
+        .target(
+            name: "KordonEngine",
+            dependencies: [
+                "KordonEvents",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // From Kafka to Kafka: consume, decode, process, publish, dead-letter, commit.
         .target(
             name: "KordonPipeline",
@@ -46,6 +57,7 @@ let package = Package(
                 "KordonKafka",
                 "KordonEvents",
                 "KordonPipeline",
+                "KordonEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -71,6 +83,7 @@ let package = Package(
             name: "KordonPipelineTests",
             dependencies: ["KordonPipeline", "KordonKafka", "KordonEvents", "KordonTestSupport"]
         ),
+        .testTarget(name: "KordonEngineTests", dependencies: ["KordonEngine", "KordonEvents"]),
         .testTarget(
             name: "KordonEventsTests",
             dependencies: [

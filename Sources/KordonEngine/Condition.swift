@@ -1,0 +1,280 @@
+/// A condition on one event, compiled from the rulebook's `when:` blocks.
+///
+/// YAML forms (all names are field paths from `Field`):
+///   {all: [C, ...]}  {any: [C, ...]}  {not: C}
+///   {some: finding|goods|person|permit, where: C}   binds the element; the first match stays bound
+///   {none: finding|goods|person|permit, where: C}
+///   {FIELD: SCALAR}                                 equality
+///   {FIELD: {OP: OPERAND, ...}}                     every operator must hold
+///   several FIELD keys in one mapping               all must hold
+/// Operators: eq, ne, lt, le, gt, ge (numbers), in, notIn (a list, or the
+/// name of a list under `lists:`), prefix (a list of prefixes or a list
+/// name; for HS codes), exists (true/false).
+/// An absent field satisfies only `ne`, `notIn` and `exists: false`.
+indirect enum Condition: Sendable {
+    case all([Condition])
+    case any([Condition])
+    case not(Condition)
+    case some(Collection, Condition)
+    case none(Collection, Condition)
+    case test(Field, Test)
+
+    enum Test: Sendable {
+        case eq(Value)
+        case ne(Value)
+        case lt(Double)
+        case le(Double)
+        case gt(Double)
+        case ge(Double)
+        case isIn(Set<String>)
+        case notIn(Set<String>)
+        case prefix([String])
+        case exists(Bool)
+    }
+
+    /// Whether the condition holds; bindings made by a successful `some` stay in `scope`.
+    func holds(_ scope: inout Scope) -> Bool {
+        switch self {
+        case .all(let conditions):
+            let saved = scope.bound
+            for condition in conditions where !condition.holds(&scope) {
+                scope.bound = saved
+                return false
+            }
+            return true
+        case .any(let conditions):
+            for condition in conditions where condition.holds(&scope) { return true }
+            return false
+        case .not(let condition):
+            let saved = scope.bound
+            let result = condition.holds(&scope)
+            scope.bound = saved
+            return !result
+        case .some(let collection, let condition):
+            return scope.bindEach(collection) { condition.holds(&$0) }
+        case .none(let collection, let condition):
+            let saved = scope.bound
+            let found = scope.bindEach(collection) { condition.holds(&$0) }
+            scope.bound = saved
+            return !found
+        case .test(let field, let test):
+            return test.holds(field.value(in: scope))
+        }
+    }
+}
+
+extension Condition.Test {
+    func holds(_ value: Value?) -> Bool {
+        switch self {
+        case .eq(let expected): return value == expected
+        case .ne(let expected): return value != expected
+        case .exists(let expected): return (value != nil) == expected
+        case .lt(let bound): return number(value).map { $0 < bound } ?? false
+        case .le(let bound): return number(value).map { $0 <= bound } ?? false
+        case .gt(let bound): return number(value).map { $0 > bound } ?? false
+        case .ge(let bound): return number(value).map { $0 >= bound } ?? false
+        case .isIn(let set): return string(value).map(set.contains) ?? false
+        case .notIn(let set): return string(value).map { !set.contains($0) } ?? true
+        case .prefix(let prefixes):
+            guard let text = string(value) else { return false }
+            return prefixes.contains { text.utf8.starts(with: $0.utf8) }
+        }
+    }
+
+    private func number(_ value: Value?) -> Double? {
+        if case .number(let number) = value { number } else { nil }
+    }
+
+    private func string(_ value: Value?) -> String? {
+        if case .string(let text) = value { text } else { nil }
+    }
+}
+
+/// What a condition may refer to where it appears.
+struct ConditionContext {
+    /// Whether the rule's event has a crossing (its own, or joined) and an inspection.
+    var hasCrossing: Bool
+    var hasInspection: Bool
+    var bound: Set<Collection> = []
+    let lists: [String: [String]]
+
+    func allows(_ field: Field) -> String? {
+        switch field.source {
+        case .event: break
+        case .crossing where !hasCrossing:
+            return "needs a crossing: use it on crossing rules, or on inspection rules with `join: crossing`"
+        case .inspection where !hasInspection: return "needs an inspection: use it on inspection rules"
+        case .element(let collection) where !bound.contains(collection):
+            return "only inside `some: \(collection.rawValue)` or `none: \(collection.rawValue)`"
+        default: break
+        }
+        if let other = field.alsoNeeds, !bound.contains(other) {
+            return "only where a \(other.rawValue) is bound by `some: \(other.rawValue)`"
+        }
+        return nil
+    }
+
+    func allows(_ collection: Collection) -> Bool {
+        collection.needs == .crossing ? hasCrossing : hasInspection
+    }
+}
+
+extension Condition {
+    private static let combinators: Set<String> = ["all", "any", "not", "some", "none", "where"]
+
+    /// Compiles a `when:` block; nil with problems recorded.
+    static func read(_ value: YAMLValue, _ context: ConditionContext) -> Condition? {
+        guard let members = value.members() else { return nil }
+        guard let first = members.first else {
+            value.fail("expected a condition, got an empty mapping")
+            return nil
+        }
+        if combinators.contains(first.name) {
+            return readCombinator(value, members, context)
+        }
+        var tests: [Condition] = []
+        var valid = true
+        for (name, operand) in members {
+            if combinators.contains(name) {
+                operand.fail("`\(name)` cannot be mixed with field tests in one mapping; wrap them in `all:`")
+                valid = false
+                continue
+            }
+            guard let field = Field(rawValue: name) else {
+                operand.fail("unknown field \"\(name)\"")
+                valid = false
+                continue
+            }
+            if let problem = context.allows(field) {
+                operand.fail("\"\(name)\" \(problem)")
+                valid = false
+                continue
+            }
+            guard let fieldTests = readTests(field, operand, context) else {
+                valid = false
+                continue
+            }
+            tests += fieldTests
+        }
+        guard valid else { return nil }
+        return tests.count == 1 ? tests[0] : .all(tests)
+    }
+
+    private static func readCombinator(
+        _ value: YAMLValue, _ members: [(name: String, value: YAMLValue)], _ context: ConditionContext
+    ) -> Condition? {
+        // `where` may come first in the file; the pair is what matters.
+        let names = members.map(\.name).sorted { $0 != "where" && $1 == "where" }
+        let byName = Dictionary(members.map { ($0.name, $0.value) }) { a, _ in a }
+        switch names {
+        case ["all"], ["any"]:
+            guard let items = members[0].value.elements() else { return nil }
+            guard !items.isEmpty else {
+                members[0].value.fail("expected at least one condition")
+                return nil
+            }
+            let conditions = items.map { read($0, context) }
+            guard conditions.allSatisfy({ $0 != nil }) else { return nil }
+            return names == ["all"] ? .all(conditions.compactMap { $0 }) : .any(conditions.compactMap { $0 })
+        case ["not"]:
+            return read(members[0].value, context).map(Condition.not)
+        case ["some", "where"], ["none", "where"]:
+            guard let collectionValue = byName[names[0]], let whereValue = byName["where"] else { return nil }
+            guard let collection = collectionValue.oneOf(Collection.self) else { return nil }
+            guard context.allows(collection) else {
+                collectionValue.fail("this rule's events have no \(collection.rawValue) list")
+                return nil
+            }
+            var inner = context
+            inner.bound.insert(collection)
+            guard let condition = read(whereValue, inner) else { return nil }
+            return names[0] == "some" ? .some(collection, condition) : .none(collection, condition)
+        default:
+            value.fail(
+                "expected one of {all: [...]}, {any: [...]}, {not: ...}, {some: LIST, where: ...}, "
+                    + "{none: LIST, where: ...}, got keys \(names.joined(separator: ", "))")
+            return nil
+        }
+    }
+
+    private static let operators: Set<String> = ["eq", "ne", "lt", "le", "gt", "ge", "in", "notIn", "prefix", "exists"]
+
+    private static func readTests(_ field: Field, _ operand: YAMLValue, _ context: ConditionContext) -> [Condition]? {
+        guard case .mapping = operand.node else {
+            return readScalar(field.type, operand).map { [.test(field, .eq($0))] }
+        }
+        guard let members = operand.members(allowed: operators) else { return nil }
+        var tests: [Condition] = []
+        var valid = true
+        for (name, argument) in members {
+            guard let test = readTest(name, field, argument, context) else {
+                valid = false
+                continue
+            }
+            tests.append(.test(field, test))
+        }
+        guard valid else { return nil }
+        guard !tests.isEmpty else {
+            operand.fail("expected at least one operator (\(operators.sorted().joined(separator: ", ")))")
+            return nil
+        }
+        return tests
+    }
+
+    private static func readTest(_ name: String, _ field: Field, _ argument: YAMLValue, _ context: ConditionContext)
+        -> Test?
+    {
+        switch name {
+        case "eq": return readScalar(field.type, argument).map(Test.eq)
+        case "ne": return readScalar(field.type, argument).map(Test.ne)
+        case "exists": return argument.bool().map(Test.exists)
+        case "lt", "le", "gt", "ge":
+            guard field.type == .number else {
+                argument.fail("`\(name)` compares numbers; \"\(field.rawValue)\" is \(field.type.name)")
+                return nil
+            }
+            guard let bound = argument.number() else { return nil }
+            switch name {
+            case "lt": return .lt(bound)
+            case "le": return .le(bound)
+            case "gt": return .gt(bound)
+            default: return .ge(bound)
+            }
+        default:
+            guard field.type == .string else {
+                argument.fail("`\(name)` matches strings; \"\(field.rawValue)\" is \(field.type.name)")
+                return nil
+            }
+            guard let strings = readStrings(argument, context) else { return nil }
+            switch name {
+            case "in": return .isIn(Set(strings))
+            case "notIn": return .notIn(Set(strings))
+            default: return .prefix(strings)
+            }
+        }
+    }
+
+    /// A list of strings written out, or the name of a list under `lists:`.
+    private static func readStrings(_ argument: YAMLValue, _ context: ConditionContext) -> [String]? {
+        if case .scalar(let scalar) = argument.node {
+            guard let list = context.lists[scalar.string] else {
+                let known = context.lists.keys.sorted().joined(separator: ", ")
+                argument.fail("no list named \"\(scalar.string)\" under `lists:` (known: \(known))")
+                return nil
+            }
+            return list
+        }
+        guard let items = argument.elements() else { return nil }
+        let strings = items.map { $0.string() }
+        guard strings.allSatisfy({ $0 != nil }) else { return nil }
+        return strings.compactMap { $0 }
+    }
+
+    static func readScalar(_ type: ValueType, _ value: YAMLValue) -> Value? {
+        switch type {
+        case .string: value.string().map(Value.string)
+        case .number: value.number().map(Value.number)
+        case .bool: value.bool().map(Value.bool)
+        }
+    }
+}

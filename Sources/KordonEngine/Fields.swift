@@ -1,0 +1,278 @@
+import KordonEvents
+
+/// The event as rules see it: the event itself, its crossing (its own or the
+/// one an inspection joined), and the elements quantifiers have bound.
+struct Scope {
+    let event: Event
+    let crossing: Crossing?
+    /// The crossing's event id: the event's own, or the inspected crossing's.
+    let crossingId: String?
+    /// The crossing's event time: permits are judged valid at the crossing, not at a later inspection.
+    let crossingTime: Timestamp?
+    let inspection: Inspection?
+    let geography: Geography
+    var bound = Bindings()
+
+    init(event: Event, joined: (id: String, crossing: Crossing, time: Timestamp)?, geography: Geography) {
+        self.event = event
+        self.geography = geography
+        switch event.body {
+        case .crossing(let crossing):
+            self.crossing = crossing
+            crossingId = event.id
+            crossingTime = event.time
+            inspection = nil
+        case .inspection(let inspection):
+            self.inspection = inspection
+            crossing = joined?.crossing
+            crossingId = joined?.id
+            crossingTime = joined?.time
+        default:
+            crossing = nil
+            crossingId = nil
+            crossingTime = nil
+            inspection = nil
+        }
+    }
+}
+
+/// Elements bound by `some:` quantifiers; a successful `some` leaves its
+/// witness bound, so titles and facts can name the finding that matched.
+struct Bindings {
+    var finding: Finding?
+    var goods: Goods?
+    var person: Person?
+    var permit: Permit?
+}
+
+/// The lists quantifiers range over, named as their bound element.
+enum Collection: String, CaseIterable, Sendable {
+    case finding, goods, person, permit
+
+    /// What the rule's event must provide for the collection to exist.
+    var needs: Field.Source {
+        self == .finding ? .inspection : .crossing
+    }
+}
+
+enum ValueType {
+    case string, number, bool
+
+    var name: String {
+        switch self {
+        case .string: "a string"
+        case .number: "a number"
+        case .bool: "true or false"
+        }
+    }
+}
+
+/// Every field a condition, title or fact can name, by its path.
+enum Field: String, CaseIterable, Sendable {
+    case eventId = "event.id"
+    case eventKind = "event.kind"
+    case eventSource = "event.source"
+
+    case crossingId = "crossing.id"
+    case crossingCheckpoint = "crossing.checkpoint"
+    case crossingCountry = "crossing.country"
+    case crossingDirection = "crossing.direction"
+    case crossingOfficer = "crossing.officer"
+    case crossingLane = "crossing.lane"
+    case crossingReleased = "crossing.released"
+    case crossingPersonCount = "crossing.persons.count"
+    case crossingGoodsValueUsd = "crossing.goods.valueUsd"
+    case crossingPaired = "crossing.paired"
+    case crossingCapacity = "crossing.capacity"
+    case plate = "crossing.vehicle.plate"
+    case vehicleType = "crossing.vehicle.type"
+    case declaredWeightKg = "crossing.vehicle.declaredWeightKg"
+    case measuredWeightKg = "crossing.vehicle.measuredWeightKg"
+    case weightDifferenceKg = "crossing.vehicle.weightDifferenceKg"
+    case weightDifferencePercent = "crossing.vehicle.weightDifferencePercent"
+
+    case inspectionCrossingId = "inspection.crossingId"
+    case inspectionCheckpoint = "inspection.checkpoint"
+    case inspectionMethod = "inspection.method"
+    case inspectionOfficer = "inspection.officer"
+    case inspectionDurationSec = "inspection.durationSec"
+    case inspectionFindingCount = "inspection.findings.count"
+
+    case findingCategory = "finding.category"
+    case findingSubstance = "finding.substance"
+    case findingHs = "finding.hs"
+    case findingWeightKg = "finding.weightKg"
+    case findingQuantity = "finding.quantity"
+    case findingUnit = "finding.unit"
+    case findingDeclared = "finding.declared"
+    case findingConcealed = "finding.concealed"
+    case findingCanineAlert = "finding.canineAlert"
+
+    case goodsHs = "goods.hs"
+    case goodsSubstance = "goods.substance"
+    case goodsWeightKg = "goods.weightKg"
+    case goodsValueUsd = "goods.valueUsd"
+    case goodsQuantity = "goods.quantity"
+    case goodsUnit = "goods.unit"
+
+    case personDoc = "person.doc"
+    case personRole = "person.role"
+    case personMinor = "person.minor"
+    case personDocHolder = "person.docHolder"
+
+    case permitId = "permit.id"
+    case permitType = "permit.type"
+    case permitValid = "permit.valid"
+    case permitCoversFinding = "permit.coversFinding"
+    case permitCoversGoods = "permit.coversGoods"
+
+    /// Where a field's value comes from.
+    enum Source: Equatable {
+        case event, crossing, inspection
+        case element(Collection)
+    }
+
+    var source: Source {
+        switch rawValue.prefix(while: { $0 != "." }) {
+        case "event": .event
+        case "crossing": .crossing
+        case "inspection": .inspection
+        case "finding": .element(.finding)
+        case "goods": .element(.goods)
+        case "person": .element(.person)
+        default: .element(.permit)
+        }
+    }
+
+    /// Other elements a field reads besides its own.
+    var alsoNeeds: Collection? {
+        switch self {
+        case .permitCoversFinding: .finding
+        case .permitCoversGoods: .goods
+        default: nil
+        }
+    }
+
+    var type: ValueType {
+        switch self {
+        case .crossingReleased, .findingDeclared, .findingConcealed, .findingCanineAlert, .personMinor, .permitValid,
+            .permitCoversFinding, .permitCoversGoods:
+            .bool
+        case .crossingPersonCount, .crossingGoodsValueUsd, .crossingCapacity, .declaredWeightKg, .measuredWeightKg,
+            .weightDifferenceKg, .weightDifferencePercent, .inspectionDurationSec, .inspectionFindingCount,
+            .findingWeightKg, .findingQuantity, .goodsWeightKg, .goodsValueUsd, .goodsQuantity:
+            .number
+        default:
+            .string
+        }
+    }
+
+    /// The field's value, or nil when the event does not have it.
+    /// Substance names are lower-cased so lists match however producers capitalise them.
+    func value(in scope: Scope) -> Value? {
+        let crossing = scope.crossing
+        let vehicle = crossing?.vehicle
+        let bound = scope.bound
+        switch self {
+        case .eventId: return .string(scope.event.id)
+        case .eventKind: return .string(scope.event.kind.rawValue)
+        case .eventSource: return scope.event.source.map(Value.string)
+        case .crossingId: return scope.crossingId.map(Value.string)
+        case .crossingCheckpoint: return crossing.map { .string($0.checkpoint) }
+        case .crossingCountry: return crossing.map { .string($0.country) }
+        case .crossingDirection: return crossing.map { .string($0.direction.rawValue) }
+        case .crossingOfficer: return crossing?.officer.map(Value.string)
+        case .crossingLane: return crossing?.lane.map(Value.string)
+        case .crossingReleased: return crossing?.released.map(Value.bool)
+        case .crossingPersonCount: return crossing.map { .number(Double($0.persons?.count ?? 0)) }
+        case .crossingGoodsValueUsd:
+            guard let goods = crossing?.goods, goods.contains(where: { $0.valueUsd != nil }) else { return nil }
+            return .number(goods.reduce(0) { $0 + ($1.valueUsd ?? 0) })
+        case .crossingPaired:
+            return crossing.flatMap { scope.geography.checkpoints[$0.checkpoint]?.paired }.map(Value.string)
+        case .crossingCapacity:
+            return crossing.flatMap { scope.geography.checkpoints[$0.checkpoint]?.capacity }.map { .number(Double($0)) }
+        case .plate: return vehicle.map { .string($0.plate) }
+        case .vehicleType: return vehicle?.type.map { .string($0.rawValue) }
+        case .declaredWeightKg: return vehicle?.declaredWeightKg.map(Value.number)
+        case .measuredWeightKg: return vehicle?.measuredWeightKg.map(Value.number)
+        case .weightDifferenceKg:
+            guard let declared = vehicle?.declaredWeightKg, let measured = vehicle?.measuredWeightKg else { return nil }
+            return .number(abs(measured - declared))
+        case .weightDifferencePercent:
+            guard let declared = vehicle?.declaredWeightKg, let measured = vehicle?.measuredWeightKg, declared > 0
+            else { return nil }
+            return .number(abs(measured - declared) / declared * 100)
+        case .inspectionCrossingId: return scope.inspection.map { .string($0.crossingId) }
+        case .inspectionCheckpoint: return scope.inspection.map { .string($0.checkpoint) }
+        case .inspectionMethod: return scope.inspection.map { .string($0.method.rawValue) }
+        case .inspectionOfficer: return scope.inspection?.officer.map(Value.string)
+        case .inspectionDurationSec: return scope.inspection?.durationSec.map(Value.number)
+        case .inspectionFindingCount: return scope.inspection.map { .number(Double($0.findings.count)) }
+        case .findingCategory: return bound.finding.map { .string($0.category.rawValue) }
+        case .findingSubstance: return bound.finding?.substance.map { .string($0.lowercased()) }
+        case .findingHs: return bound.finding?.hs.map(Value.string)
+        case .findingWeightKg: return bound.finding?.weightKg.map(Value.number)
+        case .findingQuantity: return bound.finding?.quantity.map(Value.number)
+        case .findingUnit: return bound.finding?.unit.map(Value.string)
+        case .findingDeclared: return bound.finding?.declared.map(Value.bool)
+        case .findingConcealed: return bound.finding?.concealed.map(Value.bool)
+        case .findingCanineAlert: return bound.finding?.canineAlert.map(Value.bool)
+        case .goodsHs: return bound.goods.map { .string($0.hs) }
+        case .goodsSubstance: return bound.goods?.substance.map { .string($0.lowercased()) }
+        case .goodsWeightKg: return bound.goods?.weightKg.map(Value.number)
+        case .goodsValueUsd: return bound.goods?.valueUsd.map(Value.number)
+        case .goodsQuantity: return bound.goods?.quantity.map(Value.number)
+        case .goodsUnit: return bound.goods?.unit.map(Value.string)
+        case .personDoc: return bound.person.map { .string($0.doc) }
+        case .personRole: return bound.person?.role.map { .string($0.rawValue) }
+        case .personMinor: return bound.person?.minor.map(Value.bool)
+        case .personDocHolder: return bound.person?.docHolder.map(Value.string)
+        case .permitId: return bound.permit.map { .string($0.id) }
+        case .permitType: return bound.permit.map { .string($0.type.rawValue) }
+        case .permitValid:
+            // No validUntil: the permit does not expire.
+            guard let permit = bound.permit, let time = scope.crossingTime else { return nil }
+            return .bool(permit.validUntil?.isValid(at: time) ?? true)
+        case .permitCoversFinding:
+            // A finding without an HS code can only be judged by permit type.
+            guard let permit = bound.permit, let finding = bound.finding else { return nil }
+            return .bool(finding.hs.map { permit.covers(hs: $0) } ?? true)
+        case .permitCoversGoods:
+            guard let permit = bound.permit, let goods = bound.goods else { return nil }
+            return .bool(permit.covers(hs: goods.hs))
+        }
+    }
+}
+
+extension Scope {
+    /// Binds each element of `collection` in turn while `body` returns false;
+    /// returns true with the matching element left bound, or false with the binding restored.
+    mutating func bindEach(_ collection: Collection, _ body: (inout Scope) -> Bool) -> Bool {
+        let saved = bound
+        switch collection {
+        case .finding:
+            for finding in inspection?.findings ?? [] {
+                bound.finding = finding
+                if body(&self) { return true }
+            }
+        case .goods:
+            for goods in crossing?.goods ?? [] {
+                bound.goods = goods
+                if body(&self) { return true }
+            }
+        case .person:
+            for person in crossing?.persons ?? [] {
+                bound.person = person
+                if body(&self) { return true }
+            }
+        case .permit:
+            for permit in crossing?.permits ?? [] {
+                bound.permit = permit
+                if body(&self) { return true }
+            }
+        }
+        bound = saved
+        return false
+    }
+}

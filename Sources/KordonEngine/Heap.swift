@@ -1,0 +1,80 @@
+/// A binary min-heap; ties are broken by the elements' own ordering, so pop order is deterministic.
+struct Heap<Element: Comparable> {
+    private(set) var elements: [Element] = []
+
+    var isEmpty: Bool { elements.isEmpty }
+    var count: Int { elements.count }
+    var min: Element? { elements.first }
+
+    mutating func push(_ element: Element) {
+        elements.append(element)
+        var child = elements.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard elements[child] < elements[parent] else { break }
+            elements.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Element? {
+        guard !elements.isEmpty else { return nil }
+        elements.swapAt(0, elements.count - 1)
+        let top = elements.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            guard left < elements.count else { break }
+            let right = left + 1
+            let smaller = right < elements.count && elements[right] < elements[left] ? right : left
+            guard elements[smaller] < elements[parent] else { break }
+            elements.swapAt(parent, smaller)
+            parent = smaller
+        }
+        return top
+    }
+}
+
+/// A first-in first-out queue over an array, popping in O(1) amortised.
+struct FIFO<Element> {
+    private var storage: [Element] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == storage.count }
+    var count: Int { storage.count - head }
+    var first: Element? { isEmpty ? nil : storage[head] }
+
+    mutating func append(_ element: Element) {
+        storage.append(element)
+    }
+
+    mutating func removeFirst() -> Element {
+        let element = storage[head]
+        head += 1
+        // Reclaim the consumed prefix once it is at least half the storage.
+        if head >= 64, head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+
+    /// Live elements, oldest first.
+    var elements: ArraySlice<Element> { storage[head...] }
+}
+
+extension Heap: Sendable where Element: Sendable {}
+extension FIFO: Sendable where Element: Sendable {}
+
+extension Int64 {
+    /// Event times span nearly all of Int64 (1677 to 2262), so time arithmetic saturates instead of trapping.
+    func plus(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+
+    func minus(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other > 0 ? .min : .max) : difference
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import KordonEngine
+
+/// `kordon check [--config FILE]`: validates the daemon config, rulebook and geography.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the daemon config, the rulebook and the geography.",
+        discussion: """
+            Prints FILE:LINE: FIELD: problem for every problem found in any of the files and exits 1, \
+            or prints a summary and exits 0. Without --config: KORDON_CONFIG, else /etc/kordon/kordon.yaml \
+            when it exists, else config/kordon.yaml under the working directory.
+            """)
+
+    @Option(help: "The daemon config; it names the rulebook and geography relative to itself.")
+    var config: String?
+
+    func run() throws {
+        let file = config ?? KordonConfig.defaultPath()
+        do {
+            let loaded = try KordonConfig.load(file: file)
+            print(
+                "\(file): ok: \(loaded.rulebook.rules.count) rules enabled (\(loaded.rulesFile)), "
+                    + "\(loaded.geography.checkpoints.count) checkpoints (\(loaded.geographyFile))")
+        } catch {
+            for problem in error.errors { print(problem) }
+            throw ExitCode.failure
+        }
+    }
+}

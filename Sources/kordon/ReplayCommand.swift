@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import KordonEngine
+import KordonEvents
+
+/// `kordon replay FILE... [--config FILE]`: runs the rulebook over JSON-lines event files.
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Run the rulebook over JSON-lines event files; print alerts as JSON lines.",
+        discussion: """
+            Each file is one input with its own watermark; files are read a line from each in turn, \
+            as partitions would be consumed. Alerts go to stdout, one per line; rejected and late events \
+            and a summary go to stderr. Evidence names each event by topic = the file's name, \
+            partition 0, offset = line number − 1. The same events in any order within the allowed \
+            lateness give the same alerts, byte for byte apart from emittedAt. Exits 2 when a file \
+            cannot be read or the config is invalid.
+            """)
+
+    @Argument(help: "JSON-lines files, one event per line.")
+    var files: [String]
+
+    @Option(help: "The daemon config; it names the rulebook and geography relative to itself.")
+    var config: String?
+
+    func run() throws {
+        let configFile = config ?? KordonConfig.defaultPath()
+        let loaded: KordonConfig
+        do {
+            loaded = try KordonConfig.load(file: configFile)
+        } catch {
+            for problem in error.errors { printError(problem.description) }
+            throw ExitCode(2)
+        }
+        var inputs: [(name: String, lines: LineReader)] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                printError("kordon replay: cannot read \(file)")
+                throw ExitCode(2)
+            }
+            inputs.append(((file as NSString).lastPathComponent, LineReader(data)))
+        }
+        var engine = Engine(rulebook: loaded.rulebook, geography: loaded.geography, settings: loaded.settings) {
+            // Microseconds: a Double holds no more precision for today's dates.
+            Timestamp(nanosecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1e6).rounded()) * 1000)
+        }
+        for input in inputs { engine.register(InputID(topic: input.name, partition: 0)) }
+        let decoder = EventDecoder()
+        var alerts: [Alert] = []
+        var rejected = 0
+        let out = FileHandle.standardOutput
+        func flush() {
+            guard !alerts.isEmpty else { return }
+            var bytes: [UInt8] = []
+            for alert in alerts {
+                bytes += alert.jsonBytes()
+                bytes.append(UInt8(ascii: "\n"))
+            }
+            out.write(Data(bytes))
+            alerts.removeAll(keepingCapacity: true)
+        }
+        var active = inputs.indices.filter { !inputs[$0].lines.isAtEnd }
+        while !active.isEmpty {
+            for index in active {
+                guard let (number, line) = inputs[index].lines.next() else { continue }
+                let origin = EventOrigin(topic: inputs[index].name, partition: 0, offset: Int64(number - 1))
+                switch line.withUnsafeBytes({ decoder.decode($0) }) {
+                case .failure(let rejection):
+                    rejected += 1
+                    printError("\(files[index]):\(number): rejected: \(rejection)")
+                case .success(let event):
+                    if case .late(let watermark) = engine.ingest(event, from: origin, into: &alerts) {
+                        printError("\(files[index]):\(number): late: \(event.id) at \(event.time) is before the watermark \(watermark)")
+                    }
+                }
+            }
+            flush()
+            active = active.filter { !inputs[$0].lines.isAtEnd }
+        }
+        engine.finish(into: &alerts)
+        flush()
+        let stats = engine.stats
+        printError(
+            "kordon replay: \(stats.accepted) events, \(stats.alerts) alerts, \(rejected) rejected, "
+                + "\(stats.late) late, \(stats.duplicates) duplicates, \(stats.unknownCheckpoints) unknown checkpoints, "
+                + "\(stats.unjoinedInspections) inspections without their crossing, "
+                + "\(stats.openAbsences) absences still open at the end")
+    }
+}
+
+/// Non-blank lines of a file with their 1-based numbers.
+private struct LineReader {
+    private let data: [UInt8]
+    private var start = 0
+    private var number = 0
+
+    init(_ data: Data) {
+        self.data = [UInt8](data)
+        skipBlank()
+    }
+
+    var isAtEnd: Bool { start >= data.count }
+
+    mutating func next() -> (Int, ArraySlice<UInt8>)? {
+        guard !isAtEnd else { return nil }
+        let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.count
+        number += 1
+        let line = data[start..<end]
+        start = end + 1
+        skipBlank()
+        return (number, line)
+    }
+
+    /// Lines of only white space are skipped (as `kordon validate` does) but still numbered.
+    private mutating func skipBlank() {
+        while start < data.count {
+            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.count
+            guard data[start..<end].allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) else { return }
+            number += 1
+            start = end + 1
+        }
+    }
+}
+
+private func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
