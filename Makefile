@@ -27,6 +27,7 @@ test: test-deps
 # Benchmarks print figures beside a reference measured in the same run; they assert nothing.
 bench: deps
 	$(SWIFT) build -c release --product kordon-bench
+	.build/release/kordon-bench decode
 	.build/release/kordon-bench consume
 
 clean:

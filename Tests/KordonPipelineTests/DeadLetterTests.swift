@@ -33,7 +33,7 @@ extension Kafka {
             Array(#"{"v":1,"v":1}"#.utf8),
         ]
 
-        @Test func badMessagesGoToTheDeadLetterTopicAndEverythingIsCommitted() throws {
+        @Test func badMessagesGoToTheDeadLetterTopicAndEverythingIsCommitted() async throws {
             let cluster = try MockCluster(brokers: 3, logger: testLogger)
             try cluster.createTopic("border.checkpoint.events", partitions: 3)
             try cluster.createTopic("border.events.dlq", partitions: 1)
@@ -72,13 +72,11 @@ extension Kafka {
                 processed.withLock { $0.append(event.id) }
                 return []
             }
-            let thread = Thread { try? pipeline.run() }
-            thread.start()
+            async let finished: Void = onDedicatedThread(name: "pipeline") { try pipeline.run() }
             let deadline = ContinuousClock.now + .seconds(60)
-            while pipeline.counters.consumed < sent.count, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            while pipeline.counters.consumed < sent.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
             pipeline.stop()
-            while !thread.isFinished, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            #expect(thread.isFinished)
+            try await finished
 
             let bad = sent.indices.filter { sent[$0].bad }
             #expect(pipeline.counters == PipelineCounters(
