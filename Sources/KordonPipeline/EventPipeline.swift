@@ -20,11 +20,14 @@ public struct PipelineOptions: Sendable {
     public var commitInterval: Duration
     /// How long a revoke or a stop waits for outstanding deliveries before it gives up on them.
     public var drainTimeout: Duration
+    /// Published records awaiting acknowledgement above which consumption pauses (it resumes below
+    /// half of it). Consumption pauses too while the producer's local queue is full.
+    public var maxInFlight: Int
 
     public init(
         inputTopics: [String], deadLetterTopic: String = DeadLetter.defaultTopic, consumer: KafkaConfig,
         producer: KafkaConfig, decoderLimits: EventDecoder.Limits = .init(), maxBatch: Int = 4096,
-        commitInterval: Duration = .seconds(1), drainTimeout: Duration = .seconds(30)
+        commitInterval: Duration = .seconds(1), drainTimeout: Duration = .seconds(30), maxInFlight: Int = 100_000
     ) {
         self.inputTopics = inputTopics
         self.deadLetterTopic = deadLetterTopic
@@ -34,6 +37,7 @@ public struct PipelineOptions: Sendable {
         self.maxBatch = maxBatch
         self.commitInterval = commitInterval
         self.drainTimeout = drainTimeout
+        self.maxInFlight = maxInFlight
     }
 }
 
@@ -43,13 +47,19 @@ public struct PipelineCounters: Sendable, Equatable {
     public var deadLettered = 0
     public var published = 0
     public var deliveryRetries = 0
+    /// Times consumption paused because publishing fell behind.
+    public var pauses = 0
 
-    public init(consumed: Int = 0, decoded: Int = 0, deadLettered: Int = 0, published: Int = 0, deliveryRetries: Int = 0) {
+    public init(
+        consumed: Int = 0, decoded: Int = 0, deadLettered: Int = 0, published: Int = 0, deliveryRetries: Int = 0,
+        pauses: Int = 0
+    ) {
         self.consumed = consumed
         self.decoded = decoded
         self.deadLettered = deadLettered
         self.published = published
         self.deliveryRetries = deliveryRetries
+        self.pauses = pauses
     }
 }
 
@@ -66,6 +76,9 @@ public final class EventPipeline: @unchecked Sendable {
     private var tracker = OffsetTracker()
     /// Published records not yet acknowledged, by delivery token, with the input message they answer.
     private var inFlight: [UInt64: (source: TopicPartition, offset: Int64, record: ProducerRecord)] = [:]
+    /// Tokens of records the producer's full queue has not taken yet, oldest first.
+    private var unsent: [UInt64] = []
+    private var paused = false
     private var nextToken: UInt64 = 1
     private let stopRequested = Atomic<Bool>(false)
     private let countersBox = Mutex(PipelineCounters())
@@ -92,9 +105,13 @@ public final class EventPipeline: @unchecked Sendable {
         try consumer.subscribe(options.inputTopics)
         var nextCommit = ContinuousClock.now + options.commitInterval
         while !stopRequested.load(ordering: .acquiring) {
-            let batch = consumer.poll(maxMessages: options.maxBatch, timeout: .milliseconds(100))
+            // Paused, poll still serves rebalances and keeps the group membership alive; it only
+            // returns what was fetched before the pause.
+            let batch = consumer.poll(maxMessages: options.maxBatch, timeout: .milliseconds(paused ? 10 : 100))
             for message in batch { handle(message) }
-            serveDeliveries()
+            serveDeliveries(timeout: paused ? .milliseconds(10) : .zero)
+            sendUnsent()
+            applyBackpressure()
             if ContinuousClock.now >= nextCommit {
                 commit(mode: .async)
                 nextCommit = ContinuousClock.now + options.commitInterval
@@ -136,17 +153,55 @@ public final class EventPipeline: @unchecked Sendable {
         }
     }
 
-    /// Waits while the producer's queue is full (serving deliveries meanwhile): backpressure
-    /// reaches the consumer by this thread not polling. Nothing is dropped.
+    /// Hands the record to the producer, or keeps it (in order) while the producer's queue is full.
     private func send(_ record: ProducerRecord, token: UInt64) {
-        while true {
-            do {
-                try producer.send(record, token: token, waitingUpTo: .seconds(1))
-                return
-            } catch {
-                logger.warning("publish to \(record.topic) waiting: \(error)")
-                serveDeliveries()
+        guard unsent.isEmpty else { return unsent.append(token) }
+        do {
+            try producer.send(record, token: token)
+        } catch {
+            if error.code != .queueFull { logger.error("publish to \(record.topic) failed, will retry: \(error)") }
+            unsent.append(token)
+        }
+    }
+
+    private func sendUnsent() {
+        var sent = 0
+        defer { unsent.removeFirst(sent) }
+        for token in unsent {
+            guard let record = inFlight[token]?.record else {
+                sent += 1  // its partition was revoked meanwhile
+                continue
             }
+            do {
+                try producer.send(record, token: token)
+                sent += 1
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Pauses every assigned partition while publishing is behind, and resumes once it has caught
+    /// up: slow or unreachable Kafka stops consumption instead of filling memory or dropping alerts.
+    private func applyBackpressure() {
+        let behind = !unsent.isEmpty || inFlight.count >= options.maxInFlight
+        let caughtUp = unsent.isEmpty && inFlight.count < options.maxInFlight / 2
+        do {
+            if behind {
+                // Again on every turn while behind: partitions assigned since must be paused too.
+                try consumer.pause(consumer.assignment())
+                if !paused {
+                    paused = true
+                    countersBox.withLock { $0.pauses += 1 }
+                    logger.warning("publishing is behind (\(inFlight.count) in flight, \(unsent.count) queued): consumption paused")
+                }
+            } else if paused, caughtUp {
+                try consumer.resume(consumer.assignment())
+                paused = false
+                logger.notice("publishing caught up: consumption resumed")
+            }
+        } catch {
+            logger.error("backpressure: \(error)")
         }
     }
 
@@ -169,6 +224,7 @@ public final class EventPipeline: @unchecked Sendable {
     private func drain(until done: () -> Bool) {
         let deadline = ContinuousClock.now + options.drainTimeout
         while !done(), ContinuousClock.now < deadline {
+            sendUnsent()
             producer.flush(timeout: .milliseconds(100))
             serveDeliveries()
         }
