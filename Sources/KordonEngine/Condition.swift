@@ -1,3 +1,5 @@
+import KordonEvents
+
 /// A condition on one event, compiled from the rulebook's `when:` blocks.
 ///
 /// YAML forms (all names are field paths from `Field`):
@@ -9,7 +11,9 @@
 ///   several FIELD keys in one mapping               all must hold
 /// Operators: eq, ne, lt, le, gt, ge (numbers), in, notIn (a list, or the
 /// name of a list under `lists:`), prefix (a list of prefixes or a list
-/// name; for HS codes), exists (true/false).
+/// name; for HS codes), exists (true/false), watchlist (the name of a
+/// watchlist under `watchlists:`; plate fields are looked up in its plates,
+/// doc fields in its docs).
 /// An absent field satisfies only `ne`, `notIn` and `exists: false`.
 indirect enum Condition: Sendable {
     case all([Condition])
@@ -30,6 +34,7 @@ indirect enum Condition: Sendable {
         case notIn(Set<String>)
         case prefix([String])
         case exists(Bool)
+        case watchlist(name: String, identity: KeyType)
     }
 
     /// Whether the condition holds; bindings made by a successful `some` stay in `scope`.
@@ -58,14 +63,17 @@ indirect enum Condition: Sendable {
             scope.bound = saved
             return !found
         case .test(let field, let test):
-            return test.holds(field.value(in: scope))
+            return test.holds(field.value(in: scope), scope)
         }
     }
 }
 
 extension Condition.Test {
-    func holds(_ value: Value?) -> Bool {
+    func holds(_ value: Value?, _ scope: Scope) -> Bool {
         switch self {
+        case .watchlist(let name, let identity):
+            guard let text = string(value) else { return false }
+            return scope.watchlists[name]?.contains(text, as: identity) ?? false
         case .eq(let expected): return value == expected
         case .ne(let expected): return value != expected
         case .exists(let expected): return (value != nil) == expected
@@ -95,12 +103,19 @@ struct ConditionContext {
     /// Whether the rule's event has a crossing (its own, or joined) and an inspection.
     var hasCrossing: Bool
     var hasInspection: Bool
+    /// The event kinds the condition sees, for patrol, sensor, vessel and position fields.
+    var kinds: Set<EventKind>
     var bound: Set<Collection> = []
     let lists: [String: [String]]
+    var watchlists: Set<String> = []
 
     func allows(_ field: Field) -> String? {
         switch field.source {
         case .event: break
+        case .kind(let kind) where !kinds.contains(kind):
+            return "needs a \(kind.rawValue) event: use it on rules `on: \(kind.rawValue)`"
+        case .position where kinds.isDisjoint(with: [.patrol, .sensor, .vessel]):
+            return "needs a position: use it on patrol, sensor or vessel rules"
         case .crossing where !hasCrossing:
             return "needs a crossing: use it on crossing rules, or on inspection rules with `join: crossing`"
         case .inspection where !hasInspection: return "needs an inspection: use it on inspection rules"
@@ -197,7 +212,9 @@ extension Condition {
         }
     }
 
-    private static let operators: Set<String> = ["eq", "ne", "lt", "le", "gt", "ge", "in", "notIn", "prefix", "exists"]
+    private static let operators: Set<String> = [
+        "eq", "ne", "lt", "le", "gt", "ge", "in", "notIn", "prefix", "exists", "watchlist",
+    ]
 
     private static func readTests(_ field: Field, _ operand: YAMLValue, _ context: ConditionContext) -> [Condition]? {
         guard case .mapping = operand.node else {
@@ -228,6 +245,18 @@ extension Condition {
         case "eq": return readScalar(field.type, argument).map(Test.eq)
         case "ne": return readScalar(field.type, argument).map(Test.ne)
         case "exists": return argument.bool().map(Test.exists)
+        case "watchlist":
+            guard let identity = field.identity else {
+                argument.fail("`watchlist` looks up plates and docs; \"\(field.rawValue)\" is neither")
+                return nil
+            }
+            guard let name = argument.string() else { return nil }
+            guard context.watchlists.contains(name) else {
+                let known = context.watchlists.sorted().joined(separator: ", ")
+                argument.fail("no watchlist named \"\(name)\" under `watchlists:` (known: \(known))")
+                return nil
+            }
+            return .watchlist(name: name, identity: identity)
         case "lt", "le", "gt", "ge":
             guard field.type == .number else {
                 argument.fail("`\(name)` compares numbers; \"\(field.rawValue)\" is \(field.type.name)")

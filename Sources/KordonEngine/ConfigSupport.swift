@@ -57,6 +57,11 @@ final class ConfigReader {
         return nil
     }
 
+    /// Problems found in another file this one names (a watchlist), reported with their own place.
+    func record(_ problems: [ConfigError]) {
+        errors += problems
+    }
+
     func fail(line: Int, field: String, _ message: String) {
         errors.append(ConfigError(file: file, line: line, field: field, message: message))
     }

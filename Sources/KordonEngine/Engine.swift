@@ -7,12 +7,20 @@ public struct EngineSettings: Sendable {
     /// reported as a duplicate rather than as late (it is never processed either way);
     /// nil: the longest rule horizon. Memory grows with it times the event rate.
     public var idRetention: Int64?
+    /// How often (wall clock) `ingest` checks whether a watchlist file changed and reloads it;
+    /// nil: never by itself, only on `Engine.reloadWatchlists()`. Replays leave it nil, so the
+    /// lists they match against cannot change halfway through a run.
+    public var watchlistCheck: Int64?
 
     public static let defaultLateness: Int64 = 10 * 60_000_000_000
+    public static let defaultWatchlistCheck: Int64 = 5_000_000_000
 
-    public init(lateness: Int64 = EngineSettings.defaultLateness, idRetention: Int64? = nil) {
+    public init(
+        lateness: Int64 = EngineSettings.defaultLateness, idRetention: Int64? = nil, watchlistCheck: Int64? = nil
+    ) {
         self.lateness = lateness
         self.idRetention = idRetention
+        self.watchlistCheck = watchlistCheck
     }
 }
 
@@ -52,6 +60,9 @@ public struct EngineStats: Sendable, Equatable {
     public var unjoinedInspections = 0
     /// Absences still open at `finish`: their deadline lies beyond the stream's last event time.
     public var openAbsences = 0
+    /// Watchlist files read again after a change, and attempts that failed (the previous contents stay).
+    public var watchlistReloads = 0
+    public var watchlistErrors = 0
     public var alerts = 0
 }
 
@@ -65,6 +76,8 @@ public struct EngineFootprint: Sendable, Equatable {
     public var windowEntries: Int
     public var suppressionKeys: Int
     public var openAbsences: Int
+    public var sightings: Int
+    public var pendingTriggers: Int
 }
 
 /// Runs a rulebook over events in event time.
@@ -78,6 +91,10 @@ public struct EngineFootprint: Sendable, Equatable {
 /// time (a deadline at D fires after every event at or before D). Suppression
 /// runs on the processing clock (the event's time, or the deadline's), which
 /// only moves forward.
+///
+/// Watchlists change only between `ingest` calls (an explicit reload, or the
+/// wall-clock check of `EngineSettings.watchlistCheck`, which replays leave off),
+/// so within a replay every event is matched against the same lists.
 ///
 /// Memory is bounded by event time: seen ids are forgotten once older than
 /// the watermark minus the longest rule horizon (an older redelivery is late
@@ -110,6 +127,13 @@ public struct Engine: Sendable {
     private var crossingOrder = FIFO<(time: Int64, id: String)>()
     private var awaiting: [String: [AwaitingInspection]] = [:]
     private var states: [RuleState]
+    /// Per rule: the index of the first part with its id, whose state holds the suppression all parts share.
+    private let suppressionOwner: [Int]
+    /// Per rule: the longest suppression period among the parts sharing its id.
+    private let groupSuppress: [Int64]
+    /// The watchlists rules match against: as loaded with the rulebook, then as last reloaded.
+    public private(set) var watchlists: [String: Watchlist]
+    private var lastWatchlistCheck: Int64
 
     /// `clock` gives `emittedAt`; tests pass a fixed one.
     public init(
@@ -122,7 +146,40 @@ public struct Engine: Sendable {
         self.clock = clock
         joinsCrossings = rulebook.rules.contains { $0.joinsCrossing }
         idRetention = settings.idRetention ?? rulebook.rules.reduce(settings.lateness) { max($0, $1.horizon) }
-        states = rulebook.rules.map { _ in RuleState() }
+        states = rulebook.rules.map(RuleState.init)
+        var owners: [String: Int] = [:]
+        var longest: [String: Int64] = [:]
+        for (index, rule) in rulebook.rules.enumerated() {
+            if owners[rule.id] == nil { owners[rule.id] = index }
+            longest[rule.id] = max(longest[rule.id] ?? 0, rule.suppress)
+        }
+        suppressionOwner = rulebook.rules.map { owners[$0.id]! }
+        groupSuppress = rulebook.rules.map { longest[$0.id]! }
+        watchlists = rulebook.watchlists
+        lastWatchlistCheck = clock().nanosecondsSinceEpoch
+    }
+
+    /// Reads again every watchlist file whose modification time changed (all of them with `force`).
+    /// A file that cannot be read or has errors keeps its previous contents; its problems are returned.
+    /// Events processed after the call see the new lists.
+    @discardableResult
+    public mutating func reloadWatchlists(force: Bool = true) -> [ConfigError] {
+        var problems: [ConfigError] = []
+        for name in watchlists.keys.sorted() {
+            guard let current = watchlists[name] else { continue }
+            let modified = Watchlist.modificationDate(current.file)
+            if !force, modified == current.modified { continue }
+            do {
+                watchlists[name] = try Watchlist.load(name: name, file: current.file)
+                stats.watchlistReloads += 1
+            } catch {
+                // Remember the time anyway, so a broken file is reported once per change, not on every check.
+                watchlists[name]?.modified = modified
+                stats.watchlistErrors += 1
+                problems += error.errors
+            }
+        }
+        return problems
     }
 
     /// How much state the engine holds, for metrics and for checking that it stays bounded.
@@ -130,10 +187,12 @@ public struct Engine: Sendable {
         EngineFootprint(
             bufferedEvents: queue.count, timers: timers.count, rememberedIds: seen.count, storedCrossings: crossings.count,
             awaitingInspections: awaiting.values.reduce(0) { $0 + $1.count },
-            windowKeys: states.reduce(0) { $0 + $1.windows.count },
-            windowEntries: states.reduce(0) { $0 + $1.windowOrder.count },
+            windowKeys: states.reduce(0) { $0 + $1.window.windows.count + $1.recent.reduce(0) { $0 + $1.windows.count } },
+            windowEntries: states.reduce(0) { $0 + $1.window.order.count + $1.recent.reduce(0) { $0 + $1.order.count } },
             suppressionKeys: states.reduce(0) { $0 + $1.suppression.count },
-            openAbsences: states.reduce(0) { $0 + $1.pending.values.reduce(0) { $0 + $1.count } })
+            openAbsences: states.reduce(0) { $0 + $1.pending.values.reduce(0) { $0 + $1.count } },
+            sightings: states.reduce(0) { $0 + $1.sightings.count },
+            pendingTriggers: states.reduce(0) { $0 + $1.triggers.count })
     }
 
     /// Declares an input before its first event, so its watermark holds the others back until it speaks.
@@ -144,6 +203,13 @@ public struct Engine: Sendable {
     /// Takes one decoded event; alerts it releases are appended to `alerts`.
     @discardableResult
     public mutating func ingest(_ event: Event, from origin: EventOrigin, into alerts: inout [Alert]) -> Admission {
+        if let interval = settings.watchlistCheck, !watchlists.isEmpty {
+            let wall = clock().nanosecondsSinceEpoch
+            if wall >= lastWatchlistCheck.plus(interval) {
+                lastWatchlistCheck = wall
+                reloadWatchlists(force: false)
+            }
+        }
         if seen[event.id] != nil {
             stats.duplicates += 1
             return .duplicate
@@ -231,7 +297,9 @@ public struct Engine: Sendable {
             crossings[first.id] = nil
         }
         for index in states.indices {
-            states[index].expire(now: limit, rule: rulebook.rules[index])
+            states[index].expire(
+                now: limit, rule: rulebook.rules[index], suppress: groupSuppress[index],
+                triggerMargin: rulebook.inspectionWait)
         }
     }
 
@@ -283,12 +351,14 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Runs, in rulebook order, the rules that see this event: absence follow-ups, then each rule on its kind.
+    /// Runs, in rulebook order, the rules that see this event: absence and sequence follow-ups,
+    /// then each rule on its kind (once per element with `forEach`).
     private mutating func runRules(
         _ event: Event, _ origin: EventOrigin, joined: StoredCrossing?, joinRules: Bool, into alerts: inout [Alert]
     ) {
         let base = Scope(
-            event: event, joined: joined.map { ($0.evidence.id, $0.crossing, $0.time) }, geography: geography)
+            event: event, joined: joined.map { ($0.evidence.id, $0.crossing, $0.time) }, geography: geography,
+            watchlists: watchlists)
         let evidence = Evidence(id: event.id, kind: event.kind, time: event.time, origin: origin)
         for index in rulebook.rules.indices {
             let rule = rulebook.rules[index]
@@ -296,29 +366,62 @@ public struct Engine: Sendable {
                 var scope = base
                 resolveAbsences(index, spec, &scope)
             }
+            if case .window(let spec) = rule.kind, let follow = spec.followedBy, follow.on == event.kind,
+                joinRules == (event.kind == .inspection && follow.joinsCrossing)
+            {
+                var scope = base
+                resolveFollowers(index, spec, follow, scope: &scope, evidence: evidence, into: &alerts)
+            }
             // Inspections reach join rules only through the join; every other event reaches the others.
             let joinPath = event.kind == .inspection && rule.joinsCrossing
             guard rule.on.contains(event.kind), joinPath == joinRules else { continue }
-            var scope = base
-            if let when = rule.when, !when.holds(&scope) { continue }
-            guard let key = Self.key(rule, scope) else { continue }
-            switch rule.kind {
-            case .match:
-                var items = [evidence]
-                if let joined { items.append(joined.evidence) }
-                items.sort(by: Evidence.precedes)
-                emit(index, scope: scope, key: key, time: event.time, evidence: items, extraFacts: [], into: &alerts)
-            case .window(let spec):
-                runWindow(index, spec, scope: scope, key: key, evidence: evidence, into: &alerts)
-            case .absence(let spec):
-                openAbsence(index, spec, scope: scope, key: key, evidence: evidence)
+            if let collection = rule.forEach {
+                for scope in base.each(collection) {
+                    runRule(index, scope, joined: joined, evidence: evidence, into: &alerts)
+                }
+            } else {
+                runRule(index, base, joined: joined, evidence: evidence, into: &alerts)
             }
         }
     }
 
+    private mutating func runRule(
+        _ index: Int, _ base: Scope, joined: StoredCrossing?, evidence: Evidence, into alerts: inout [Alert]
+    ) {
+        let rule = rulebook.rules[index]
+        var scope = base
+        if let when = rule.when, !when.holds(&scope) { return }
+        guard let key = Self.key(rule, scope) else { return }
+        let escalation = escalate(index, base, key: key, evidence: evidence)
+        switch rule.kind {
+        case .match:
+            var items = [evidence] + escalation.evidence
+            if let joined { items.append(joined.evidence) }
+            emit(
+                index, scope: scope, key: key, time: evidence.time, evidence: uniqueEvidence(items),
+                extraFacts: escalation.facts, severity: escalation.severity, into: &alerts)
+        case .window(let spec):
+            if let follow = spec.followedBy {
+                addTrigger(index, follow, scope: scope, key: key, evidence: evidence, escalation: escalation)
+            } else {
+                runWindow(
+                    index, spec, scope: scope, key: key, evidence: [evidence], time: evidence.time,
+                    escalation: escalation, into: &alerts)
+            }
+        case .absence(let spec):
+            openAbsence(index, spec, scope: scope, key: key, evidence: evidence, severity: escalation.severity)
+        case .velocity(let spec):
+            runVelocity(index, spec, scope: scope, key: key, evidence: evidence, escalation: escalation, into: &alerts)
+        }
+    }
+
     private static func key(_ rule: Rule, _ scope: Scope) -> AlertKey? {
-        for type in rule.key {
-            if let value = type.value(in: scope) { return AlertKey(type: type, value: value) }
+        for (type, field) in zip(rule.key, rule.keyFields) {
+            if let field {
+                if case .string(let value) = field.value(in: scope) { return AlertKey(type: type, value: value) }
+            } else if let value = type.value(in: scope) {
+                return AlertKey(type: type, value: value)
+            }
         }
         return nil
     }
@@ -328,28 +431,76 @@ public struct Engine: Sendable {
     /// Emits an alert unless the rule and key are within their suppression period, in which case the match is counted.
     private mutating func emit(
         _ index: Int, scope: Scope, key: AlertKey, time: Timestamp, evidence: [Evidence],
-        extraFacts: [(name: String, value: Value)], into alerts: inout [Alert]
+        extraFacts: [(name: String, value: Value)], severity: Severity, into alerts: inout [Alert]
     ) {
         let rule = rulebook.rules[index]
-        guard let carried = states[index].admit(key, at: now, suppress: rule.suppress) else {
+        guard let carried = states[suppressionOwner[index]].admit(key, at: now, suppress: rule.suppress, severity: severity)
+        else {
             return
         }
         alerts.append(
             Alert(
-                rule: rule.id, category: rule.category, severity: Self.severity(rule, scope),
-                title: rule.title.render(scope, key: key), time: time, emittedAt: clock(), key: key,
-                location: Self.location(scope), evidence: evidence, facts: extraFacts + Self.facts(rule, scope),
-                suppressed: carried))
+                rule: rule.id, category: rule.category, severity: severity, title: rule.title.render(scope, key: key),
+                time: time, emittedAt: clock(), key: key, location: Self.location(scope), evidence: evidence,
+                facts: extraFacts + Self.facts(rule, scope), suppressed: carried))
         stats.alerts += 1
     }
 
-    private static func severity(_ rule: Rule, _ scope: Scope) -> Severity {
-        for escalation in rule.escalations {
+    /// The severity for a match: the first escalation that holds, else the rule's. Every match
+    /// meeting an escalation's `when` is first recorded in that escalation's history, whichever
+    /// escalation decides, so the counts never depend on which one held before.
+    /// `scope` carries only `forEach` bindings: escalation conditions bind afresh.
+    private mutating func escalate(_ index: Int, _ scope: Scope, key: AlertKey, evidence: Evidence) -> EscalationResult {
+        let rule = rulebook.rules[index]
+        guard !rule.escalations.isEmpty else { return EscalationResult(severity: rule.severity) }
+        let time = evidence.time.nanosecondsSinceEpoch
+        let position = scope.position
+        var held: [Bool] = []
+        for (number, escalation) in rule.escalations.enumerated() {
             var fresh = scope
-            fresh.bound = Bindings()
-            if escalation.when.holds(&fresh) { return escalation.severity }
+            let holds = escalation.when.map { $0.holds(&fresh) } ?? true
+            held.append(holds)
+            guard holds, let recent = escalation.recent else { continue }
+            let values = recent.thresholds.compactMap { threshold -> [String]? in
+                if case .distinct(let field, let filter) = threshold.measure { Self.distinctValues(field, filter, scope) } else { nil }
+            }
+            let entry = WindowEntry(
+                time: time, evidence: [evidence], amount: 0, distinct: values.first ?? [], position: position)
+            _ = states[index].recent[number].add(WindowKey(key: recent.anyKey ? nil : key, partition: ""), entry)
         }
-        return rule.severity
+        for (number, escalation) in rule.escalations.enumerated() where held[number] {
+            guard let recent = escalation.recent else { return EscalationResult(severity: escalation.severity) }
+            let window = states[index].recent[number].windows[WindowKey(key: recent.anyKey ? nil : key, partition: "")]
+            var entries = window?.entries.elements.filter { $0.time > time.minus(recent.length) } ?? []
+            if let limit = recent.withinKm {
+                guard let position else { continue }
+                entries = entries.filter { $0.position.map { greatCircleKm($0, position) <= limit } ?? false }
+            }
+            var facts: [(name: String, value: Value)] = []
+            var met = true
+            for threshold in recent.thresholds {
+                guard case .literal(let limit) = threshold.operand else { continue }
+                let measured: Double =
+                    switch threshold.measure {
+                    case .count: Double(entries.count)
+                    case .sum: entries.reduce(0) { $0 + $1.amount }
+                    case .distinct: Double(Set(entries.flatMap(\.distinct)).count)
+                    }
+                guard threshold.holds(measured, limit: limit) else {
+                    met = false
+                    break
+                }
+                let name = "recent" + threshold.measure.name.prefix(1).uppercased() + threshold.measure.name.dropFirst()
+                facts.append((name, .number(measured)))
+                facts.append((name + (threshold.strict ? "Above" : "AtLeast"), .number(limit)))
+            }
+            guard met else { continue }
+            facts.append(("recentWindow", .string(formatDuration(recent.length))))
+            if let limit = recent.withinKm { facts.append(("recentWithinKm", .number(limit))) }
+            return EscalationResult(
+                severity: escalation.severity, facts: facts, evidence: entries.flatMap(\.evidence))
+        }
+        return EscalationResult(severity: rule.severity)
     }
 
     private static func facts(_ rule: Rule, _ scope: Scope) -> [(name: String, value: Value)] {
@@ -360,25 +511,21 @@ public struct Engine: Sendable {
         var location = AlertLocation(
             checkpoint: scope.inspection?.checkpoint ?? scope.crossing?.checkpoint, country: scope.crossing?.country,
             direction: scope.crossing?.direction)
-        switch scope.event.body {
-        case .patrol(let patrol):
-            location.sector = patrol.sector
-            location.position = patrol.position
-        case .sensor(let sensor):
-            location.sector = sensor.sector
-            location.position = sensor.position
-        case .vessel(let vessel):
-            location.position = vessel.position
-        case .crossing, .inspection:
-            break
+        if let position = scope.position {
+            location.sector = scope.sector
+            location.zone = scope.fishingZone?.id
+            location.position = position
         }
         return location
     }
 
     // MARK: - Windows
 
+    /// Adds a match to its key's window and alerts when every threshold holds.
+    /// `evidence`: the match's events (a confirmed trigger brings its follow-up); `time`: when it entered.
     private mutating func runWindow(
-        _ index: Int, _ spec: WindowSpec, scope: Scope, key: AlertKey, evidence: Evidence, into alerts: inout [Alert]
+        _ index: Int, _ spec: WindowSpec, scope: Scope, key: AlertKey, evidence: [Evidence], time: Timestamp,
+        escalation: EscalationResult, into alerts: inout [Alert]
     ) {
         var limits: [Double] = []
         for threshold in spec.thresholds {
@@ -396,20 +543,22 @@ public struct Engine: Sendable {
             guard let value = field.value(in: scope) else { return }
             partition += "\u{0}" + Self.text(value)
         }
-        let time = evidence.time.nanosecondsSinceEpoch
         var amount = 0.0
-        var distinct: String?
+        var distinct: [String] = []
         for threshold in spec.thresholds {
             switch threshold.measure {
             case .count: break
             case .sum(let field):
                 if case .number(let value) = field.value(in: scope) { amount = value }
-            case .distinct(let field):
-                distinct = field.value(in: scope).map(Self.text)
+            case .distinct(let field, let filter):
+                distinct = Self.distinctValues(field, filter, scope)
             }
         }
-        let window = states[index].addToWindow(
-            WindowKey(key: key, partition: partition), WindowEntry(evidence: evidence, amount: amount, distinct: distinct), now: time, length: spec.length)
+        let window = states[index].window.add(
+            WindowKey(key: key, partition: partition),
+            WindowEntry(
+                time: time.nanosecondsSinceEpoch, evidence: evidence, amount: amount, distinct: distinct,
+                position: scope.position))
         var facts: [(name: String, value: Value)] = []
         for (threshold, limit) in zip(spec.thresholds, limits) {
             let measured: Double =
@@ -424,9 +573,23 @@ public struct Engine: Sendable {
             facts.append((name + (threshold.strict ? "Above" : "AtLeast"), .number(limit)))
         }
         facts.append(("window", .string(formatDuration(spec.length))))
-        facts.append(("windowStart", .string(Timestamp(nanosecondsSinceEpoch: time.minus(spec.length)).rfc3339)))
-        facts.append(("windowEnd", .string(evidence.time.rfc3339)))
-        emit(index, scope: scope, key: key, time: evidence.time, evidence: window.evidence, extraFacts: facts, into: &alerts)
+        facts.append(("windowStart", .string(Timestamp(nanosecondsSinceEpoch: time.nanosecondsSinceEpoch.minus(spec.length)).rfc3339)))
+        facts.append(("windowEnd", .string(time.rfc3339)))
+        emit(
+            index, scope: scope, key: key, time: time, evidence: window.evidence, extraFacts: facts + escalation.facts,
+            severity: escalation.severity, into: &alerts)
+    }
+
+    /// The values a `distinct` measure takes from one event: the field's, or every element's (meeting `filter`).
+    private static func distinctValues(_ field: Field, _ filter: Condition?, _ scope: Scope) -> [String] {
+        guard case .element(let collection) = field.source else {
+            return field.value(in: scope).map { [text($0)] } ?? []
+        }
+        return scope.each(collection).compactMap { element in
+            var element = element
+            if let filter, !filter.holds(&element) { return nil }
+            return field.value(in: element).map(text)
+        }
     }
 
     private static func text(_ value: Value) -> String {
@@ -435,6 +598,84 @@ public struct Engine: Sendable {
         case .number(let number): formatNumber(number)
         case .bool(let flag): flag ? "true" : "false"
         }
+    }
+
+    // MARK: - Sequences
+
+    /// Keeps a window rule's match until a follow-up sharing one of its identities confirms it.
+    private mutating func addTrigger(
+        _ index: Int, _ follow: FollowSpec, scope: Scope, key: AlertKey, evidence: Evidence, escalation: EscalationResult
+    ) {
+        let identities = follow.same.compactMap { type in type.value(in: scope).map { AlertKey(type: type, value: $0) } }
+        guard !identities.isEmpty else { return }
+        nextSequence += 1
+        let time = evidence.time.nanosecondsSinceEpoch
+        states[index].triggers[nextSequence] = Trigger(
+            time: time, scope: scope, key: key, evidence: evidence, escalation: escalation, identities: identities)
+        states[index].triggerOrder.append((time, nextSequence))
+        for identity in identities { states[index].triggersByIdentity[identity, default: []].append(nextSequence) }
+    }
+
+    /// A follow-up confirms every waiting trigger it shares an identity with that it follows within `within`;
+    /// each confirmed trigger enters the window once, at the follow-up's time.
+    private mutating func resolveFollowers(
+        _ index: Int, _ spec: WindowSpec, _ follow: FollowSpec, scope: inout Scope, evidence: Evidence,
+        into alerts: inout [Alert]
+    ) {
+        guard !states[index].triggers.isEmpty else { return }
+        if let when = follow.when, !when.holds(&scope) { return }
+        let time = evidence.time.nanosecondsSinceEpoch
+        var confirmed: [Trigger] = []
+        for type in follow.same {
+            guard let value = type.value(in: scope),
+                let sequences = states[index].triggersByIdentity[AlertKey(type: type, value: value)]
+            else { continue }
+            for sequence in sequences {
+                guard let trigger = states[index].triggers[sequence], trigger.time < time,
+                    time <= trigger.time.plus(follow.within)
+                else { continue }
+                confirmed.append(states[index].forgetTrigger(sequence)!)
+            }
+        }
+        confirmed.sort { Evidence.precedes($0.evidence, $1.evidence) }
+        for trigger in confirmed {
+            runWindow(
+                index, spec, scope: trigger.scope, key: trigger.key, evidence: [trigger.evidence, evidence],
+                time: evidence.time, escalation: trigger.escalation, into: &alerts)
+        }
+    }
+
+    // MARK: - Velocity
+
+    /// Compares a sighting at a checkpoint with the key's previous one at another checkpoint.
+    private mutating func runVelocity(
+        _ index: Int, _ spec: VelocitySpec, scope: Scope, key: AlertKey, evidence: Evidence,
+        escalation: EscalationResult, into alerts: inout [Alert]
+    ) {
+        // Checkpoints missing from the geography are counted by `process`; they have no position to compare.
+        guard let id = scope.crossing?.checkpoint, let checkpoint = geography.checkpoints[id] else { return }
+        let time = evidence.time.nanosecondsSinceEpoch
+        let previous = states[index].sightings[key]
+        states[index].sightings[key] = Sighting(time: time, checkpoint: id, position: checkpoint.position, evidence: evidence)
+        states[index].sightingOrder.append((time, key))
+        guard let previous, previous.checkpoint != id, time <= previous.time.plus(spec.within) else { return }
+        let km = greatCircleKm(previous.position, checkpoint.position)
+        // Two sightings at the same instant count as a second apart: any distance is then impossible.
+        let hours = Double(max(time - previous.time, 1_000_000_000)) / 3.6e12
+        let speed = km / hours
+        guard spec.strict ? speed > spec.limit : speed >= spec.limit else { return }
+        let facts: [(name: String, value: Value)] = [
+            ("fromCheckpoint", .string(previous.checkpoint)),
+            ("fromTime", .string(previous.evidence.time.rfc3339)),
+            ("toCheckpoint", .string(id)),
+            ("distanceKm", .number((km * 10).rounded() / 10)),
+            ("minutes", .number((Double(time - previous.time) / 6e9).rounded() / 10)),
+            ("speedKmh", .number((speed * 10).rounded() / 10)),
+            (spec.strict ? "speedAboveKmh" : "speedAtLeastKmh", .number(spec.limit)),
+        ]
+        emit(
+            index, scope: scope, key: key, time: evidence.time, evidence: [previous.evidence, evidence],
+            extraFacts: facts + escalation.facts, severity: escalation.severity, into: &alerts)
     }
 
     // MARK: - Absence
@@ -449,7 +690,9 @@ public struct Engine: Sendable {
         return text
     }
 
-    private mutating func openAbsence(_ index: Int, _ spec: AbsenceSpec, scope: Scope, key: AlertKey, evidence: Evidence) {
+    private mutating func openAbsence(
+        _ index: Int, _ spec: AbsenceSpec, scope: Scope, key: AlertKey, evidence: Evidence, severity: Severity
+    ) {
         guard let correlation = Self.correlation(key, spec.correlate.map(\.trigger), scope) else { return }
         let rule = rulebook.rules[index]
         let time = evidence.time.nanosecondsSinceEpoch
@@ -468,7 +711,7 @@ public struct Engine: Sendable {
         }
         states[index].pending[correlation, default: []].append(
             PendingAbsence(
-                sequence: sequence, time: time, key: key, evidence: evidence, severity: Self.severity(rule, scope),
+                sequence: sequence, time: time, key: key, evidence: evidence, severity: severity,
                 title: rule.title.render(scope, key: key), location: Self.location(scope),
                 facts: facts + Self.facts(rule, scope)))
     }
@@ -495,7 +738,10 @@ public struct Engine: Sendable {
         let pending = open.remove(at: position)
         states[index].pending[correlation] = open.isEmpty ? nil : open
         let rule = rulebook.rules[index]
-        guard let carried = states[index].admit(pending.key, at: now, suppress: rule.suppress) else { return }
+        guard
+            let carried = states[suppressionOwner[index]].admit(
+                pending.key, at: now, suppress: rule.suppress, severity: pending.severity)
+        else { return }
         alerts.append(
             Alert(
                 rule: rule.id, category: rule.category, severity: pending.severity, title: pending.title,
@@ -561,14 +807,17 @@ struct PendingAbsence: Sendable {
 }
 
 struct WindowEntry: Sendable {
-    var evidence: Evidence
+    /// When the entry entered the window (for a confirmed trigger: when it was confirmed).
+    var time: Int64
+    var evidence: [Evidence]
     var amount: Double
-    var distinct: String?
+    var distinct: [String]
+    var position: Position?
 }
 
-/// A window's identity: the alert key and the values of the rule's `per` fields.
+/// A window's identity: the alert key (nil: one window across keys) and the values of the rule's `per` fields.
 struct WindowKey: Hashable, Sendable {
-    var key: AlertKey
+    var key: AlertKey?
     var partition: String
 }
 
@@ -581,69 +830,157 @@ struct KeyWindow: Sendable {
     var distinctCount: Int { distinctCounts.count }
     /// Added afresh each time rather than kept running, so float rounding never depends on history.
     var sum: Double { entries.elements.reduce(0) { $0 + $1.amount } }
-    var evidence: [Evidence] { entries.elements.map(\.evidence) }
+    /// Every entry's evidence, oldest first, each event once.
+    var evidence: [Evidence] { uniqueEvidence(entries.elements.flatMap(\.evidence)) }
 }
 
-/// Per-rule mutable state: suppression, windows, open absences.
+/// Sorted oldest first, each event id once.
+func uniqueEvidence(_ items: [Evidence]) -> [Evidence] {
+    var seen = Set<String>()
+    return items.sorted(by: Evidence.precedes).filter { seen.insert($0.id).inserted }
+}
+
+/// Keyed sliding windows of one length, expired in time order without scanning keys.
+struct SlidingWindows: Sendable {
+    var windows: [WindowKey: KeyWindow] = [:]
+    /// Entries of every key in time order.
+    var order = FIFO<(time: Int64, key: WindowKey)>()
+    let length: Int64
+
+    init(length: Int64) {
+        self.length = length
+    }
+
+    mutating func add(_ key: WindowKey, _ entry: WindowEntry) -> KeyWindow {
+        expire(now: entry.time)
+        order.append((entry.time, key))
+        windows[key, default: KeyWindow()].entries.append(entry)
+        for value in entry.distinct { windows[key]!.distinctCounts[value, default: 0] += 1 }
+        return windows[key]!
+    }
+
+    /// Drops entries at or before `now − length`, freeing keys left empty.
+    mutating func expire(now: Int64) {
+        while let first = order.first, first.time <= now.minus(length) {
+            _ = order.removeFirst()
+            guard var window = windows.removeValue(forKey: first.key) else { continue }
+            let entry = window.entries.removeFirst()
+            for value in entry.distinct {
+                let remaining = (window.distinctCounts[value] ?? 1) - 1
+                window.distinctCounts[value] = remaining > 0 ? remaining : nil
+            }
+            if !window.entries.isEmpty { windows[first.key] = window }
+        }
+    }
+}
+
+/// The last sighting of a key, for velocity rules.
+struct Sighting: Sendable {
+    var time: Int64
+    var checkpoint: String
+    var position: Position
+    var evidence: Evidence
+}
+
+/// A window rule's matching event waiting for its follow-up.
+struct Trigger: Sendable {
+    var time: Int64
+    var scope: Scope
+    var key: AlertKey
+    var evidence: Evidence
+    var escalation: EscalationResult
+    var identities: [AlertKey]
+}
+
+/// The severity an escalation decided, with the figures and events behind it.
+struct EscalationResult: Sendable {
+    var severity: Severity
+    var facts: [(name: String, value: Value)] = []
+    var evidence: [Evidence] = []
+}
+
+extension Severity {
+    /// 0 for critical, growing as severity falls.
+    var rank: Int { Severity.allCases.firstIndex(of: self)! }
+}
+
+/// Per-rule mutable state: suppression, windows, escalation histories, open absences, sightings, triggers.
 struct RuleState: Sendable {
     struct Suppression: Sendable {
         var until: Int64
         var suppressed: Int
+        /// The severity of the alert that opened the period; a more severe match breaks through.
+        var severity: Severity
     }
 
     var suppression: [AlertKey: Suppression] = [:]
     var lastSweep = Int64.min
-    var windows: [WindowKey: KeyWindow] = [:]
-    /// Window entries of every key in time order, to expire them without scanning keys.
-    var windowOrder = FIFO<(time: Int64, key: WindowKey)>()
-    var windowLength: Int64 = 0
+    var window: SlidingWindows
+    /// One history per escalation (empty ones for escalations without `recent`).
+    var recent: [SlidingWindows]
     var pending: [String: [PendingAbsence]] = [:]
+    var sightings: [AlertKey: Sighting] = [:]
+    var sightingOrder = FIFO<(time: Int64, key: AlertKey)>()
+    var triggers: [Int64: Trigger] = [:]
+    var triggersByIdentity: [AlertKey: [Int64]] = [:]
+    var triggerOrder = FIFO<(time: Int64, sequence: Int64)>()
+
+    init(rule: Rule) {
+        if case .window(let spec) = rule.kind {
+            window = SlidingWindows(length: spec.length)
+        } else {
+            window = SlidingWindows(length: 0)
+        }
+        recent = rule.escalations.map { SlidingWindows(length: $0.recent?.length ?? 0) }
+    }
 
     /// The suppressed count to carry when an alert may go out; nil (and counted) when it is suppressed.
     /// `time` is the processing clock. A count is carried by an alert within one more
     /// period after the suppression ends, and lost after that (as `expire` forgets it).
-    mutating func admit(_ key: AlertKey, at time: Int64, suppress: Int64) -> Int? {
+    /// A match more severe than the alert that opened the period is alerted: an escalation is news.
+    mutating func admit(_ key: AlertKey, at time: Int64, suppress: Int64, severity: Severity) -> Int? {
         let entry = suppression[key]
-        if var entry, time < entry.until {
+        if var entry, time < entry.until, severity.rank >= entry.severity.rank {
             entry.suppressed += 1
             suppression[key] = entry
             return nil
         }
         let carried = entry.map { time < $0.until.plus(suppress) ? $0.suppressed : 0 } ?? 0
-        suppression[key] = Suppression(until: time.plus(suppress), suppressed: 0)
+        suppression[key] = Suppression(until: time.plus(suppress), suppressed: 0, severity: severity)
         return carried
     }
 
-    mutating func addToWindow(_ key: WindowKey, _ entry: WindowEntry, now: Int64, length: Int64) -> KeyWindow {
-        windowLength = length
-        expireWindows(now: now)
-        windowOrder.append((entry.evidence.time.nanosecondsSinceEpoch, key))
-        windows[key, default: KeyWindow()].entries.append(entry)
-        if let distinct = entry.distinct { windows[key]!.distinctCounts[distinct, default: 0] += 1 }
-        return windows[key]!
-    }
-
-    /// Drops window entries at or before `now − length`, freeing keys left empty.
-    mutating func expireWindows(now: Int64) {
-        while let first = windowOrder.first, first.time <= now.minus(windowLength) {
-            _ = windowOrder.removeFirst()
-            guard var window = windows.removeValue(forKey: first.key) else { continue }
-            let entry = window.entries.removeFirst()
-            if let distinct = entry.distinct {
-                let remaining = (window.distinctCounts[distinct] ?? 1) - 1
-                window.distinctCounts[distinct] = remaining > 0 ? remaining : nil
-            }
-            if !window.entries.isEmpty { windows[first.key] = window }
+    mutating func forgetTrigger(_ sequence: Int64) -> Trigger? {
+        guard let trigger = triggers.removeValue(forKey: sequence) else { return nil }
+        for identity in trigger.identities {
+            triggersByIdentity[identity]?.removeAll { $0 == sequence }
+            if triggersByIdentity[identity]?.isEmpty == true { triggersByIdentity[identity] = nil }
         }
+        return trigger
     }
 
     /// Frees state the watermark has left behind. Suppression entries are swept
     /// once per suppression period, which keeps the cost per entry constant.
-    mutating func expire(now: Int64, rule: Rule) {
-        if !windows.isEmpty { expireWindows(now: now) }
-        guard !suppression.isEmpty, now >= lastSweep.plus(rule.suppress) else { return }
+    /// `triggerMargin`: how long behind `now` a follow-up may still be processed (a joined inspection).
+    /// `suppress`: the longest suppression period of the rule's parts, which share this state's suppression.
+    mutating func expire(now: Int64, rule: Rule, suppress: Int64, triggerMargin: Int64) {
+        if !window.windows.isEmpty { window.expire(now: now) }
+        for index in recent.indices where !recent[index].windows.isEmpty { recent[index].expire(now: now) }
+        if case .velocity(let spec) = rule.kind {
+            while let first = sightingOrder.first, first.time < now.minus(spec.within) {
+                _ = sightingOrder.removeFirst()
+                if let sighting = sightings[first.key], sighting.time == first.time { sightings[first.key] = nil }
+            }
+        }
+        if case .window(let spec) = rule.kind, let follow = spec.followedBy {
+            while let first = triggerOrder.first, first.time < now.minus(follow.within).minus(triggerMargin) {
+                _ = triggerOrder.removeFirst()
+                _ = forgetTrigger(first.sequence)
+            }
+        }
+        guard !suppression.isEmpty, now >= lastSweep.plus(suppress) else { return }
         lastSweep = now
         // An entry with a count to carry lives one more period, for the next alert to report it.
-        suppression = suppression.filter { now < $0.value.until.plus($0.value.suppressed > 0 ? rule.suppress : 0) }
+        suppression = suppression.filter { now < $0.value.until.plus($0.value.suppressed > 0 ? suppress : 0) }
     }
 }

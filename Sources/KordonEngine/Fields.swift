@@ -2,7 +2,7 @@ import KordonEvents
 
 /// The event as rules see it: the event itself, its crossing (its own or the
 /// one an inspection joined), and the elements quantifiers have bound.
-struct Scope {
+struct Scope: Sendable {
     let event: Event
     let crossing: Crossing?
     /// The crossing's event id: the event's own, or the inspected crossing's.
@@ -11,11 +11,16 @@ struct Scope {
     let crossingTime: Timestamp?
     let inspection: Inspection?
     let geography: Geography
+    let watchlists: [String: Watchlist]
     var bound = Bindings()
 
-    init(event: Event, joined: (id: String, crossing: Crossing, time: Timestamp)?, geography: Geography) {
+    init(
+        event: Event, joined: (id: String, crossing: Crossing, time: Timestamp)?, geography: Geography,
+        watchlists: [String: Watchlist] = [:]
+    ) {
         self.event = event
         self.geography = geography
+        self.watchlists = watchlists
         switch event.body {
         case .crossing(let crossing):
             self.crossing = crossing
@@ -36,9 +41,58 @@ struct Scope {
     }
 }
 
+extension Scope {
+    /// Where a patrol, sensor or vessel event was observed.
+    var position: Position? {
+        switch event.body {
+        case .patrol(let patrol): patrol.position
+        case .sensor(let sensor): sensor.position
+        case .vessel(let vessel): vessel.position
+        case .crossing, .inspection: nil
+        }
+    }
+
+    /// The event's own sector, else the sector zone its position lies in.
+    var sector: String? {
+        switch event.body {
+        case .patrol(let patrol) where patrol.sector != nil: return patrol.sector
+        case .sensor(let sensor) where sensor.sector != nil: return sensor.sector
+        default: return position.flatMap { geography.zone(.sector, containing: $0)?.id }
+        }
+    }
+
+    /// The restricted fishing zone the event's position lies in.
+    var fishingZone: Zone? {
+        position.flatMap { geography.zone(.fishing, containing: $0) }
+    }
+
+    /// The adult who holds the most documents of other adults on the crossing, and how many.
+    /// Minors' documents are left out (a guardian holding them is normal), as is a holder listed
+    /// as a minor; a holder not listed among the persons still counts. Ties: the smallest doc.
+    var documentsHeld: (holder: String, count: Int)? {
+        guard let persons = crossing?.persons else { return nil }
+        let minors = Set(persons.lazy.filter { $0.minor == true }.map(\.doc))
+        var held: [String: Int] = [:]
+        for person in persons where person.minor != true {
+            guard let holder = person.docHolder, holder != person.doc, !minors.contains(holder) else { continue }
+            held[holder, default: 0] += 1
+        }
+        var best: (holder: String, count: Int)?
+        for (holder, count) in held {
+            if let current = best,
+                count < current.count || (count == current.count && !holder.utf8.lexicographicallyPrecedes(current.holder.utf8))
+            {
+                continue
+            }
+            best = (holder, count)
+        }
+        return best
+    }
+}
+
 /// Elements bound by `some:` quantifiers; a successful `some` leaves its
 /// witness bound, so titles and facts can name the finding that matched.
-struct Bindings {
+struct Bindings: Sendable {
     var finding: Finding?
     var goods: Goods?
     var person: Person?
@@ -81,6 +135,9 @@ enum Field: String, CaseIterable, Sendable {
     case crossingLane = "crossing.lane"
     case crossingReleased = "crossing.released"
     case crossingPersonCount = "crossing.persons.count"
+    case crossingPassengerCount = "crossing.passengers.count"
+    case crossingDocsHeldMax = "crossing.docsHeld.max"
+    case crossingDocsHeldHolder = "crossing.docsHeld.holder"
     case crossingGoodsValueUsd = "crossing.goods.valueUsd"
     case crossingPaired = "crossing.paired"
     case crossingCapacity = "crossing.capacity"
@@ -126,9 +183,38 @@ enum Field: String, CaseIterable, Sendable {
     case permitCoversFinding = "permit.coversFinding"
     case permitCoversGoods = "permit.coversGoods"
 
+    case patrolUnit = "patrol.unit"
+    case patrolObservation = "patrol.observation"
+    case patrolPillar = "patrol.pillar"
+    case patrolCount = "patrol.count"
+
+    case sensorId = "sensor.id"
+    case sensorType = "sensor.type"
+    case sensorDetection = "sensor.detection"
+    case sensorConfidence = "sensor.confidence"
+    case sensorCount = "sensor.count"
+
+    case vesselId = "vessel.id"
+    case vesselSpeedKn = "vessel.speedKn"
+    case vesselAis = "vessel.ais"
+    case vesselActivity = "vessel.activity"
+
+    case positionLat = "position.lat"
+    case positionLon = "position.lon"
+    case positionBorderZone = "position.borderZone"
+    case positionSector = "position.sector"
+    case positionNearestCheckpoint = "position.nearestCheckpoint"
+    case positionNearestCheckpointKm = "position.nearestCheckpointKm"
+    case positionFishingZone = "position.fishingZone"
+    case positionClosedSeason = "position.closedSeason"
+
     /// Where a field's value comes from.
     enum Source: Equatable {
         case event, crossing, inspection
+        /// The event itself, when it is of this kind.
+        case kind(EventKind)
+        /// Patrol, sensor and vessel events.
+        case position
         case element(Collection)
     }
 
@@ -137,6 +223,10 @@ enum Field: String, CaseIterable, Sendable {
         case "event": .event
         case "crossing": .crossing
         case "inspection": .inspection
+        case "patrol": .kind(.patrol)
+        case "sensor": .kind(.sensor)
+        case "vessel": .kind(.vessel)
+        case "position": .position
         case "finding": .element(.finding)
         case "goods": .element(.goods)
         case "person": .element(.person)
@@ -153,11 +243,23 @@ enum Field: String, CaseIterable, Sendable {
         }
     }
 
+    /// Which watchlist entries a field's values are looked up in, for `watchlist:` tests.
+    var identity: KeyType? {
+        switch self {
+        case .plate: .plate
+        case .personDoc, .personDocHolder, .crossingDocsHeldHolder: .doc
+        default: nil
+        }
+    }
+
     var type: ValueType {
         switch self {
         case .crossingReleased, .findingDeclared, .findingConcealed, .findingCanineAlert, .personMinor, .permitValid,
-            .permitCoversFinding, .permitCoversGoods:
+            .permitCoversFinding, .permitCoversGoods, .vesselAis, .positionClosedSeason:
             .bool
+        case .crossingPassengerCount, .crossingDocsHeldMax, .patrolCount, .sensorConfidence, .sensorCount, .vesselSpeedKn,
+            .positionLat, .positionLon, .positionNearestCheckpointKm:
+            .number
         case .crossingPersonCount, .crossingGoodsValueUsd, .crossingCapacity, .declaredWeightKg, .measuredWeightKg,
             .weightDifferenceKg, .weightDifferencePercent, .inspectionDurationSec, .inspectionFindingCount,
             .findingWeightKg, .findingQuantity, .goodsWeightKg, .goodsValueUsd, .goodsQuantity:
@@ -185,6 +287,12 @@ enum Field: String, CaseIterable, Sendable {
         case .crossingLane: return crossing?.lane.map(Value.string)
         case .crossingReleased: return crossing?.released.map(Value.bool)
         case .crossingPersonCount: return crossing.map { .number(Double($0.persons?.count ?? 0)) }
+        case .crossingPassengerCount:
+            return crossing.map { .number(Double($0.persons?.reduce(0) { $0 + ($1.role == .passenger ? 1 : 0) } ?? 0)) }
+        case .crossingDocsHeldMax:
+            guard crossing != nil else { return nil }
+            return .number(Double(scope.documentsHeld?.count ?? 0))
+        case .crossingDocsHeldHolder: return scope.documentsHeld.map { .string($0.holder) }
         case .crossingGoodsValueUsd:
             guard let goods = crossing?.goods, goods.contains(where: { $0.valueUsd != nil }) else { return nil }
             return .number(goods.reduce(0) { $0 + ($1.valueUsd ?? 0) })
@@ -241,6 +349,43 @@ enum Field: String, CaseIterable, Sendable {
         case .permitCoversGoods:
             guard let permit = bound.permit, let goods = bound.goods else { return nil }
             return .bool(permit.covers(hs: goods.hs))
+        case .patrolUnit, .patrolObservation, .patrolPillar, .patrolCount:
+            guard case .patrol(let patrol) = scope.event.body else { return nil }
+            switch self {
+            case .patrolUnit: return .string(patrol.unit)
+            case .patrolObservation: return .string(patrol.observation.rawValue)
+            case .patrolPillar: return patrol.pillar.map(Value.string)
+            default: return patrol.count.map { .number(Double($0)) }
+            }
+        case .sensorId, .sensorType, .sensorDetection, .sensorConfidence, .sensorCount:
+            guard case .sensor(let sensor) = scope.event.body else { return nil }
+            switch self {
+            case .sensorId: return .string(sensor.sensor)
+            case .sensorType: return .string(sensor.sensorType.rawValue)
+            case .sensorDetection: return .string(sensor.detection.rawValue)
+            case .sensorConfidence: return .number(sensor.confidence)
+            default: return sensor.count.map { .number(Double($0)) }
+            }
+        case .vesselId, .vesselSpeedKn, .vesselAis, .vesselActivity:
+            guard case .vessel(let vessel) = scope.event.body else { return nil }
+            switch self {
+            case .vesselId: return .string(vessel.vessel)
+            case .vesselSpeedKn: return vessel.speedKn.map(Value.number)
+            case .vesselAis: return vessel.ais.map(Value.bool)
+            default: return vessel.activity.map { .string($0.rawValue) }
+            }
+        case .positionLat: return scope.position.map { .number($0.lat) }
+        case .positionLon: return scope.position.map { .number($0.lon) }
+        case .positionBorderZone:
+            return scope.position.flatMap { scope.geography.zone(.border, containing: $0) }.map { .string($0.id) }
+        case .positionSector: return scope.sector.map(Value.string)
+        case .positionNearestCheckpoint:
+            return scope.position.flatMap { scope.geography.nearestCheckpoint(to: $0) }.map { .string($0.checkpoint.id) }
+        case .positionNearestCheckpointKm:
+            return scope.position.flatMap { scope.geography.nearestCheckpoint(to: $0) }.map { .number(($0.km * 1000).rounded() / 1000) }
+        case .positionFishingZone: return scope.fishingZone.map { .string($0.id) }
+        case .positionClosedSeason:
+            return scope.fishingZone.map { .bool($0.isClosed(at: scope.event.time)) }
         }
     }
 }
@@ -248,6 +393,17 @@ enum Field: String, CaseIterable, Sendable {
 extension Scope {
     /// Binds each element of `collection` in turn while `body` returns false;
     /// returns true with the matching element left bound, or false with the binding restored.
+    /// One scope per element of `collection`, each with that element bound.
+    func each(_ collection: Collection) -> [Scope] {
+        var scopes: [Scope] = []
+        var scope = self
+        _ = scope.bindEach(collection) { element in
+            scopes.append(element)
+            return false
+        }
+        return scopes
+    }
+
     mutating func bindEach(_ collection: Collection, _ body: (inout Scope) -> Bool) -> Bool {
         let saved = bound
         switch collection {

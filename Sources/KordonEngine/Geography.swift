@@ -1,7 +1,9 @@
+import Foundation
 import KordonEvents
 
 /// Places the rules refer to: checkpoints with their positions, their
-/// counterparts across the border and their capacity.
+/// counterparts across the border and their capacity; zones (the border zone,
+/// sectors, restricted fishing zones with their closed seasons) as polygons.
 public struct Geography: Sendable {
     public struct Checkpoint: Sendable, Equatable {
         public var id: String
@@ -28,9 +30,31 @@ public struct Geography: Sendable {
     }
 
     public var checkpoints: [String: Checkpoint]
+    /// In file order: where zones overlap, the first listed wins.
+    public var zones: [Zone]
+    /// Checkpoints sorted by id, so the nearest one is chosen the same way on every run.
+    private let checkpointList: [Checkpoint]
 
-    public init(checkpoints: [Checkpoint] = []) {
+    public init(checkpoints: [Checkpoint] = [], zones: [Zone] = []) {
         self.checkpoints = Dictionary(checkpoints.map { ($0.id, $0) }) { first, _ in first }
+        self.zones = zones
+        checkpointList = self.checkpoints.values.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+    }
+
+    /// The first zone of `type` whose polygon contains `position`.
+    public func zone(_ type: Zone.ZoneType, containing position: Position) -> Zone? {
+        zones.first { $0.type == type && $0.contains(position) }
+    }
+
+    /// The checkpoint nearest to `position` by great-circle distance, with the distance in km
+    /// (equal distances: the smallest id); nil without checkpoints.
+    public func nearestCheckpoint(to position: Position) -> (checkpoint: Checkpoint, km: Double)? {
+        var best: (checkpoint: Checkpoint, km: Double)?
+        for checkpoint in checkpointList {
+            let km = greatCircleKm(position, checkpoint.position)
+            if best == nil || km < best!.km { best = (checkpoint, km) }
+        }
+        return best
     }
 
     /// Parses a geography; `file` names it in errors.
@@ -43,7 +67,7 @@ public struct Geography: Sendable {
 
     /// Reads `geography.yaml`; problems are recorded in the reader.
     static func read(_ root: YAMLValue) -> Geography {
-        guard let top = root.object(["checkpoints"]), let list = top.required("checkpoints")?.elements() else {
+        guard let top = root.object(["checkpoints", "zones"]), let list = top.required("checkpoints")?.elements() else {
             return Geography()
         }
         var checkpoints: [Checkpoint] = []
@@ -77,7 +101,8 @@ public struct Geography: Sendable {
                 Checkpoint(id: id, name: name, country: country, position: position, paired: paired, capacity: capacity))
             pairFields.append(pairedField)
         }
-        let geography = Geography(checkpoints: checkpoints)
+        let zones = top.optional("zones").flatMap(readZones) ?? []
+        let geography = Geography(checkpoints: checkpoints, zones: zones)
         for (checkpoint, field) in zip(checkpoints, pairFields) {
             guard let paired = checkpoint.paired, let field else { continue }
             if geography.checkpoints[paired] == nil {
@@ -88,6 +113,166 @@ public struct Geography: Sendable {
         }
         return geography
     }
+
+    private static func readZones(_ value: YAMLValue) -> [Zone]? {
+        guard let items = value.elements() else { return nil }
+        var zones: [Zone] = []
+        var lines: [String: Int] = [:]
+        for item in items {
+            guard let fields = item.object(["id", "name", "type", "polygon", "closedSeasons"]) else { continue }
+            let id = fields.required("id")?.string()
+            let name = fields.optional("name")?.string()
+            let type = fields.required("type")?.oneOf(Zone.ZoneType.self)
+            let polygon = fields.required("polygon").flatMap(readPolygon)
+            let seasonsField = fields.optional("closedSeasons")
+            let seasons = seasonsField.flatMap(readSeasons) ?? []
+            if let seasonsField, type != .fishing {
+                seasonsField.fail("closed seasons are for zones of type fishing")
+                continue
+            }
+            guard let id, let type, let polygon, seasonsField == nil || !seasons.isEmpty else { continue }
+            if let previous = lines[id] {
+                item.fail("zone \"\(id)\" is already defined on line \(previous)")
+                continue
+            }
+            lines[id] = item.line
+            zones.append(Zone(id: id, name: name ?? id, type: type, polygon: polygon, closedSeasons: seasons))
+        }
+        return zones.count == items.count ? zones : nil
+    }
+
+    /// `[[lat, lon], ...]`, at least three corners; the last joins the first.
+    private static func readPolygon(_ value: YAMLValue) -> [Position]? {
+        guard let items = value.elements() else { return nil }
+        guard items.count >= 3 else {
+            value.fail("expected at least 3 corners [lat, lon], got \(items.count)")
+            return nil
+        }
+        var corners: [Position] = []
+        for item in items {
+            guard let pair = item.elements() else { continue }
+            guard pair.count == 2 else {
+                item.fail("expected a corner [lat, lon], got a list of \(pair.count)")
+                continue
+            }
+            guard let lat = readDegrees(pair[0], 90, "latitude"), let lon = readDegrees(pair[1], 180, "longitude") else {
+                continue
+            }
+            corners.append(Position(lat: lat, lon: lon))
+        }
+        return corners.count == items.count ? corners : nil
+    }
+
+    /// `[{from: MM-DD, to: MM-DD}, ...]`, both days included; `from` after `to` spans the new year.
+    private static func readSeasons(_ value: YAMLValue) -> [Zone.Season]? {
+        guard let items = value.elements() else { return nil }
+        guard !items.isEmpty else {
+            value.fail("expected at least one season {from: MM-DD, to: MM-DD}")
+            return nil
+        }
+        var seasons: [Zone.Season] = []
+        for item in items {
+            guard let fields = item.object(["from", "to"]) else { continue }
+            let from = fields.required("from").flatMap(readMonthDay)
+            let to = fields.required("to").flatMap(readMonthDay)
+            if let from, let to { seasons.append(Zone.Season(from: from, to: to)) }
+        }
+        return seasons.count == items.count ? seasons : nil
+    }
+
+    /// `MM-DD` as month × 100 + day, so days compare as numbers; 02-29 is allowed.
+    private static func readMonthDay(_ value: YAMLValue) -> Int? {
+        guard let text = value.string() else { return nil }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let month = Int(parts[0]), let day = Int(parts[1]),
+            CalendarDate(year: 2000, month: month, day: day) != nil
+        else {
+            value.fail("expected a day of the year like 04-01 (MM-DD), got \"\(text)\"")
+            return nil
+        }
+        return month * 100 + day
+    }
+}
+
+private func readDegrees(_ value: YAMLValue, _ limit: Double, _ name: String) -> Double? {
+    guard let degrees = value.number() else { return nil }
+    guard (-limit...limit).contains(degrees) else {
+        value.fail("expected a \(name) in -\(Int(limit))...\(Int(limit)), got \(degrees)")
+        return nil
+    }
+    return degrees
+}
+
+/// A named area: the border zone, a border sector or a restricted fishing zone.
+public struct Zone: Sendable, Equatable {
+    public enum ZoneType: String, Sendable, CaseIterable {
+        case border, sector, fishing
+    }
+
+    /// Yearly days, as month × 100 + day, both included; `from > to` spans the new year.
+    public struct Season: Sendable, Equatable {
+        public var from: Int
+        public var to: Int
+
+        public init(from: Int, to: Int) {
+            self.from = from
+            self.to = to
+        }
+
+        /// Whether `time`'s UTC day falls in the season (the contract's times are compared in UTC throughout).
+        public func contains(_ time: Timestamp) -> Bool {
+            let nanosPerDay: Int64 = 86_400_000_000_000
+            let nanos = time.nanosecondsSinceEpoch
+            let days = nanos / nanosPerDay - (nanos % nanosPerDay < 0 ? 1 : 0)
+            let date = CalendarDate(daysSinceEpoch: Int(days))
+            let day = date.month * 100 + date.day
+            return from <= to ? (from...to).contains(day) : day >= from || day <= to
+        }
+    }
+
+    public var id: String
+    public var name: String
+    public var type: ZoneType
+    /// Corners in order; the last joins the first.
+    public var polygon: [Position]
+    /// For fishing zones: when fishing there is banned. Empty: never closed.
+    public var closedSeasons: [Season]
+
+    public init(id: String, name: String, type: ZoneType, polygon: [Position], closedSeasons: [Season] = []) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.polygon = polygon
+        self.closedSeasons = closedSeasons
+    }
+
+    /// Even-odd ray casting on plain lat/lon: exact enough for zones far smaller than a hemisphere
+    /// that do not cross the antimeridian.
+    public func contains(_ point: Position) -> Bool {
+        var inside = false
+        var previous = polygon[polygon.count - 1]
+        for corner in polygon {
+            if (corner.lat > point.lat) != (previous.lat > point.lat) {
+                let lon = corner.lon + (point.lat - corner.lat) / (previous.lat - corner.lat) * (previous.lon - corner.lon)
+                if point.lon < lon { inside.toggle() }
+            }
+            previous = corner
+        }
+        return inside
+    }
+
+    public func isClosed(at time: Timestamp) -> Bool {
+        closedSeasons.contains { $0.contains(time) }
+    }
+}
+
+/// Great-circle (haversine) distance in kilometres on a sphere of the Earth's mean radius.
+public func greatCircleKm(_ a: Position, _ b: Position) -> Double {
+    let radians = Double.pi / 180
+    let dLat = (b.lat - a.lat) * radians
+    let dLon = (b.lon - a.lon) * radians
+    let h = sin(dLat / 2) * sin(dLat / 2) + cos(a.lat * radians) * cos(b.lat * radians) * sin(dLon / 2) * sin(dLon / 2)
+    return 2 * 6371.0088 * asin(min(1, h.squareRoot()))
 }
 
 /// `{lat, lon}` in WGS84 degrees.

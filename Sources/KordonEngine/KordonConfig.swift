@@ -48,16 +48,17 @@ public struct KordonConfig: Sendable {
         let reader = ConfigReader(file: file)
         var rulesName: String?
         var geographyName: String?
-        var settings = EngineSettings()
+        var settings = EngineSettings(watchlistCheck: EngineSettings.defaultWatchlistCheck)
         var kafka: Kafka?
         if let text = read(file, into: &errors), let root = reader.root(yaml: text),
             let top = root.object(["rules", "geography", "engine", "kafka"])
         {
             rulesName = top.required("rules")?.string()
             geographyName = top.required("geography")?.string()
-            if let engine = top.optional("engine")?.object(["lateness", "idRetention"]) {
+            if let engine = top.optional("engine")?.object(["lateness", "idRetention", "watchlistCheck"]) {
                 if let lateness = engine.optional("lateness")?.duration() { settings.lateness = lateness }
                 settings.idRetention = engine.optional("idRetention")?.duration()
+                if let check = engine.optional("watchlistCheck")?.duration() { settings.watchlistCheck = check }
             }
             kafka = top.required("kafka").flatMap(readKafka)
         }

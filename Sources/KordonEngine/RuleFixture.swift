@@ -51,6 +51,9 @@ public struct RuleFixture: Sendable {
         if !rulebook.rules.contains(where: { $0.id == rule }) {
             return ["\(file): rule \"\(rule)\" is not in the rulebook (or is disabled)"]
         }
+        // Watchlists as loaded: a case must not depend on when a file changes.
+        var settings = settings
+        settings.watchlistCheck = nil
         for testCase in cases {
             var engine = Engine(rulebook: rulebook, geography: geography, settings: settings) {
                 Timestamp(nanosecondsSinceEpoch: 0)

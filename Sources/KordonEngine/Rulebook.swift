@@ -1,3 +1,4 @@
+import Foundation
 import KordonEvents
 
 /// The rules as loaded from the rulebook file (schema: see config/rules.yaml).
@@ -7,6 +8,8 @@ public struct Rulebook: Sendable {
     public var crossingRetention: Int64
     /// How long an inspection waits (event time) for its crossing before join rules see it alone.
     public var inspectionWait: Int64
+    /// Watchlists by name, as read when the rulebook was loaded.
+    public var watchlists: [String: Watchlist] = [:]
 
     public static let defaultCrossingRetention: Int64 = 24 * 3_600_000_000_000
     public static let defaultInspectionWait: Int64 = 3_600_000_000_000
@@ -25,7 +28,7 @@ public struct Rule: Sendable {
     public var id: String
     public var category: String
     public var severity: Severity
-    var escalations: [(severity: Severity, when: Condition)]
+    var escalations: [Escalation]
     var title: Template
     /// The event kinds the rule looks at.
     public var on: Set<EventKind>
@@ -33,6 +36,10 @@ public struct Rule: Sendable {
     public var joinsCrossing: Bool
     /// Alternatives tried in order; the first the event has names the alert's key.
     public var key: [KeyType]
+    /// Per `key` alternative: the field whose value is the key, instead of the type's usual source.
+    var keyFields: [Field?]
+    /// The rule runs once per element of this collection, with the element bound.
+    var forEach: Collection?
     var when: Condition?
     var facts: [(name: String, field: Field)]
     /// After an alert, matches for the same key within this much event time are counted, not alerted.
@@ -43,16 +50,37 @@ public struct Rule: Sendable {
         case match
         case window(WindowSpec)
         case absence(AbsenceSpec)
+        case velocity(VelocitySpec)
     }
 
     /// The longest span of event time the rule looks back over.
     var horizon: Int64 {
+        let recent = escalations.reduce(suppress) { max($0, $1.recent?.length ?? 0) }
         switch kind {
-        case .match: suppress
-        case .window(let spec): max(spec.length, suppress)
-        case .absence(let spec): max(spec.within, suppress)
+        case .match: return recent
+        case .window(let spec): return max(spec.length.plus(spec.followedBy?.within ?? 0), recent)
+        case .absence(let spec): return max(spec.within, recent)
+        case .velocity(let spec): return max(spec.within, recent)
         }
     }
+}
+
+/// `escalate:` entry: the severity replaces the rule's when its condition holds and,
+/// with `recent`, enough of the rule's recent matches (this one included) meet the thresholds.
+struct Escalation: Sendable {
+    var severity: Severity
+    var when: Condition?
+    var recent: RecentSpec?
+}
+
+/// Severity escalation from window counts: the rule's own matches in the last `length`.
+struct RecentSpec: Sendable {
+    var length: Int64
+    /// Only matches within this distance of the triggering event's position count.
+    var withinKm: Double?
+    /// Count matches under every key, not only the alert's (a track crosses sector lines).
+    var anyKey: Bool
+    var thresholds: [Threshold]
 }
 
 /// `kind: window`: a keyed aggregate over a sliding event-time window `(t − length, t]`.
@@ -62,13 +90,35 @@ struct WindowSpec: Sendable {
     var per: [Field]
     /// All must hold for the rule to match.
     var thresholds: [Threshold]
+    /// A matching event enters the window only once a follow-up confirms it.
+    var followedBy: FollowSpec?
+}
+
+/// `followedBy:` a trigger counts when a later event (within `within`) shares one of its identities.
+struct FollowSpec: Sendable {
+    var on: EventKind
+    var joinsCrossing: Bool
+    var within: Int64
+    var when: Condition?
+    /// Identities of the trigger (plate, doc) the follow-up must share; one is enough.
+    var same: [KeyType]
+}
+
+/// `kind: velocity`: consecutive sightings of a key at different checkpoints too far apart for the time between them.
+struct VelocitySpec: Sendable {
+    /// Sightings further apart than this are not compared.
+    var within: Int64
+    /// km/h; true: `gt`, false: `ge`.
+    var strict: Bool
+    var limit: Double
 }
 
 struct Threshold: Sendable {
     enum Measure: Sendable {
         case count
         case sum(Field)
-        case distinct(Field)
+        /// Over one value per event, or, for an element field, over every element (meeting `where`).
+        case distinct(Field, where: Condition?)
 
         var name: String {
             switch self {
@@ -144,7 +194,9 @@ func formatNumber(_ value: Double) -> String {
 
 extension KeyType {
     /// The key's value for this event, if it has one.
-    /// `doc` is the driver's document, else a pedestrian's, else the only person's.
+    /// `doc` is the driver's document, else a pedestrian's, else the only person's;
+    /// `sector` the event's sector, else the sector zone of its position; `zone` the
+    /// restricted fishing zone of its position.
     func value(in scope: Scope) -> String? {
         switch self {
         case .plate: return scope.crossing?.vehicle?.plate
@@ -155,18 +207,11 @@ extension KeyType {
             return persons.count == 1 ? persons[0].doc : nil
         case .checkpoint: return scope.crossing?.checkpoint ?? scope.inspection?.checkpoint
         case .officer: return scope.crossing?.officer ?? scope.inspection?.officer
-        case .sector:
-            switch scope.event.body {
-            case .patrol(let patrol): return patrol.sector
-            case .sensor(let sensor): return sensor.sector
-            default: return nil
-            }
+        case .sector: return scope.sector
         case .vessel:
             if case .vessel(let vessel) = scope.event.body { return vessel.vessel }
             return nil
-        case .zone:
-            // Zones come with zone geography; `Rulebook.read` refuses zone keys until then.
-            return nil
+        case .zone: return scope.fishingZone?.id
         }
     }
 }
@@ -191,13 +236,31 @@ extension Rulebook {
     /// Reads `rules.yaml`; problems are recorded in the reader.
     static func read(_ root: YAMLValue) -> Rulebook {
         var rulebook = Rulebook(rules: [])
-        guard let top = root.object(["lists", "joins", "rules"]) else { return rulebook }
+        guard let top = root.object(["lists", "watchlists", "joins", "rules"]) else { return rulebook }
         var lists: [String: [String]] = [:]
         if let listsValue = top.optional("lists"), let members = listsValue.members() {
             for (name, value) in members {
                 guard let items = value.elements() else { continue }
                 let strings = items.compactMap { $0.string() }
                 if strings.count == items.count { lists[name] = strings }
+            }
+        }
+        var watchlistNames: Set<String> = []
+        if let members = top.optional("watchlists")?.members() {
+            let directory = (root.reader.file as NSString).deletingLastPathComponent
+            for (name, value) in members {
+                guard let path = value.string() else { continue }
+                watchlistNames.insert(name)
+                let file = path.hasPrefix("/") || directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+                guard FileManager.default.isReadableFile(atPath: file) else {
+                    value.fail("cannot read the watchlist file \(file)")
+                    continue
+                }
+                do {
+                    rulebook.watchlists[name] = try Watchlist.load(name: name, file: file)
+                } catch {
+                    root.reader.record(error.errors)
+                }
             }
         }
         if let joins = top.optional("joins")?.object(["crossingRetention", "inspectionWait"]) {
@@ -207,25 +270,30 @@ extension Rulebook {
         guard let items = top.required("rules")?.elements() else { return rulebook }
         var seen: [String: Int] = [:]
         for item in items {
-            guard let rule = readRule(item, lists) else { continue }
-            if let line = seen[rule.id] {
-                item.fail("rule id \"\(rule.id)\" is already used on line \(line)")
+            guard let (id, rules) = readRule(item, lists, watchlistNames) else { continue }
+            if let line = seen[id] {
+                item.fail("rule id \"\(id)\" is already used on line \(line)")
                 continue
             }
-            seen[rule.id] = item.line
-            rulebook.rules.append(rule)
+            seen[id] = item.line
+            rulebook.rules += rules
         }
         return rulebook
     }
 
-    private static let ruleFields: Set<String> = [
-        "id", "enabled", "category", "severity", "escalate", "title", "kind", "on", "join", "key", "when", "facts",
-        "suppress", "window", "per", "fire", "within", "expect",
+    private static let sharedFields: Set<String> = ["id", "enabled", "category", "severity", "suppress", "parts"]
+    /// Fields of one detector: the rule itself, or each of its `parts`.
+    private static let detectorFields: Set<String> = [
+        "escalate", "title", "kind", "on", "join", "key", "forEach", "when", "facts", "window", "per", "fire", "within",
+        "expect", "followedBy", "speed",
     ]
 
-    /// One rule; nil when it is disabled or has problems (recorded).
-    private static func readRule(_ item: YAMLValue, _ lists: [String: [String]]) -> Rule? {
-        guard let fields = item.object(ruleFields) else { return nil }
+    /// One rule as one `Rule` per part (sharing id, category, severity and suppression);
+    /// nil when it has problems (recorded), no rules when it is disabled.
+    private static func readRule(_ item: YAMLValue, _ lists: [String: [String]], _ watchlists: Set<String>)
+        -> (id: String, rules: [Rule])?
+    {
+        guard let fields = item.object(sharedFields.union(detectorFields)) else { return nil }
         let reader = item.reader
         let errorsBefore = reader.errors.count
         let id = fields.required("id")?.string()
@@ -239,49 +307,95 @@ extension Rulebook {
             return category
         }
         let severity = fields.required("severity")?.oneOf(Severity.self)
+        let suppress = fields.optional("suppress")?.duration()
+        var detectors: [YAMLObject] = []
+        if let parts = fields.optional("parts") {
+            for name in detectorFields.sorted() {
+                fields.optional(name)?.fail("with `parts`, this belongs in each part")
+            }
+            for part in parts.elements() ?? [] {
+                if let partFields = part.object(detectorFields) { detectors.append(partFields) }
+            }
+            if parts.elements()?.isEmpty == true { parts.fail("expected at least one part") }
+        } else {
+            detectors.append(fields)
+        }
+        let rules = detectors.compactMap { readDetector($0, lists, watchlists) }
+        guard reader.errors.count == errorsBefore, let id, let category, let severity, rules.count == detectors.count,
+            !rules.isEmpty
+        else { return nil }
+        guard enabled else { return (id, []) }
+        return (
+            id,
+            rules.map { detector in
+                var rule = detector
+                rule.id = id
+                rule.category = category
+                rule.severity = severity
+                if let suppress { rule.suppress = suppress }
+                return rule
+            }
+        )
+    }
+
+    /// The detector fields of a rule or part, as a `Rule` whose id, category and severity the caller fills in.
+    private static func readDetector(_ fields: YAMLObject, _ lists: [String: [String]], _ watchlists: Set<String>)
+        -> Rule?
+    {
+        let reader = fields.owner.reader
+        let errorsBefore = reader.errors.count
         let kindName = fields.required("kind").flatMap { value -> String? in
             guard let name = value.string() else { return nil }
-            guard ["match", "window", "absence"].contains(name) else {
-                value.fail("expected one of match, window, absence, got \"\(name)\"")
+            guard ["match", "window", "absence", "velocity"].contains(name) else {
+                value.fail("expected one of match, window, absence, velocity, got \"\(name)\"")
                 return nil
             }
             return name
         }
         let on = fields.required("on").flatMap(readKinds)
-        let joinsCrossing = fields.optional("join").flatMap { value -> Bool? in
-            guard let name = value.string() else { return nil }
-            guard name == "crossing", on?.contains(.inspection) == true else {
-                value.fail("only `join: crossing` on rules that see inspections is supported, got \"\(name)\"")
-                return nil
-            }
-            return true
-        } ?? false
+        let joinsCrossing = fields.optional("join").flatMap { readJoin($0, on ?? []) } ?? false
         let context = ConditionContext(
             hasCrossing: on?.contains(.crossing) == true || joinsCrossing, hasInspection: on?.contains(.inspection) == true,
-            lists: lists)
-        let key = fields.required("key").flatMap(readKey)
-        let when = fields.optional("when").flatMap { Condition.read($0, context) }
-        // Titles, facts and escalations may name the elements `when` binds.
-        var bodyContext = context
-        if let when { bodyContext.bound = when.bindable }
+            kinds: on ?? [], lists: lists, watchlists: watchlists)
+        var eachContext = context
+        let forEach = fields.optional("forEach").flatMap { value -> Collection? in
+            guard let collection = value.oneOf(Collection.self) else { return nil }
+            guard context.allows(collection) else {
+                value.fail("this rule's events have no \(collection.rawValue) list")
+                return nil
+            }
+            eachContext.bound.insert(collection)
+            return collection
+        }
+        let when = fields.optional("when").flatMap { Condition.read($0, eachContext) }
+        // Keys, titles, facts and escalations may name the elements `forEach` and `when` bind.
+        var bodyContext = eachContext
+        if let when { bodyContext.bound.formUnion(when.bindable) }
+        let key = fields.required("key").flatMap { readKey($0, bodyContext) }
         let title = fields.required("title").flatMap { readTemplate($0, bodyContext) }
-        let escalations = fields.optional("escalate").flatMap { readEscalations($0, context) } ?? []
+        let escalations = fields.optional("escalate").flatMap { readEscalations($0, eachContext) } ?? []
         let facts = fields.optional("facts").flatMap { readFacts($0, bodyContext) } ?? []
-        let suppress = fields.optional("suppress")?.duration()
 
         var kind: Rule.Kind?
+        let specific: [String: Set<String>] = [
+            "match": [], "window": ["window", "per", "fire", "followedBy"], "absence": ["within", "expect"],
+            "velocity": ["within", "speed"],
+        ]
+        if let kindName, let allowed = specific[kindName] {
+            for name in ["window", "per", "fire", "followedBy", "within", "expect", "speed"] where !allowed.contains(name) {
+                fields.optional(name)?.fail("not a field of \(kindName) rules")
+            }
+        }
         switch kindName {
         case "match":
-            for name in ["window", "per", "fire", "within", "expect"] where fields.optional(name) != nil {
-                fields.optional(name)?.fail("only for window or absence rules")
-            }
             kind = .match
         case "window":
             let length = fields.required("window")?.duration()
-            let thresholds = fields.required("fire").flatMap { readThresholds($0, context) }
-            let per = fields.optional("per").flatMap { readFields($0, context) } ?? []
+            let thresholds = fields.required("fire").flatMap { readThresholds($0, bodyContext) }
+            let per = fields.optional("per").flatMap { readFields($0, bodyContext) } ?? []
+            let followedBy = fields.optional("followedBy").flatMap { readFollow($0, lists, watchlists) }
             if let length, let thresholds {
-                kind = .window(WindowSpec(length: length, per: per, thresholds: thresholds))
+                kind = .window(WindowSpec(length: length, per: per, thresholds: thresholds, followedBy: followedBy))
             }
         case "absence":
             let within = fields.required("within")?.duration()
@@ -289,22 +403,46 @@ extension Rulebook {
             if let within, let spec {
                 kind = .absence(AbsenceSpec(within: within, expectOn: spec.on, expect: spec.when, correlate: spec.correlate))
             }
+        case "velocity":
+            if let on, on != [.crossing] { fields.optional("on")?.fail("velocity rules run on crossings (checkpoint positions)") }
+            let within = fields.required("within")?.duration()
+            let speed = fields.required("speed").flatMap(readComparison)
+            if let within, let speed {
+                kind = .velocity(VelocitySpec(within: within, strict: speed.strict, limit: speed.limit))
+            }
         default:
             break
         }
-        guard reader.errors.count == errorsBefore, enabled, let id, let category, let severity, let on, let key,
-            let title, let kind
-        else { return nil }
+        guard reader.errors.count == errorsBefore, let on, let key, let title, let kind else { return nil }
         let defaultSuppress: Int64 =
             switch kind {
-            case .match: 3_600_000_000_000
+            case .match, .velocity: 3_600_000_000_000
             case .window(let spec): spec.length
             case .absence(let spec): spec.within
             }
         return Rule(
-            id: id, category: category, severity: severity, escalations: escalations, title: title, on: on,
-            joinsCrossing: joinsCrossing, key: key, when: when, facts: facts, suppress: suppress ?? defaultSuppress,
-            kind: kind)
+            id: "", category: "", severity: .low, escalations: escalations, title: title, on: on,
+            joinsCrossing: joinsCrossing, key: key.map { $0.type }, keyFields: key.map { $0.field }, forEach: forEach, when: when,
+            facts: facts, suppress: defaultSuppress, kind: kind)
+    }
+
+    private static func readJoin(_ value: YAMLValue, _ on: Set<EventKind>) -> Bool? {
+        guard let name = value.string() else { return nil }
+        guard name == "crossing", on.contains(.inspection) else {
+            value.fail("only `join: crossing` on rules that see inspections is supported, got \"\(name)\"")
+            return nil
+        }
+        return true
+    }
+
+    /// `{gt|ge: N}`.
+    private static func readComparison(_ value: YAMLValue) -> (strict: Bool, limit: Double)? {
+        guard let members = value.members(allowed: ["gt", "ge"]) else { return nil }
+        guard members.count == 1, let (name, limit) = members.first else {
+            value.fail("expected exactly one of gt, ge")
+            return nil
+        }
+        return limit.number().map { (name == "gt", $0) }
     }
 
     /// One event kind, or a list of them.
@@ -319,23 +457,73 @@ extension Rulebook {
         return Set(kinds)
     }
 
-    private static func readKey(_ value: YAMLValue) -> [KeyType]? {
+    /// Key types, each plain (`plate`) or with the field that gives its value (`{doc: person.doc}`).
+    private static func readKey(_ value: YAMLValue, _ context: ConditionContext) -> [(type: KeyType, field: Field?)]? {
         let items: [YAMLValue]
-        if case .scalar = value.node { items = [value] } else { guard let list = value.elements() else { return nil }; items = list }
-        var keys: [KeyType] = []
+        if case .sequence = value.node { guard let list = value.elements() else { return nil }; items = list } else { items = [value] }
+        var keys: [(type: KeyType, field: Field?)] = []
         for item in items {
-            guard let key = item.oneOf(KeyType.self) else { return nil }
-            guard key != .zone else {
-                item.fail("zone keys need zone geography, which this version does not read yet")
-                return nil
+            if case .mapping = item.node {
+                guard let members = item.members(), members.count == 1, let (name, fieldValue) = members.first else {
+                    item.fail("expected a key type, or one {TYPE: FIELD}")
+                    return nil
+                }
+                guard let type = KeyType(rawValue: name) else {
+                    fieldValue.fail("expected one of \(KeyType.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
+                    return nil
+                }
+                guard let path = fieldValue.string() else { return nil }
+                guard let field = Field(rawValue: path), field.type == .string else {
+                    fieldValue.fail("expected a string field, got \"\(path)\"")
+                    return nil
+                }
+                if let problem = context.allows(field) {
+                    fieldValue.fail("\"\(path)\" \(problem)")
+                    return nil
+                }
+                keys.append((type, field))
+            } else {
+                guard let type = item.oneOf(KeyType.self) else { return nil }
+                keys.append((type, nil))
             }
-            keys.append(key)
         }
         guard !keys.isEmpty else {
             value.fail("expected at least one key type")
             return nil
         }
         return keys
+    }
+
+    /// `followedBy: {on, join, within, when, same}`.
+    private static func readFollow(_ value: YAMLValue, _ lists: [String: [String]], _ watchlists: Set<String>)
+        -> FollowSpec?
+    {
+        guard let fields = value.object(["on", "join", "within", "when", "same"]) else { return nil }
+        let on = fields.required("on")?.oneOf(EventKind.self)
+        let joins = fields.optional("join").flatMap { readJoin($0, on.map { [$0] } ?? []) } ?? false
+        let within = fields.required("within")?.duration()
+        let context = ConditionContext(
+            hasCrossing: on == .crossing || joins, hasInspection: on == .inspection, kinds: on.map { [$0] } ?? [],
+            lists: lists, watchlists: watchlists)
+        let when = fields.optional("when").flatMap { Condition.read($0, context) }
+        let same = fields.required("same").flatMap { value -> [KeyType]? in
+            guard let items = value.elements() else { return nil }
+            let types = items.compactMap { item -> KeyType? in
+                guard let type = item.oneOf(KeyType.self) else { return nil }
+                guard type == .plate || type == .doc else {
+                    item.fail("followers are matched by plate or doc, got \"\(type.rawValue)\"")
+                    return nil
+                }
+                return type
+            }
+            guard types.count == items.count, !types.isEmpty else {
+                if items.isEmpty { value.fail("expected at least one of plate, doc") }
+                return nil
+            }
+            return types
+        }
+        guard let on, let within, let same else { return nil }
+        return FollowSpec(on: on, joinsCrossing: joins, within: within, when: when, same: same)
     }
 
     private static func readFields(_ value: YAMLValue, _ context: ConditionContext) -> [Field]? {
@@ -387,18 +575,49 @@ extension Rulebook {
         return Template(parts: parts)
     }
 
-    private static func readEscalations(_ value: YAMLValue, _ context: ConditionContext)
-        -> [(severity: Severity, when: Condition)]?
-    {
+    /// `escalate: [{severity, when: CONDITION, recent: {window, withinKm, anyKey, fire}}]`, each with `when`, `recent` or both.
+    private static func readEscalations(_ value: YAMLValue, _ context: ConditionContext) -> [Escalation]? {
         guard let items = value.elements() else { return nil }
-        var result: [(severity: Severity, when: Condition)] = []
+        var result: [Escalation] = []
         for item in items {
-            guard let fields = item.object(["severity", "when"]) else { continue }
+            guard let fields = item.object(["severity", "when", "recent"]) else { continue }
             let severity = fields.required("severity")?.oneOf(Severity.self)
-            let when = fields.required("when").flatMap { Condition.read($0, context) }
-            if let severity, let when { result.append((severity, when)) }
+            let when = fields.optional("when").flatMap { Condition.read($0, context) }
+            let recent = fields.optional("recent").flatMap { readRecent($0, context) }
+            guard fields.optional("when") != nil || fields.optional("recent") != nil else {
+                item.fail("expected `when`, `recent` or both")
+                continue
+            }
+            guard let severity, fields.optional("when") == nil || when != nil, fields.optional("recent") == nil || recent != nil
+            else { continue }
+            result.append(Escalation(severity: severity, when: when, recent: recent))
         }
         return result.count == items.count ? result : nil
+    }
+
+    private static func readRecent(_ value: YAMLValue, _ context: ConditionContext) -> RecentSpec? {
+        guard let fields = value.object(["window", "withinKm", "anyKey", "fire"]) else { return nil }
+        let length = fields.required("window")?.duration()
+        let withinKm = fields.optional("withinKm").flatMap { field -> Double? in
+            guard let km = field.number() else { return nil }
+            guard km > 0 else {
+                field.fail("expected a distance above 0 km, got \(km)")
+                return nil
+            }
+            guard context.kinds.contains(where: { [.patrol, .sensor, .vessel].contains($0) }) else {
+                field.fail("distances need positions: use it on patrol, sensor or vessel rules")
+                return nil
+            }
+            return km
+        }
+        let anyKey = fields.optional("anyKey")?.bool() ?? false
+        let thresholds = fields.required("fire").flatMap { readThresholds($0, context) }
+        guard let length, let thresholds, fields.optional("withinKm") == nil || withinKm != nil else { return nil }
+        if thresholds.contains(where: { if case .field = $0.operand { true } else { false } }) {
+            fields.optional("fire")?.fail("escalation thresholds are numbers")
+            return nil
+        }
+        return RecentSpec(length: length, withinKm: withinKm, anyKey: anyKey, thresholds: thresholds)
     }
 
     private static func readFacts(_ value: YAMLValue, _ context: ConditionContext) -> [(name: String, field: Field)]? {
@@ -419,12 +638,18 @@ extension Rulebook {
         return facts.count == members.count ? facts : nil
     }
 
-    /// `fire: {count: {gt: N | FIELD}, sum: {of: FIELD, ge: N}, distinct: {of: FIELD, ge: N}}`.
+    /// `fire: {count: {gt: N | FIELD}, sum: {of: FIELD, ge: N}, distinct: {of: FIELD, where: C, ge: N}}`;
+    /// `distinct` of an element field (e.g. person.doc) counts every element, those meeting `where` if given.
     private static func readThresholds(_ value: YAMLValue, _ context: ConditionContext) -> [Threshold]? {
         guard let members = value.members(allowed: ["count", "sum", "distinct"]) else { return nil }
         var thresholds: [Threshold] = []
         for (name, spec) in members {
-            let allowed: Set<String> = name == "count" ? ["gt", "ge"] : ["of", "gt", "ge"]
+            let allowed: Set<String> =
+                switch name {
+                case "count": ["gt", "ge"]
+                case "sum": ["of", "gt", "ge"]
+                default: ["of", "where", "gt", "ge"]
+                }
             guard let fields = spec.object(allowed) else { continue }
             var measure = Threshold.Measure.count
             if name != "count" {
@@ -433,15 +658,32 @@ extension Rulebook {
                     ofValue.fail("unknown field \"\(path)\"")
                     continue
                 }
-                if let problem = context.allows(field) {
+                var elementContext = context
+                if name == "distinct", case .element(let collection) = field.source, context.allows(collection) {
+                    elementContext.bound.insert(collection)
+                }
+                if let problem = elementContext.allows(field) {
                     ofValue.fail("\"\(path)\" \(problem)")
                     continue
                 }
-                if name == "sum", field.type != .number {
-                    ofValue.fail("`sum` adds numbers; \"\(path)\" is \(field.type.name)")
-                    continue
+                if name == "sum" {
+                    guard field.type == .number else {
+                        ofValue.fail("`sum` adds numbers; \"\(path)\" is \(field.type.name)")
+                        continue
+                    }
+                    measure = .sum(field)
+                } else {
+                    var filter: Condition?
+                    if let whereValue = fields.optional("where") {
+                        guard case .element = field.source else {
+                            whereValue.fail("`where` filters the elements of an element field such as person.doc")
+                            continue
+                        }
+                        guard let condition = Condition.read(whereValue, elementContext) else { continue }
+                        filter = condition
+                    }
+                    measure = .distinct(field, where: filter)
                 }
-                measure = name == "sum" ? .sum(field) : .distinct(field)
             }
             let comparisons = ["gt", "ge"].filter { fields.optional($0) != nil }
             guard comparisons.count == 1, let comparison = comparisons.first, let operandValue = fields.optional(comparison)
@@ -483,7 +725,9 @@ extension Rulebook {
     {
         guard let fields = value.object(["on", "when", "correlate"]), let on = fields.required("on")?.oneOf(EventKind.self)
         else { return nil }
-        let followContext = ConditionContext(hasCrossing: on == .crossing, hasInspection: on == .inspection, lists: lists)
+        let followContext = ConditionContext(
+            hasCrossing: on == .crossing, hasInspection: on == .inspection, kinds: [on], lists: lists,
+            watchlists: context.watchlists)
         let when = fields.optional("when").flatMap { Condition.read($0, followContext) }
         var correlate: [(follow: Field, trigger: Field)] = []
         if let members = fields.optional("correlate")?.members() {

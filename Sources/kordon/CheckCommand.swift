@@ -21,8 +21,9 @@ struct Check: ParsableCommand {
         do {
             let loaded = try KordonConfig.load(file: file)
             print(
-                "\(file): ok: \(loaded.rulebook.rules.count) rules enabled (\(loaded.rulesFile)), "
-                    + "\(loaded.geography.checkpoints.count) checkpoints (\(loaded.geographyFile))")
+                "\(file): ok: \(Set(loaded.rulebook.rules.map(\.id)).count) rules enabled (\(loaded.rulesFile)), "
+                    + "\(loaded.geography.checkpoints.count) checkpoints, \(loaded.geography.zones.count) zones "
+                    + "(\(loaded.geographyFile)), \(loaded.rulebook.watchlists.count) watchlists")
         } catch {
             for problem in error.errors { print(problem) }
             throw ExitCode.failure

@@ -40,7 +40,10 @@ struct Replay: ParsableCommand {
             }
             inputs.append(((file as NSString).lastPathComponent, LineReader(data)))
         }
-        var engine = Engine(rulebook: loaded.rulebook, geography: loaded.geography, settings: loaded.settings) {
+        // Watchlists are read once, with the config: a replay must not depend on when a file changes.
+        var settings = loaded.settings
+        settings.watchlistCheck = nil
+        var engine = Engine(rulebook: loaded.rulebook, geography: loaded.geography, settings: settings) {
             // Microseconds: a Double holds no more precision for today's dates.
             Timestamp(nanosecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1e6).rounded()) * 1000)
         }

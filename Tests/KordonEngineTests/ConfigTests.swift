@@ -27,7 +27,7 @@ import Testing
 
     @Test func shippedConfigLoads() throws {
         let config = try shippedConfig()
-        #expect(config.rulebook.rules.count == 10)
+        #expect(Set(config.rulebook.rules.map(\.id)).count == 18)
         #expect(config.settings.lateness == EngineSettings.defaultLateness)
         #expect(config.kafka.alertRoutes.first { $0.matches(rule: "integrity.release-anomaly") }?.topic == "border.alerts.integrity")
         #expect(config.kafka.alertRoutes.first { $0.matches(rule: "weapons.undeclared") }?.topic == "border.alerts")
@@ -52,7 +52,7 @@ import Testing
                 titel: "t"
             """
         #expect(problems(yaml) == [
-            #"rules.yaml:8: rules[0].titel: unknown field (known: category, enabled, escalate, expect, facts, fire, id, join, key, kind, on, per, severity, suppress, title, when, window, within)"#,
+            #"rules.yaml:8: rules[0].titel: unknown field (known: category, enabled, escalate, expect, facts, fire, followedBy, forEach, id, join, key, kind, on, parts, per, severity, speed, suppress, title, when, window, within)"#,
             #"rules.yaml:4: rules[0].severity: expected one of critical, high, medium, low, got "urgent""#,
             #"rules.yaml:2: rules[0].title: missing (required)"#,
         ])
@@ -108,6 +108,71 @@ import Testing
                 #"geography.yaml:9: checkpoints[1].country: expected two upper-case letters (ISO 3166-1 alpha-2), got "ru""#,
                 "geography.yaml:10: checkpoints[1].position.lat: expected a latitude in -90...90, got 95.0",
                 #"geography.yaml:6: checkpoints[0].paired: no checkpoint "B" in this file"#,
+            ])
+        }
+    }
+
+    @Test func newSchemaErrorsNameTheField() {
+        let yaml = """
+            rules:
+              - id: x.y
+                category: documents
+                severity: high
+                kind: match
+                on: crossing
+                key: [{doc: person.doc}, zone]
+                title: "t"
+                when:
+                  all:
+                    - crossing.vehicle.plate: {watchlist: nope}
+                    - crossing.checkpoint: {watchlist: nope}
+                    - position.borderZone: {exists: true}
+              - id: x.z
+                category: trafficking
+                severity: high
+                kind: match
+                parts:
+                  - kind: velocity
+                    on: crossing
+                    key: doc
+                    title: "t"
+                    within: 1d
+                    speed: {above: 200}
+            """
+        #expect(problems(yaml) == [
+            #"rules.yaml:11: rules[0].when.all[0].crossing.vehicle.plate.watchlist: no watchlist named "nope" under `watchlists:` (known: )"#,
+            #"rules.yaml:12: rules[0].when.all[1].crossing.checkpoint.watchlist: `watchlist` looks up plates and docs; "crossing.checkpoint" is neither"#,
+            #"rules.yaml:13: rules[0].when.all[2].position.borderZone: "position.borderZone" needs a position: use it on patrol, sensor or vessel rules"#,
+            #"rules.yaml:7: rules[0].key[0].doc: "person.doc" only inside `some: person` or `none: person`"#,
+            #"rules.yaml:17: rules[1].kind: with `parts`, this belongs in each part"#,
+            #"rules.yaml:24: rules[1].parts[0].speed.above: unknown field (known: ge, gt)"#,
+            #"rules.yaml:24: rules[1].parts[0].speed: expected exactly one of gt, ge"#,
+        ])
+    }
+
+    @Test func zoneErrorsNameTheField() {
+        let yaml = """
+            checkpoints: []
+            zones:
+              - id: Z
+                type: border
+                polygon: [[50, 60], [51, 60]]
+                closedSeasons: [{from: 04-01, to: 06-31}]
+              - id: F
+                type: fishing
+                polygon: [[50, 60], [51, 60], [51, 200]]
+                closedSeasons: [{from: 4-1, to: 06-30}]
+            """
+        do {
+            _ = try Geography.parse(yaml: yaml, file: "geography.yaml")
+            Issue.record("expected errors")
+        } catch {
+            #expect(error.errors.map(\.description) == [
+                "geography.yaml:5: zones[0].polygon: expected at least 3 corners [lat, lon], got 2",
+                #"geography.yaml:6: zones[0].closedSeasons[0].to: expected a day of the year like 04-01 (MM-DD), got "06-31""#,
+                "geography.yaml:6: zones[0].closedSeasons: closed seasons are for zones of type fishing",
+                "geography.yaml:9: zones[1].polygon[2][1]: expected a longitude in -180...180, got 200.0",
+                #"geography.yaml:10: zones[1].closedSeasons[0].from: expected a day of the year like 04-01 (MM-DD), got "4-1""#,
             ])
         }
     }
