@@ -41,6 +41,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Realistic traffic with planted incidents and ground truth; detection scoring.
+        .target(name: "KordonSimulator", dependencies: ["KordonEvents", "KordonEngine"]),
         // From Kafka to Kafka: consume, decode, process, publish, dead-letter, commit.
         .target(
             name: "KordonPipeline",
@@ -58,6 +60,7 @@ let package = Package(
                 "KordonEvents",
                 "KordonPipeline",
                 "KordonEngine",
+                "KordonSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,6 +72,7 @@ let package = Package(
             dependencies: [
                 "KordonKafka",
                 "KordonEvents",
+                "KordonEngine",
                 "CKafkaBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -84,6 +88,7 @@ let package = Package(
             dependencies: ["KordonPipeline", "KordonKafka", "KordonEvents", "KordonTestSupport"]
         ),
         .testTarget(name: "KordonEngineTests", dependencies: ["KordonEngine", "KordonEvents"]),
+        .testTarget(name: "KordonSimulatorTests", dependencies: ["KordonSimulator", "KordonEngine", "KordonEvents"]),
         .testTarget(
             name: "KordonEventsTests",
             dependencies: [

@@ -1,0 +1,96 @@
+/// Synthetic document numbers, plates and event ids, unique within a stream.
+///
+/// Each kind of identifier numbers its values and scrambles the serial with a
+/// bijection on a fixed bit width, so values look random, never repeat (a planted
+/// incident's key cannot collide with background traffic) and depend only on the
+/// seed. They describe no real person or vehicle.
+struct Identities {
+    private var docs: UInt64 = 0
+    private var plates: UInt64 = 0
+    private var permits: UInt64 = 0
+    private var events: UInt64 = 0
+    private let salt: UInt64
+
+    init(seed: UInt64) {
+        var mix = SplitMix64(seed: seed ^ 0x1D_E47_171E5)
+        salt = mix.next()
+    }
+
+    /// `D` and 8 characters of base 32 (40 bits).
+    mutating func doc() -> String {
+        docs += 1
+        return "D" + Self.base32(Self.scramble(docs ^ (salt & 0xFF_FFFF), bits: 40), count: 8)
+    }
+
+    /// Three digits, three letters, a two-digit region: the shape of a road plate.
+    mutating func plate() -> String {
+        plates += 1
+        var value = Self.scramble(plates ^ (salt >> 24 & 0xFFFF), bits: 28)
+        let digits = value % 1000
+        value /= 1000
+        var letters = ""
+        for _ in 0..<3 {
+            letters.append(Character(Unicode.Scalar(UInt8(65 + value % 26))))
+            value /= 26
+        }
+        let region = 1 + value % 20
+        return Self.padded(digits, 3) + letters + Self.padded(region, 2)
+    }
+
+    /// A trailer or rail-wagon plate: same shape, distinct serial space.
+    mutating func trailer() -> String {
+        "TR" + plate()
+    }
+
+    mutating func permit(_ prefix: String) -> String {
+        permits += 1
+        return prefix + "-" + Self.padded(Self.scramble(permits ^ (salt >> 40 & 0xFFFF), bits: 24), 8)
+    }
+
+    /// `PREFIX-0000000001`: a producer-side sequence; the scrambled part of the stream is the content, not the id.
+    mutating func event(_ prefix: String) -> String {
+        events += 1
+        return prefix + "-" + Self.padded(events, 10)
+    }
+
+    /// Invertible mixing restricted to `bits` bits: odd multiplications and xor-shifts are bijections mod 2^bits.
+    static func scramble(_ value: UInt64, bits: UInt64) -> UInt64 {
+        let mask: UInt64 = (1 << bits) - 1
+        var x = value & mask
+        x = (x &* 0x9E37_79B9_7F4A_7C15) & mask
+        x ^= x >> (bits / 2)
+        x = (x &* 0xBF58_476D_1CE4_E5B9) & mask
+        x ^= x >> (bits / 3)
+        return x
+    }
+
+    static func base32(_ value: UInt64, count: Int) -> String {
+        let alphabet = Array("0123456789ABCDEFGHJKLMNPQRSTUVWX".utf8)
+        var bytes = [UInt8](repeating: 0, count: count)
+        var rest = value
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            bytes[index] = alphabet[Int(rest & 31)]
+            rest >>= 5
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Decimal, zero-padded to `width`; written in one allocation, as it names every event.
+    static func padded(_ value: UInt64, _ width: Int) -> String {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        let count = max(width, digits)
+        return String(unsafeUninitializedCapacity: count) { out in
+            var remaining = value
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                out[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            }
+            return count
+        }
+    }
+}

@@ -1,0 +1,353 @@
+import KordonEvents
+
+/// Plants incidents of one rule, and near misses: cases just short of what the rule
+/// looks for, which must not raise its alert. A new rule plugs in with a planter here
+/// and an entry in `Planters.all`.
+///
+/// Figures mirror the default rulebook (config/rules.yaml): a planted incident clears
+/// each threshold and a near miss stays clear of it by a margin that survives the
+/// checkpoint queues (at most 15 minutes of delay) and the allowed lateness.
+protocol IncidentPlanter: Sendable {
+    var rule: String { get }
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64)
+}
+
+public enum Planters {
+    static let all: [any IncidentPlanter] = [
+        WeaponsUndeclared(), WeaponsRepeatMovement(), MissingCounterpart(), UndeclaredGoods(), WeightMismatch(),
+        Structuring(), NarcoticsSeizure(), ConcealmentIndicators(), ControlledSubstance(), CapacityOverload(),
+    ]
+
+    /// The rule ids the simulator plants incidents and near misses for.
+    public static var rules: [String] { all.map(\.rule) }
+}
+
+/// What a planted incident expects: this rule fires (or, for a near miss, does not) about this key.
+struct Expectation {
+    var rule: String
+    var fire: Bool
+    var keyType: String
+    var keyValue: String
+}
+
+extension Simulator {
+    /// A traveller for an incident: a vehicle of one of `modes` (its plate is the key) or a pedestrian (the doc).
+    mutating func suspect(_ modes: [SimGeography.Mode]) -> (persons: [Person], vehicle: Vehicle?, keyType: String, key: String) {
+        let (persons, vehicle) = travellers(rng.pick(modes))
+        if let vehicle { return (persons, vehicle, "plate", vehicle.plate) }
+        return (persons, nil, "doc", persons[0].doc)
+    }
+
+    mutating func incidentTrip(
+        _ persons: [Person], _ vehicle: Vehicle?, pair: SimGeography.Pair? = nil, outbound: Bool? = nil
+    ) -> Trip {
+        // Short journeys: a second sighting at the facing checkpoint falls in the first alert's suppression (1h).
+        Trip(
+            pair: pair ?? rng.pick(geography.pairs), outbound: outbound ?? rng.chance(0.5), persons: persons,
+            vehicle: vehicle, travel: seconds(900 + rng.unit() * 1200))
+    }
+
+    /// Schedules the trips of one incident (each at `time` + its offset) with its labels.
+    mutating func plant(
+        _ trips: [(trip: Trip, after: Int64)], expect: [Expectation], variant: String, at time: Int64,
+        absence: Int64? = nil
+    ) {
+        let number = reserveIncident()
+        var events: [String] = []
+        var planned: [(Planned, Int64)] = []
+        for (trip, after) in trips {
+            let (built, ids) = build(trip, at: time + after, incident: number)
+            events += ids.all
+            planned.append((built, time + after))
+        }
+        let labels = expect.map {
+            Label(
+                incident: incidentName(number), rule: $0.rule, fire: $0.fire, keyType: $0.keyType, keyValue: $0.keyValue,
+                variant: variant, events: events)
+        }
+        commitIncident(number, events: events.count, labels: labels, absence: absence)
+        for (item, at) in planned { plan(item, at: at) }
+    }
+
+    /// A trip back with nothing declared, between the legs of a repeat pattern; not part of the incident.
+    mutating func returnTrip(_ trip: Trip, at time: Int64) {
+        var back = trip
+        back.outbound.toggle()
+        back.goods = nil
+        back.permits = nil
+        back.inspection = nil
+        back.measuredAtEntry = nil
+        let (planned, _) = build(back, at: time)
+        plan(planned, at: time)
+    }
+
+    mutating func uniform(_ range: ClosedRange<Double>) -> Double {
+        range.lowerBound + rng.unit() * (range.upperBound - range.lowerBound)
+    }
+
+    mutating func validUntil(days: Int, from time: Int64) -> ValidUntil {
+        let today = Int(time / day)
+        return .date(CalendarDate(daysSinceEpoch: today + days))
+    }
+}
+
+struct WeaponsUndeclared: IncidentPlanter {
+    let rule = "weapons.undeclared"
+
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let (persons, vehicle, keyType, key) = sim.suspect([.car, .truck, .van, .pedestrian])
+        var trip = sim.incidentTrip(persons, vehicle)
+        let variant: String
+        if nearMiss || sim.rng.chance(0.3) {
+            // A hunter declares a rifle; the permit is valid (near miss) or expired yesterday (incident).
+            trip.goods = [Goods(hs: "9303", description: "hunting rifle", quantity: 1, unit: "pcs", weightKg: 3.4, valueUsd: sim.uniform(1200...4000).rounded())]
+            trip.permits = [Permit(id: sim.ids.permit("HUNT"), type: .hunting, validUntil: sim.validUntil(days: nearMiss ? 30 + sim.rng.below(300) : -1 - sim.rng.below(60), from: time), covers: ["9303"])]
+            trip.inspection = Trip.InspectionPlan(
+                method: .documents, findings: [Finding(category: .weapon, description: "hunting rifle", quantity: 1, hs: "9303", declared: true, concealed: false)],
+                after: seconds(sim.uniform(300...1800)))
+            variant = nearMiss ? "declared-valid-permit" : "declared-expired-permit"
+        } else {
+            let ammunition = sim.rng.chance(0.4)
+            trip.inspection = Trip.InspectionPlan(
+                method: sim.rng.pick([.xray, .manual]),
+                findings: [
+                    Finding(
+                        category: ammunition ? .ammunition : .weapon, description: ammunition ? "9x18 cartridges" : "pistol",
+                        quantity: ammunition ? Double(20 + sim.rng.below(400)) : 1, unit: "pcs", declared: false,
+                        concealed: sim.rng.chance(0.6))
+                ], after: seconds(sim.uniform(300...1800)))
+            variant = ammunition ? "undeclared-ammunition" : "undeclared-weapon"
+        }
+        sim.plant([(trip, 0)], expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)], variant: variant, at: time)
+    }
+}
+
+struct WeaponsRepeatMovement: IncidentPlanter {
+    let rule = "weapons.repeat-movement"
+
+    /// Three trips the same way with declared, permitted arms (the rule counts 3 in 30 days); a near miss makes two.
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let (persons, vehicle, keyType, key) = sim.suspect([.van, .car])
+        let pair = sim.rng.pick(sim.geography.pairs)
+        let outbound = sim.rng.chance(0.5)
+        let permit = Permit(id: sim.ids.permit("ARMS"), type: .weapon, validUntil: sim.validUntil(days: 365, from: time), covers: ["93"])
+        var trips: [(trip: Trip, after: Int64)] = []
+        var offset: Int64 = 0
+        for _ in 0..<(nearMiss ? 2 : 3) {
+            var trip = sim.incidentTrip(persons, vehicle, pair: pair, outbound: outbound)
+            trip.goods = [
+                Goods(hs: "9303", description: "sporting rifles", quantity: Double(2 + sim.rng.below(6)), unit: "pcs", weightKg: 20, valueUsd: sim.uniform(3000...9000).rounded()),
+                Goods(hs: "9306", description: "cartridges", quantity: Double(500 + sim.rng.below(2000)), unit: "pcs", weightKg: 15, valueUsd: sim.uniform(300...900).rounded()),
+            ]
+            trip.permits = [permit]
+            trips.append((trip, offset))
+            sim.returnTrip(trip, at: time + offset + seconds(sim.uniform(3 * 3600...8 * 3600)))
+            offset += seconds(sim.uniform(18 * 3600...40 * 3600))
+        }
+        sim.plant(
+            trips, expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)],
+            variant: nearMiss ? "two-trips-with-arms" : "three-trips-with-arms", at: time)
+    }
+}
+
+struct MissingCounterpart: IncidentPlanter {
+    let rule = "crossing.missing-counterpart"
+    static let within: Int64 = 6 * hour
+
+    /// An exit never followed by an entry at the facing checkpoint; a near miss arrives after 5 to 5.6 hours.
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let (persons, vehicle, keyType, key) = sim.suspect([.car, .truck, .van, .pedestrian])
+        var trip = sim.incidentTrip(persons, vehicle)
+        if nearMiss {
+            trip.travel = seconds(sim.uniform(5 * 3600...5.6 * 3600))
+        } else {
+            trip.arrives = false
+        }
+        sim.plant(
+            [(trip, 0)], expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)],
+            variant: nearMiss ? "late-arrival" : "never-arrived", at: time, absence: nearMiss ? nil : Self.within)
+    }
+}
+
+struct UndeclaredGoods: IncidentPlanter {
+    let rule = "contraband.undeclared-goods"
+
+    /// Contraband found undeclared; the near miss is the same kind of goods found where the declaration lists it.
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let (persons, vehicle, keyType, key) = sim.suspect([.car, .truck, .van, .pedestrian])
+        var trip = sim.incidentTrip(persons, vehicle)
+        let (category, description, hs) = sim.rng.pick(Catalog.contraband)
+        let weight = (sim.uniform(vehicle?.type == .truck ? 200...3000 : 2...60) * 10).rounded() / 10
+        if nearMiss {
+            trip.goods = [Goods(hs: hs, description: description, weightKg: weight, valueUsd: sim.uniform(1500...5000).rounded())]
+        }
+        trip.inspection = Trip.InspectionPlan(
+            method: sim.rng.pick([.xray, .manual]),
+            findings: [Finding(category: category, description: description, weightKg: weight, hs: hs, declared: nearMiss, concealed: !nearMiss && sim.rng.chance(0.5))],
+            after: seconds(sim.uniform(300...1800)))
+        sim.plant(
+            [(trip, 0)], expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)],
+            variant: nearMiss ? "declared-goods-found" : "undeclared-\(category.rawValue)", at: time)
+    }
+}
+
+struct WeightMismatch: IncidentPlanter {
+    let rule = "contraband.weight-mismatch"
+
+    /// Measured gross over 5 % and 500 kg off the declaration; near misses: a heavy truck 3–4.5 % off,
+    /// or a light van 8–12 % off (under 500 kg).
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let van = nearMiss && sim.rng.chance(0.5)
+        let (persons, vehicle) = sim.travellers(van ? .van : .truck)
+        let declared = vehicle?.declaredWeightKg ?? 20000
+        let share = van ? sim.uniform(0.08...0.12) : nearMiss ? sim.uniform(0.03...0.045) : sim.uniform(0.07...0.2)
+        var trip = sim.incidentTrip(persons, vehicle)
+        trip.goods = sim.freight(grossKg: declared, origin: trip.pair.from(outbound: trip.outbound).country)
+        trip.measuredAtEntry = (declared * (1 + (sim.rng.chance(0.7) ? share : -share))).rounded()
+        let plate = vehicle?.plate ?? ""
+        sim.plant(
+            [(trip, 0)], expect: [Expectation(rule: rule, fire: !nearMiss, keyType: "plate", keyValue: plate)],
+            variant: van ? "light-van-over-5-percent" : nearMiss ? "under-5-percent" : "over-5-percent", at: time)
+    }
+}
+
+struct Structuring: IncidentPlanter {
+    let rule = "contraband.structuring"
+
+    /// Four trips the same way within four days, each declared under 1000 USD, together over 3000 USD.
+    /// Near misses: three such trips, or four that together stay under 3000 USD.
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let (persons, vehicle, keyType, key) = sim.suspect([.car, .van, .pedestrian])
+        let pair = sim.rng.pick(sim.geography.pairs)
+        let outbound = sim.rng.chance(0.5)
+        let fewer = nearMiss && sim.rng.chance(0.5)
+        let values: ClosedRange<Double> = nearMiss && !fewer ? 450...700 : 760...990
+        var trips: [(trip: Trip, after: Int64)] = []
+        var offset: Int64 = 0
+        for _ in 0..<(fewer ? 3 : 4) {
+            var trip = sim.incidentTrip(persons, vehicle, pair: pair, outbound: outbound)
+            let item = sim.rng.pick(Catalog.personal)
+            trip.goods = [Goods(hs: item.hs, description: item.description, weightKg: Double(5 + sim.rng.below(30)), valueUsd: sim.uniform(values).rounded(), origin: pair.from(outbound: outbound).country)]
+            trips.append((trip, offset))
+            sim.returnTrip(trip, at: time + offset + seconds(sim.uniform(2 * 3600...6 * 3600)))
+            offset += seconds(sim.uniform(10 * 3600...30 * 3600))
+        }
+        sim.plant(
+            trips, expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)],
+            variant: fewer ? "three-trips-under-duty-free" : nearMiss ? "four-trips-small-total" : "four-trips-under-duty-free",
+            at: time)
+    }
+}
+
+struct NarcoticsSeizure: IncidentPlanter {
+    let rule = "narcotics.seizure"
+
+    /// Narcotics or precursors found, often concealed under masking cargo; the near miss is an
+    /// ordinary declared medicine found on inspection.
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let (persons, vehicle, keyType, key) = sim.suspect([.car, .truck, .van, .pedestrian])
+        var trip = sim.incidentTrip(persons, vehicle)
+        var findings: [Finding]
+        let variant: String
+        if nearMiss {
+            let substance = sim.rng.pick(Catalog.ordinaryMedicines)
+            trip.goods = [Goods(hs: "3004", description: "medicaments", quantity: Double(1 + sim.rng.below(10)), unit: "packs", valueUsd: sim.uniform(10...200).rounded(), substance: substance)]
+            findings = [Finding(category: .other, description: "medicaments", substance: substance, hs: "3004", declared: true, concealed: false)]
+            variant = "declared-ordinary-medicine"
+        } else if sim.rng.chance(0.25) {
+            findings = [Finding(category: .precursor, substance: sim.rng.pick(Catalog.precursors), weightKg: (sim.uniform(5...200) * 10).rounded() / 10, declared: false, concealed: sim.rng.chance(0.5))]
+            variant = "precursor"
+        } else {
+            let canine = sim.rng.chance(0.4)
+            findings = [Finding(category: .narcotic, substance: sim.rng.pick(Catalog.narcotics), weightKg: (sim.uniform(0.2...40) * 10).rounded() / 10, declared: false, concealed: true, canineAlert: canine ? true : nil)]
+            if sim.rng.chance(0.5) { findings.append(Finding(category: .maskingAgent, description: "ground coffee around the cavity")) }
+            variant = "narcotic-concealed"
+        }
+        trip.inspection = Trip.InspectionPlan(method: sim.rng.pick([.xray, .canine, .manual]), findings: findings, after: seconds(sim.uniform(300...2400)))
+        sim.plant(
+            [(trip, 0)], expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)], variant: variant, at: time)
+    }
+}
+
+struct ConcealmentIndicators: IncidentPlanter {
+    let rule = "narcotics.concealment-indicators"
+
+    /// A canine indication or a masking agent with nothing narcotic found; the near miss is a canine
+    /// search without an indication.
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let (persons, vehicle, keyType, key) = sim.suspect([.car, .truck, .van, .pedestrian])
+        var trip = sim.incidentTrip(persons, vehicle)
+        let findings: [Finding]
+        let variant: String
+        if nearMiss {
+            trip.goods = [sim.goods(sim.rng.pick(Catalog.personal), origin: trip.pair.from(outbound: trip.outbound).country)]
+            findings = [Finding(category: .food, description: "declared food", declared: true, concealed: false, canineAlert: false)]
+            variant = "canine-no-indication"
+        } else if sim.rng.chance(0.5) {
+            findings = [Finding(category: .other, description: "canine indication at the fuel tank, nothing found", canineAlert: true)]
+            variant = "canine-alert-nothing-found"
+        } else {
+            findings = [Finding(category: .maskingAgent, description: "pepper and coffee packed around an empty cavity", concealed: true)]
+            variant = "masking-agent"
+        }
+        trip.inspection = Trip.InspectionPlan(
+            method: nearMiss || variant.hasPrefix("canine") ? .canine : .xray, findings: findings, after: seconds(sim.uniform(300...2400)))
+        sim.plant(
+            [(trip, 0)], expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)], variant: variant, at: time)
+    }
+}
+
+struct ControlledSubstance: IncidentPlanter {
+    let rule = "psychotropics.controlled-substance"
+
+    /// A controlled substance declared as a medicine, or found undeclared (which is also a seizure);
+    /// the near miss declares a medicine whose substance is not controlled.
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let (persons, vehicle, keyType, key) = sim.suspect([.car, .van, .pedestrian])
+        var trip = sim.incidentTrip(persons, vehicle)
+        var expect = [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)]
+        let variant: String
+        if nearMiss || sim.rng.chance(0.5) {
+            let substance = nearMiss ? sim.rng.pick(Catalog.ordinaryMedicines) : sim.rng.pick(Catalog.controlledSubstances)
+            trip.goods = [Goods(hs: "3004", description: "medicaments", quantity: Double(2 + sim.rng.below(40)), unit: "packs", valueUsd: sim.uniform(20...400).rounded(), substance: substance)]
+            variant = nearMiss ? "declared-ordinary-medicine" : "declared-controlled"
+        } else {
+            trip.inspection = Trip.InspectionPlan(
+                method: sim.rng.pick([.xray, .manual]),
+                findings: [Finding(category: .psychotropic, substance: sim.rng.pick(Catalog.controlledSubstances), quantity: Double(50 + sim.rng.below(2000)), unit: "tablets", weightKg: (sim.uniform(0.05...5) * 100).rounded() / 100, declared: false, concealed: sim.rng.chance(0.5))],
+                after: seconds(sim.uniform(300...1800)))
+            expect.append(Expectation(rule: "narcotics.seizure", fire: true, keyType: keyType, keyValue: key))
+            variant = "found-undeclared"
+        }
+        sim.plant([(trip, 0)], expect: expect, variant: variant, at: time)
+    }
+}
+
+struct CapacityOverload: IncidentPlanter {
+    let rule = "capacity.overload"
+
+    /// A rush of capacity + 3 to 8 crossings in 8 minutes that bypasses the checkpoint queue; the near
+    /// miss is a rush of exactly the capacity through the queue, which fills the window to the limit.
+    func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        let candidates = sim.geography.pairs.flatMap { pair in [(pair, true), (pair, false)] }.filter { pair, outbound in
+            let side = pair.from(outbound: outbound)
+            return sim.geography.capacity[side.id] != nil && (sim.burstFree[side.id] ?? .min) <= time
+        }
+        guard !candidates.isEmpty else { return }
+        let (pair, outbound) = sim.rng.pick(candidates)
+        let side = pair.from(outbound: outbound)
+        let capacity = sim.geography.capacity[side.id] ?? 0
+        sim.burstFree[side.id] = time + 2 * hour
+        var trips: [(trip: Trip, after: Int64)] = []
+        for _ in 0..<(nearMiss ? capacity : capacity + 3 + sim.rng.below(6)) {
+            let (persons, vehicle) = sim.travellers(sim.rng.pick([.car, .pedestrian, .pedestrian]))
+            var trip = sim.incidentTrip(persons, vehicle, pair: pair, outbound: outbound)
+            trip.travel = seconds(sim.uniform(1200...3600))
+            trip.throttled = nearMiss
+            trips.append((trip, seconds(sim.uniform(0...480))))
+        }
+        sim.plant(
+            trips, expect: [Expectation(rule: rule, fire: !nearMiss, keyType: "checkpoint", keyValue: side.id)],
+            variant: nearMiss ? "rush-at-capacity" : "rush-over-capacity", at: time)
+    }
+}

@@ -1,0 +1,109 @@
+/// What the scheduler runs at a point in event time.
+enum Action: Sendable {
+    case planned(Planned)
+    /// The next arrival of a background traffic source.
+    case traffic(Int)
+    case patrol(Int)
+    case sensor
+    case vessel(VesselTrack)
+    case incident
+    case nearMiss
+
+    var isNearMiss: Bool {
+        if case .nearMiss = self { return true }
+        return false
+    }
+}
+
+/// A binary min-heap on (time, insertion order): equal times run in the order they were scheduled,
+/// which keeps the stream deterministic. Actions live in slots beside the heap, so sifting moves
+/// three integers rather than an event with its reference-counted strings.
+struct Schedule: Sendable {
+    private struct Entry: Sendable {
+        var time: Int64
+        var order: UInt64
+        var slot: Int
+
+        func precedes(_ other: Entry) -> Bool {
+            time != other.time ? time < other.time : order < other.order
+        }
+    }
+
+    private var entries: [Entry] = []
+    private var order: UInt64 = 0
+    private var slots: [Action?] = []
+    private var freeSlots: [Int] = []
+
+    var peekTime: Int64? { entries.first?.time }
+
+    mutating func push(_ time: Int64, _ action: Action) {
+        order += 1
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = action
+        } else {
+            slot = slots.count
+            slots.append(action)
+        }
+        entries.append(Entry(time: time, order: order, slot: slot))
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child].precedes(entries[parent]) else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes the earliest entry; the heap must not be empty.
+    mutating func pop() -> (Int64, Action) {
+        let top = entries[0]
+        let last = entries.removeLast()
+        if !entries.isEmpty {
+            entries[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < entries.count else { break }
+                var least = left
+                if left + 1 < entries.count, entries[left + 1].precedes(entries[left]) { least = left + 1 }
+                guard entries[least].precedes(entries[parent]) else { break }
+                entries.swapAt(least, parent)
+                parent = least
+            }
+        }
+        let action = slots[top.slot].take()!
+        freeSlots.append(top.slot)
+        return (top.time, action)
+    }
+}
+
+/// A FIFO over an array with a moving head, compacted when the dead prefix dominates.
+struct Ring<Element: Sendable>: Sendable {
+    private var storage: [Element] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == storage.count }
+    var count: Int { storage.count - head }
+    var first: Element? { isEmpty ? nil : storage[head] }
+
+    subscript(index: Int) -> Element { storage[head + index] }
+
+    mutating func append(_ element: Element) {
+        storage.append(element)
+    }
+
+    mutating func removeFirst() -> Element {
+        let element = storage[head]
+        head += 1
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024, head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+}

@@ -1,0 +1,372 @@
+import KordonEngine
+import KordonEvents
+
+public let nanosPerSecond: Int64 = 1_000_000_000
+let minute: Int64 = 60 * nanosPerSecond
+let hour: Int64 = 60 * minute
+let day: Int64 = 24 * hour
+
+public struct SimulationOptions: Sendable {
+    public var seed: UInt64 = 1
+    /// Event time of the stream's start. The default is fixed, so a seed alone reproduces a stream.
+    public var start = Timestamp(nanosecondsSinceEpoch: 1_796_083_200 * nanosPerSecond)  // 2026-12-01T00:00:00Z, a Tuesday
+    /// Event time the stream covers; nil: until `events`.
+    public var duration: Int64?
+    /// Events to generate (redeliveries and malformed messages come on top); nil: until `duration`.
+    public var events: Int?
+    /// Share of events delivered out of order, later than events after them but within the lateness.
+    public var lateFraction = 0.0
+    /// Share of events delivered a second time, within the lateness.
+    public var duplicateFraction = 0.0
+    /// Malformed messages per generated event, for the dead-letter path.
+    public var invalidFraction = 0.0
+    /// The consumer's allowed lateness; out-of-order and redelivered events stay within 90 % of it.
+    public var lateness: Int64 = EngineSettings.defaultLateness
+    /// Multiplies the background rates. The checkpoint queues hold each checkpoint to its capacity; above
+    /// about 2 the busiest saturate at peak hours, queues grow, and near misses timed against a deadline
+    /// (a late arrival) may cross it.
+    public var trafficScale = 1.0
+    public var incidentsPerDay = 48.0
+    public var nearMissesPerDay = 48.0
+    /// Relative weight of each rule among planted incidents and near misses; a rule absent or at 0 is not planted.
+    public var mix: [String: Double] = Dictionary(uniqueKeysWithValues: Planters.all.map { ($0.rule, 1.0) })
+
+    public init() {}
+}
+
+/// What `Simulator.next(into:)` appended to the output.
+public enum Emitted: Sendable, Hashable {
+    /// A generated event, written once in time order or held back and written out of order.
+    case event(late: Bool)
+    /// A redelivery of an event already written.
+    case duplicate
+    /// A malformed message (never valid under the contract).
+    case invalid
+}
+
+/// A deterministic stream of border events with planted incidents and their ground truth.
+///
+/// Time advances through one scheduler: background traffic sources, patrols, sensors,
+/// vessel tracks and the incident clocks each put their next occurrence on it, and
+/// what an occurrence causes later (the entry after an exit, an inspection after a
+/// crossing, the next trip of a structuring driver) goes on it too. Crossings pass a
+/// queue per checkpoint that admits at most the checkpoint's capacity per
+/// `capacity.overload` window, as a real checkpoint would hold traffic back; only a
+/// planted overload bypasses it. A label is released once every event of its incident
+/// has been written (and, for an absence, once the stream's time passed the deadline),
+/// so a stream cut anywhere has labels that match what a consumer can detect in it.
+public struct Simulator: Sendable {
+    public let options: SimulationOptions
+    let geography: SimGeography
+    var rng: SplitMix64
+    var ids: Identities
+    let writer = EventWriter()
+    let planters: [(planter: any IncidentPlanter, weight: Double)]
+
+    private var schedule = Schedule()
+    private var queues: [String: CheckpointQueue] = [:]
+    private var ready = Ring<Ready>()
+    private var held: [Held] = []
+    private var generated = 0
+    private var newestWritten = Int64.min
+    private var open: [Int: OpenIncident] = [:]
+    private var nextIncident = 0
+    private var awaitingDeadline: [(due: Int64, label: Label)] = []
+    private var labels: [Label] = []
+    /// Per checkpoint, when a planted burst or its near miss may next start, so two never share a window or suppression.
+    var burstFree: [String: Int64] = [:]
+    /// Per officer, when they released a trip that was then found carrying something (see `releasingOfficer`).
+    var releasedThenFound: [String: [Int64]] = [:]
+    private let end: Int64
+
+    public init(options: SimulationOptions, geography: Geography) {
+        self.options = options
+        self.geography = SimGeography(geography)
+        rng = SplitMix64(seed: options.seed)
+        ids = Identities(seed: options.seed)
+        planters = Planters.all.compactMap { planter in
+            let weight = options.mix[planter.rule] ?? 0
+            return weight > 0 ? (planter, weight) : nil
+        }
+        end = options.duration.map { options.start.nanosecondsSinceEpoch.plusClamped($0) } ?? Int64.max
+        let start = options.start.nanosecondsSinceEpoch
+        for index in self.geography.sources.indices {
+            schedule.push(start, .traffic(index))
+        }
+        for index in self.geography.patrolUnits.indices {
+            schedule.push(start + Int64(index) * 5 * minute, .patrol(index))
+        }
+        schedule.push(start, .sensor)
+        for index in SimGeography.vesselLanes.indices {
+            schedule.push(start + Int64(index) * 17 * minute, .vessel(VesselTrack(lane: index)))
+        }
+        if options.incidentsPerDay > 0, !planters.isEmpty { schedule.push(start + 10 * minute, .incident) }
+        if options.nearMissesPerDay > 0, !planters.isEmpty { schedule.push(start + 20 * minute, .nearMiss) }
+    }
+
+    /// Appends the next message (one JSON line) to `out`; nil at the end of the stream.
+    public mutating func next(into out: inout [UInt8]) -> Emitted? {
+        while ready.isEmpty {
+            guard advance() else { break }
+        }
+        if ready.isEmpty {
+            // The end: what was held back for out-of-order delivery goes out last, in time order.
+            guard !held.isEmpty else { return nil }
+            held.sort { ($0.release, $0.sequence) < ($1.release, $1.sequence) }
+            for item in held { ready.append(item.ready) }
+            held.removeAll()
+        }
+        let item = ready.removeFirst()
+        out.append(contentsOf: item.line)
+        if let time = item.time {
+            newestWritten = max(newestWritten, time)
+            if let incident = item.incident { written(incident, at: time) }
+            releaseDeadlines()
+        }
+        return item.kind
+    }
+
+    /// Labels of the incidents completed since the last call, in completion order.
+    public mutating func takeLabels() -> [Label] {
+        defer { labels.removeAll() }
+        return labels
+    }
+
+    // MARK: - Scheduling
+
+    /// Runs the scheduler until something is ready to write; false when generation is over.
+    private mutating func advance() -> Bool {
+        if let limit = options.events, generated >= limit { return false }
+        guard let next = schedule.peekTime, next < end else { return false }
+        let (time, action) = schedule.pop()
+        releaseHeld(upTo: time)
+        switch action {
+        case .planned(let planned):
+            emit(planned, at: time)
+        case .traffic(let index):
+            let source = geography.sources[index]
+            let peak = source.peakPerHour * options.trafficScale
+            if peak > 0 {
+                if rng.chance(geography.intensity(source, at: time)) { background(source, at: time) }
+                schedule.push(time + seconds(rng.exponential(mean: 3600 / peak)), .traffic(index))
+            }
+        case .patrol(let index):
+            patrolReport(unit: index, at: time)
+            schedule.push(time + seconds(rng.exponential(mean: 1800)) + 5 * minute, .patrol(index))
+        case .sensor:
+            sensorDetection(at: time)
+            schedule.push(time + seconds(rng.exponential(mean: 3600 / (40 * options.trafficScale))), .sensor)
+        case .vessel(let track):
+            let (following, delay) = vesselReport(track, at: time)
+            schedule.push(time + delay, .vessel(following))
+        case .incident, .nearMiss:
+            let nearMiss = action.isNearMiss
+            plantOne(nearMiss: nearMiss, at: time)
+            let perDay = nearMiss ? options.nearMissesPerDay : options.incidentsPerDay
+            schedule.push(time + seconds(rng.exponential(mean: 86_400 / perDay)), nearMiss ? .nearMiss : .incident)
+        }
+        return true
+    }
+
+    /// Schedules an event and what follows it; `after` is relative to now.
+    mutating func plan(_ planned: Planned, at time: Int64) {
+        schedule.push(time, .planned(planned))
+    }
+
+    private mutating func emit(_ planned: Planned, at time: Int64) {
+        var event = planned.event
+        if case .crossing(let crossing) = event.body, let capacity = geography.capacity[crossing.checkpoint] {
+            var queue = queues[crossing.checkpoint] ?? CheckpointQueue()
+            if planned.throttled, let admit = queue.admission(at: time, capacity: capacity), admit > time {
+                queues[crossing.checkpoint] = queue
+                schedule.push(admit, .planned(planned))
+                return
+            }
+            queue.record(time)
+            queues[crossing.checkpoint] = queue
+        }
+        event.time = Timestamp(nanosecondsSinceEpoch: time)
+        for follow in planned.then { schedule.push(time + follow.after, .planned(follow.planned)) }
+        generated += 1
+        let line = writer.line(event)
+        if options.invalidFraction > 0, rng.chance(options.invalidFraction) {
+            ready.append(Ready(line: Malformed.corrupt(line, &rng), time: nil, incident: nil, kind: .invalid))
+        }
+        let ready = Ready(line: line, time: time, incident: planned.incident, kind: .event(late: false))
+        let window = Double(options.lateness) * 0.9 / Double(nanosPerSecond)
+        if options.lateFraction > 0, window >= 2, rng.chance(options.lateFraction) {
+            var late = ready
+            late.kind = .event(late: true)
+            hold(late, release: time + seconds(1 + rng.unit() * (window - 1)))
+        } else {
+            self.ready.append(ready)
+        }
+        if options.duplicateFraction > 0, window >= 2, rng.chance(options.duplicateFraction) {
+            hold(Ready(line: line, time: nil, incident: nil, kind: .duplicate), release: time + seconds(1 + rng.unit() * (window - 1)))
+        }
+    }
+
+    /// Holds a message back until the scheduler passes `release` (< time + lateness), so it
+    /// arrives after later events yet before the consumer's watermark passes it.
+    private mutating func hold(_ item: Ready, release: Int64) {
+        held.append(Held(release: release, sequence: generated, ready: item))
+    }
+
+    private mutating func releaseHeld(upTo time: Int64) {
+        guard held.contains(where: { $0.release <= time }) else { return }
+        held.sort { ($0.release, $0.sequence) < ($1.release, $1.sequence) }
+        while let first = held.first, first.release <= time {
+            ready.append(first.ready)
+            held.removeFirst()
+        }
+    }
+
+    // MARK: - Ground truth
+
+    /// Opens an incident; events planned with its tag count towards its completion.
+    /// A number for an incident's events to carry before the incident is committed.
+    mutating func reserveIncident() -> Int {
+        nextIncident += 1
+        return nextIncident
+    }
+
+    /// `events` is how many planned events carry the number; `absence` the rule's `within`.
+    mutating func commitIncident(_ number: Int, events: Int, labels: [Label], absence: Int64?) {
+        open[number] = OpenIncident(remaining: events, labels: labels, absence: absence)
+    }
+
+    func incidentName(_ number: Int) -> String {
+        "sim-inc-" + Identities.padded(UInt64(number), 6)
+    }
+
+    private mutating func written(_ number: Int, at time: Int64) {
+        guard var incident = open[number] else { return }
+        incident.from = min(incident.from, time)
+        incident.until = max(incident.until, time)
+        incident.remaining -= 1
+        if incident.remaining > 0 {
+            open[number] = incident
+            return
+        }
+        open[number] = nil
+        for var label in incident.labels {
+            label.from = Timestamp(nanosecondsSinceEpoch: incident.from)
+            label.until = Timestamp(nanosecondsSinceEpoch: incident.until)
+            if let within = incident.absence {
+                awaitingDeadline.append((incident.from + within, label))
+            } else {
+                labels.append(label)
+            }
+        }
+    }
+
+    /// An absence is detectable once the stream's event time has passed its deadline.
+    private mutating func releaseDeadlines() {
+        guard !awaitingDeadline.isEmpty else { return }
+        var index = 0
+        while index < awaitingDeadline.count {
+            if awaitingDeadline[index].due < newestWritten {
+                labels.append(awaitingDeadline.remove(at: index).label)
+            } else {
+                index += 1
+            }
+        }
+    }
+
+    // MARK: - Incidents
+
+    private mutating func plantOne(nearMiss: Bool, at time: Int64) {
+        let total = planters.reduce(0) { $0 + $1.weight }
+        var point = rng.unit() * total
+        var chosen = planters[planters.count - 1].planter
+        for entry in planters {
+            point -= entry.weight
+            if point < 0 {
+                chosen = entry.planter
+                break
+            }
+        }
+        chosen.plant(in: &self, nearMiss: nearMiss, at: time)
+    }
+}
+
+/// A planned event: its id and content are fixed when it is planned, its time when it is written.
+struct Planned: Sendable {
+    var event: Event
+    /// Crossings wait in the checkpoint queue; a planted overload does not.
+    var throttled = true
+    var incident: Int? = nil
+    var then: [Follow] = []
+}
+
+struct Follow: Sendable {
+    var after: Int64
+    var planned: Planned
+}
+
+struct OpenIncident: Sendable {
+    var remaining: Int
+    var labels: [Label]
+    var absence: Int64?
+    var from = Int64.max
+    var until = Int64.min
+}
+
+struct Ready: Sendable {
+    var line: [UInt8]
+    /// Event time of an original event; nil for redeliveries and malformed messages.
+    var time: Int64?
+    var incident: Int?
+    var kind: Emitted
+}
+
+struct Held: Sendable {
+    var release: Int64
+    var sequence: Int
+    var ready: Ready
+}
+
+/// A checkpoint's traffic in the `capacity.overload` window: (t − 15 min, t].
+struct CheckpointQueue: Sendable {
+    static let window: Int64 = 15 * minute
+    private var times = Ring<Int64>()
+
+    /// When a crossing arriving at `time` can pass without the window exceeding `capacity`.
+    mutating func admission(at time: Int64, capacity: Int) -> Int64? {
+        while let first = times.first, first <= time - Self.window { _ = times.removeFirst() }
+        guard times.count >= capacity else { return nil }
+        // Wait until enough of the oldest have left the window; a second later, as checkpoints record whole seconds.
+        return times[times.count - capacity] + Self.window + nanosPerSecond
+    }
+
+    mutating func record(_ time: Int64) {
+        times.append(time)
+    }
+}
+
+func seconds(_ value: Double) -> Int64 {
+    Int64(value.rounded()) * nanosPerSecond
+}
+
+extension Int64 {
+    func plusClamped(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
+    }
+}
+
+/// `90s`, `15m`, `6h`, `2d`, `1w` (a whole number and a unit) in nanoseconds; nil when malformed.
+public func parseDuration(_ text: String) -> Int64? {
+    guard let unit = text.last, let count = Int64(text.dropLast()), count >= 0 else { return nil }
+    let scale: Int64
+    switch unit {
+    case "s": scale = nanosPerSecond
+    case "m": scale = minute
+    case "h": scale = hour
+    case "d": scale = day
+    case "w": scale = 7 * day
+    default: return nil
+    }
+    let (value, overflow) = count.multipliedReportingOverflow(by: scale)
+    return overflow ? nil : value
+}

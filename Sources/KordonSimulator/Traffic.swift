@@ -1,0 +1,481 @@
+import Foundation
+import KordonEngine
+import KordonEvents
+
+/// The sample geography as the simulator uses it: checkpoint pairs, traffic sources
+/// per pair, direction and mode, and the border line patrols and sensors watch.
+struct SimGeography: Sendable {
+    struct Side: Sendable {
+        var id: String
+        var country: String
+        var position: Position
+        /// Local time for the daily rhythm, from the longitude (whole hours).
+        var utcOffset: Int64
+        /// Lower-case id, the prefix of the checkpoint system's event ids.
+        var idPrefix: String
+        var source: String
+        /// The clearing officers on duty over the day, by service id.
+        var officers: [String]
+    }
+
+    struct Pair: Sendable {
+        var a: Side
+        var b: Side
+        var capacity: Int
+
+        func from(outbound: Bool) -> Side { outbound ? a : b }
+        func to(outbound: Bool) -> Side { outbound ? b : a }
+    }
+
+    enum Mode: Sendable, CaseIterable {
+        case truck, van, car, bus, pedestrian, rail
+
+        /// Peak journeys per hour and direction at a checkpoint pair of capacity 40.
+        var peakPerHour: Double {
+            switch self {
+            case .truck: 9
+            case .van: 2
+            case .car: 10
+            case .bus: 1.2
+            case .pedestrian: 2.5
+            case .rail: 0.25
+            }
+        }
+
+        var freight: Bool { self == .truck || self == .rail }
+    }
+
+    struct Source: Sendable {
+        var pair: Int
+        var outbound: Bool
+        var mode: Mode
+        var peakPerHour: Double
+    }
+
+    var pairs: [Pair] = []
+    var sources: [Source] = []
+    var capacity: [String: Int] = [:]
+    /// A coarse border line through the checkpoint pairs, for patrols and sensors.
+    var borderLine: [Position] = []
+    var patrolUnits: [(unit: String, country: String, segment: Int)] = []
+    var sensors: [(id: String, position: Position, type: SensorType)] = []
+
+    /// Caspian shipping lanes between port approaches (not in the sample geography): (from, to).
+    static let vesselLanes: [(Position, Position)] = [
+        (Position(lat: 43.60, lon: 51.05), Position(lat: 43.00, lon: 47.60)),  // Aktau – Makhachkala
+        (Position(lat: 44.55, lon: 50.20), Position(lat: 45.75, lon: 47.65)),  // Bautino – Olya
+        (Position(lat: 43.60, lon: 51.05), Position(lat: 45.90, lon: 48.20)),  // Aktau – Astrakhan approach
+        (Position(lat: 42.30, lon: 51.60), Position(lat: 44.55, lon: 50.20)),  // southern approach – Bautino
+    ]
+
+    init(_ geography: Geography) {
+        let checkpoints = geography.checkpoints.values.sorted { $0.id < $1.id }
+        for checkpoint in checkpoints {
+            if let capacity = checkpoint.capacity { self.capacity[checkpoint.id] = capacity }
+            // Each pair once, from the checkpoint whose id sorts first.
+            guard let pairedId = checkpoint.paired, pairedId > checkpoint.id,
+                let paired = geography.checkpoints[pairedId]
+            else { continue }
+            let capacity = min(checkpoint.capacity ?? 40, paired.capacity ?? 40)
+            pairs.append(Pair(a: Self.side(checkpoint), b: Self.side(paired), capacity: capacity))
+        }
+        for (index, pair) in pairs.enumerated() {
+            let scale = Double(pair.capacity) / 40
+            for mode in Mode.allCases where mode != .rail || pair.capacity >= 50 {
+                for outbound in [true, false] {
+                    sources.append(Source(pair: index, outbound: outbound, mode: mode, peakPerHour: mode.peakPerHour * scale))
+                }
+            }
+        }
+        // Midway between the two checkpoints of each pair, west to east.
+        borderLine = pairs.map { Position(lat: ($0.a.position.lat + $0.b.position.lat) / 2, lon: ($0.a.position.lon + $0.b.position.lon) / 2) }
+            .sorted { $0.lon < $1.lon }
+        let segments = max(borderLine.count - 1, 0)
+        if segments > 0 {
+            for index in 0..<(2 * segments) {
+                let country = index % 2 == 0 ? "KZ" : "RU"
+                patrolUnits.append(("\(country.lowercased())-pu-\(100 + index)", country, index / 2))
+            }
+            let types: [SensorType] = [.seismic, .infrared, .radar, .camera, .fence, .magnetic]
+            for index in 0..<(6 * segments) {
+                let position = Self.along(borderLine, segment: index / 6, fraction: (Double(index % 6) + 0.5) / 6)
+                sensors.append(("S-\(1000 + index)", position, types[index % types.count]))
+            }
+        }
+    }
+
+    private static func side(_ checkpoint: Geography.Checkpoint) -> Side {
+        Side(
+            id: checkpoint.id, country: checkpoint.country, position: checkpoint.position,
+            utcOffset: Int64((checkpoint.position.lon / 15).rounded()) * hour, idPrefix: checkpoint.id.lowercased(),
+            source: "\(checkpoint.country)-BS/" + (checkpoint.id.hasPrefix(checkpoint.country + "-") ? String(checkpoint.id.dropFirst(3)) : checkpoint.id),
+            officers: (10..<40).map { "\(checkpoint.country.lowercased())-o-\(checkpoint.id.hashValueStable % 90 + 10)\($0)" })
+    }
+
+    static func along(_ line: [Position], segment: Int, fraction: Double) -> Position {
+        let a = line[segment]
+        let b = line[min(segment + 1, line.count - 1)]
+        return Position(lat: a.lat + (b.lat - a.lat) * fraction, lon: a.lon + (b.lon - a.lon) * fraction)
+    }
+
+    /// The source's rate at `time` as a share of its peak (for thinning a Poisson process).
+    func intensity(_ source: Source, at time: Int64) -> Double {
+        let local = time + pairs[source.pair].from(outbound: source.outbound).utcOffset
+        let days = local >= 0 ? local / day : (local - day + 1) / day
+        let hourOfDay = Int((local - days * day) / hour)
+        let weekday = Int(((days + 3) % 7 + 7) % 7)  // 1970-01-01 was a Thursday; Monday is 0
+        if source.mode.freight {
+            return Rhythm.freightByHour[hourOfDay] * Rhythm.freightByWeekday[weekday]
+        }
+        return Rhythm.carsByHour[hourOfDay] * Rhythm.carsByWeekday[weekday] / 1.3
+    }
+}
+
+/// One journey across a checkpoint pair: the exit, then (unless it never arrives) the
+/// entry at the facing checkpoint, and optionally a secondary inspection on either side.
+struct Trip: Sendable {
+    struct InspectionPlan: Sendable {
+        var atEntry = true
+        var method: InspectionMethod
+        var findings: [Finding]
+        var after: Int64
+    }
+
+    var pair: SimGeography.Pair
+    var outbound: Bool
+    var persons: [Person]
+    var vehicle: Vehicle?
+    var goods: [Goods]? = nil
+    var permits: [Permit]? = nil
+    var travel: Int64
+    /// nil: the vehicle or person never arrives at the facing checkpoint.
+    var arrives = true
+    /// Gross weight at the entry side's weighbridge; the exit side records the declaration only.
+    var measuredAtEntry: Double? = nil
+    var inspection: InspectionPlan? = nil
+    /// Planted overloads pass the checkpoint queue.
+    var throttled = true
+}
+
+/// Ids of a planned trip's events, for labels.
+struct TripIds: Sendable {
+    var exit: String
+    var entry: String?
+    var inspection: String?
+
+    var all: [String] { [exit] + [entry, inspection].compactMap { $0 } }
+}
+
+extension Simulator {
+    mutating func officer(_ side: SimGeography.Side) -> String {
+        rng.pick(side.officers)
+    }
+
+    /// The exit officer of a trip the entry side will find something on. Officers are picked so none
+    /// has released three such trips in 30 days: that pattern is `integrity.release-anomaly`'s to
+    /// find, and must only occur where an incident of it is planted.
+    mutating func releasingOfficer(_ side: SimGeography.Side, at time: Int64) -> String {
+        var name = officer(side)
+        for _ in 0..<64 {
+            let recent = (releasedThenFound[name] ?? []).filter { $0 > time - 31 * day }
+            if recent.count < 2 {
+                releasedThenFound[name] = recent + [time]
+                return name
+            }
+            name = officer(side)
+        }
+        // Every officer of the checkpoint is at the limit: one outside the rotation, never seen again.
+        return "\(side.country.lowercased())-o-t\(ids.permit("X"))"
+    }
+
+    /// Builds a trip's events, to leave at `time`; nothing is scheduled yet.
+    mutating func build(_ trip: Trip, at time: Int64, incident: Int? = nil) -> (Planned, TripIds) {
+        let from = trip.pair.from(outbound: trip.outbound)
+        let to = trip.pair.to(outbound: trip.outbound)
+        var exitVehicle = trip.vehicle
+        exitVehicle?.measuredWeightKg = nil
+        let exitId = ids.event(from.idPrefix)
+        let inspectExit = trip.inspection.map { !$0.atEntry } ?? false
+        let inspectEntry = trip.inspection.map { $0.atEntry } ?? false
+        let foundAtEntry = inspectEntry && !(trip.inspection?.findings.isEmpty ?? true)
+        var exit = Planned(
+            event: Event(
+                id: exitId, time: Timestamp(nanosecondsSinceEpoch: 0), source: from.source,
+                body: .crossing(
+                    Crossing(
+                        checkpoint: from.id, country: from.country, direction: .exit, persons: trip.persons,
+                        vehicle: exitVehicle, goods: trip.goods, permits: trip.permits,
+                        officer: foundAtEntry ? releasingOfficer(from, at: time) : officer(from),
+                        lane: lane(trip), released: !inspectExit))),
+            throttled: trip.throttled, incident: incident)
+        var result = TripIds(exit: exitId)
+        if inspectExit, let plan = trip.inspection {
+            let (inspection, id) = inspectionEvent(plan, crossingId: exitId, side: from, incident: incident)
+            exit.then.append(Follow(after: plan.after, planned: inspection))
+            result.inspection = id
+        }
+        if trip.arrives {
+            var vehicle = trip.vehicle
+            if let measured = trip.measuredAtEntry { vehicle?.measuredWeightKg = measured }
+            let entryId = ids.event(to.idPrefix)
+            var entry = Planned(
+                event: Event(
+                    id: entryId, time: Timestamp(nanosecondsSinceEpoch: 0), source: to.source,
+                    body: .crossing(
+                        Crossing(
+                            checkpoint: to.id, country: to.country, direction: .entry, persons: trip.persons,
+                            vehicle: vehicle, goods: trip.goods, permits: trip.permits, officer: officer(to),
+                            lane: lane(trip), released: !inspectEntry))),
+                incident: incident)
+            if inspectEntry, let plan = trip.inspection {
+                let (inspection, id) = inspectionEvent(plan, crossingId: entryId, side: to, incident: incident)
+                entry.then.append(Follow(after: plan.after, planned: inspection))
+                result.inspection = id
+            }
+            exit.then.append(Follow(after: trip.travel, planned: entry))
+            result.entry = entryId
+        }
+        return (exit, result)
+    }
+
+    private mutating func inspectionEvent(
+        _ plan: Trip.InspectionPlan, crossingId: String, side: SimGeography.Side, incident: Int?
+    ) -> (Planned, String) {
+        let id = ids.event(side.idPrefix)
+        let event = Event(
+            id: id, time: Timestamp(nanosecondsSinceEpoch: 0), source: side.source,
+            body: .inspection(
+                Inspection(
+                    crossingId: crossingId, checkpoint: side.id, method: plan.method, findings: plan.findings,
+                    officer: officer(side), durationSec: Double(300 + rng.below(3300)))))
+        return (Planned(event: event, incident: incident), id)
+    }
+
+    private mutating func lane(_ trip: Trip) -> String {
+        switch trip.vehicle?.type {
+        case .truck?: "T\(1 + rng.below(4))"
+        case .bus?: "B1"
+        case .rail?: "R1"
+        case nil: "P\(1 + rng.below(2))"
+        default: "C\(1 + rng.below(6))"
+        }
+    }
+
+    // MARK: - Travellers and declarations
+
+    mutating func driver() -> Person { Person(doc: ids.doc(), role: .driver) }
+
+    mutating func travellers(_ mode: SimGeography.Mode) -> (persons: [Person], vehicle: Vehicle?) {
+        switch mode {
+        case .truck:
+            let declared = Double(14000 + rng.below(26000))
+            return ([driver()], Vehicle(plate: ids.plate(), type: .truck, trailer: ids.trailer(), declaredWeightKg: declared))
+        case .van:
+            return ([driver()], Vehicle(plate: ids.plate(), type: .van, declaredWeightKg: Double(2200 + rng.below(1300))))
+        case .car:
+            var persons = [driver()]
+            for _ in 0..<rng.below(4) {
+                let minor = rng.chance(0.25)
+                // A parent holding a child's document is ordinary and must never look like trafficking.
+                persons.append(
+                    Person(doc: ids.doc(), role: .passenger, minor: minor ? true : nil, docHolder: minor && rng.chance(0.5) ? persons[0].doc : nil))
+            }
+            return (persons, Vehicle(plate: ids.plate(), type: .car))
+        case .bus:
+            var persons = [driver()]
+            for _ in 0..<(15 + rng.below(31)) { persons.append(Person(doc: ids.doc(), role: .passenger)) }
+            return (persons, Vehicle(plate: ids.plate(), type: .bus))
+        case .pedestrian:
+            return ([Person(doc: ids.doc(), role: .pedestrian)], nil)
+        case .rail:
+            var crew: [Person] = []
+            for _ in 0..<(2 + rng.below(3)) { crew.append(Person(doc: ids.doc(), role: .crew)) }
+            return (crew, Vehicle(plate: "TRAIN-" + ids.plate(), type: .rail))
+        }
+    }
+
+    mutating func goods(_ commodity: Commodity, weightKg: Double? = nil, origin: String) -> Goods {
+        let weight = (weightKg ?? commodity.lotKg.lowerBound + rng.unit() * (commodity.lotKg.upperBound - commodity.lotKg.lowerBound))
+        let price = commodity.usdPerKg.lowerBound + rng.unit() * (commodity.usdPerKg.upperBound - commodity.usdPerKg.lowerBound)
+        return Goods(
+            hs: commodity.hs, description: commodity.description, weightKg: (weight * 10).rounded() / 10,
+            valueUsd: (weight * price).rounded(), substance: commodity.substance, origin: origin)
+    }
+
+    /// Freight filling most of a truck's declared gross weight; every lot is worth well over the duty-free value.
+    mutating func freight(grossKg: Double, origin: String) -> [Goods] {
+        let items = 1 + rng.below(3)
+        let net = grossKg * 0.6
+        var list: [Goods] = []
+        for _ in 0..<items {
+            var item = goods(rng.pick(Catalog.freight), weightKg: net / Double(items), origin: origin)
+            item.valueUsd = max(item.valueUsd ?? 0, uniform(2000...6000).rounded())
+            list.append(item)
+        }
+        return list
+    }
+
+    // MARK: - Background
+
+    mutating func background(_ source: SimGeography.Source, at time: Int64) {
+        let pair = geography.pairs[source.pair]
+        let origin = pair.from(outbound: source.outbound).country
+        var (persons, vehicle) = travellers(source.mode)
+        var declared: [Goods]?
+        var measured: Double?
+        switch source.mode {
+        case .truck, .van:
+            let gross = vehicle?.declaredWeightKg ?? 20000
+            declared = freight(grossKg: gross, origin: origin)
+            // Weighbridges agree with declarations within 2 %: never a weight mismatch.
+            measured = (gross * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
+        case .rail:
+            declared = freight(grossKg: 60000, origin: origin)
+        case .car, .pedestrian:
+            // Personal goods are occasional and worth little; structuring needs a repeat pattern background never forms.
+            if rng.chance(0.35) { declared = [goods(rng.pick(Catalog.personal), origin: origin)] }
+        case .bus:
+            break
+        }
+        if source.mode == .pedestrian { persons[0].role = .pedestrian }
+        var trip = Trip(
+            pair: pair, outbound: source.outbound, persons: persons, vehicle: vehicle, goods: declared,
+            travel: seconds(600 + rng.unit() * (source.mode == .truck ? 9000 : 3000)), measuredAtEntry: measured)
+        if rng.chance(0.04) { trip.inspection = routineInspection(declared) }
+        let (planned, _) = build(trip, at: time)
+        plan(planned, at: time)
+        // Some come back a few hours or days later, with another load.
+        if source.mode != .bus, source.mode != .rail, rng.chance(0.3) {
+            var back = trip
+            back.outbound.toggle()
+            back.inspection = nil
+            if source.mode == .truck || source.mode == .van {
+                let gross = vehicle?.declaredWeightKg ?? 20000
+                back.goods = freight(grossKg: gross, origin: pair.to(outbound: source.outbound).country)
+                back.measuredAtEntry = (gross * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
+            } else {
+                back.goods = nil
+            }
+            let leaves = time + trip.travel + seconds(6 * 3600 + rng.unit() * 60 * 3600)
+            let (returning, _) = build(back, at: leaves)
+            plan(returning, at: leaves)
+        }
+    }
+
+    /// A secondary inspection that finds nothing, or only what was declared.
+    mutating func routineInspection(_ declared: [Goods]?) -> Trip.InspectionPlan {
+        let methods: [InspectionMethod] = [.xray, .manual, .canine, .documents, .weighbridge, .radiation]
+        var findings: [Finding] = []
+        if let item = declared?.first, rng.chance(0.5) {
+            findings.append(Finding(category: item.hs.hasPrefix("24") ? .tobacco : item.hs.hasPrefix("22") ? .alcohol : .other,
+                description: item.description, weightKg: item.weightKg, hs: item.hs, declared: true, concealed: false))
+        }
+        return Trip.InspectionPlan(atEntry: rng.chance(0.6), method: rng.pick(methods), findings: findings, after: seconds(300 + rng.unit() * 2400))
+    }
+
+    // MARK: - Patrols, sensors, vessels
+
+    mutating func patrolReport(unit index: Int, at time: Int64) {
+        let unit = geography.patrolUnits[index]
+        var position = SimGeography.along(geography.borderLine, segment: unit.segment, fraction: rng.unit())
+        // Each service patrols its own side of the line.
+        position.lat += (unit.country == "KZ" ? -1 : 1) * (0.01 + rng.unit() * 0.05)
+        let roll = rng.unit()
+        let observation: Observation = roll < 0.75 ? .other : roll < 0.9 ? .fenceDamage : .abandonedGoods
+        let event = Event(
+            id: ids.event(unit.unit), time: Timestamp(nanosecondsSinceEpoch: time), source: "\(unit.country)-BS/PATROL",
+            body: .patrol(
+                Patrol(
+                    unit: unit.unit, position: rounded(position), observation: observation,
+                    count: observation == .abandonedGoods ? 1 + rng.below(5) : nil, headingDeg: Double(rng.below(360)),
+                    note: observation == .other ? "routine patrol, nothing to report" : nil)))
+        plan(Planned(event: event), at: time)
+    }
+
+    /// Ground sensors trip mostly on animals and noise; the few human or vehicle detections stay
+    /// below the confidence an unauthorised crossing needs.
+    mutating func sensorDetection(at time: Int64) {
+        guard !geography.sensors.isEmpty else { return }
+        let sensor = rng.pick(geography.sensors)
+        let roll = rng.unit()
+        let detection: Detection
+        let confidence: Double
+        switch roll {
+        case ..<0.55:
+            detection = .animal
+            confidence = 0.5 + rng.unit() * 0.45
+        case ..<0.85:
+            detection = .unknown
+            confidence = 0.1 + rng.unit() * 0.4
+        case ..<0.95:
+            detection = sensor.type == .fence ? .unknown : .human
+            confidence = 0.2 + rng.unit() * 0.35
+        default:
+            detection = sensor.type == .fence ? .unknown : .vehicle
+            confidence = 0.2 + rng.unit() * 0.35
+        }
+        let event = Event(
+            id: ids.event(sensor.id.lowercased()), time: Timestamp(nanosecondsSinceEpoch: time),
+            source: "BS/SENSORS",
+            body: .sensor(
+                Sensor(
+                    sensor: sensor.id, sensorType: sensor.type, position: sensor.position, detection: detection,
+                    confidence: (confidence * 100).rounded() / 100, count: detection == .animal ? 1 + rng.below(6) : nil)))
+        plan(Planned(event: event), at: time)
+    }
+
+    /// Reports a vessel's position; returns its track's next state and when to report again.
+    mutating func vesselReport(_ track: VesselTrack, at time: Int64) -> (VesselTrack, Int64) {
+        var track = track
+        if track.vessel.isEmpty {
+            track.vessel = (rng.chance(0.5) ? "273" : "436") + Identities.padded(UInt64(rng.below(1_000_000)), 6)
+            track.speedKn = 8 + rng.unit() * 5
+            track.progress = 0
+            track.reversed = rng.chance(0.5)
+            track.last = time
+        }
+        let (a, b) = SimGeography.vesselLanes[track.lane]
+        let (from, to) = track.reversed ? (b, a) : (a, b)
+        let lengthNm = hypot((to.lat - from.lat) * 60, (to.lon - from.lon) * 60 * 0.72)
+        track.progress = min(1, track.progress + track.speedKn * Double(time - track.last) / Double(hour) / lengthNm)
+        track.last = time
+        let position = Position(
+            lat: from.lat + (to.lat - from.lat) * track.progress, lon: from.lon + (to.lon - from.lon) * track.progress)
+        let heading = (atan2((to.lon - from.lon) * 0.72, to.lat - from.lat) * 180 / .pi + 360).truncatingRemainder(dividingBy: 360)
+        let event = Event(
+            id: ids.event("ais-" + track.vessel), time: Timestamp(nanosecondsSinceEpoch: time), source: "CG/AIS",
+            body: .vessel(
+                Vessel(
+                    vessel: track.vessel, position: rounded(position), speedKn: (track.speedKn * 10).rounded() / 10,
+                    headingDeg: heading.rounded(), ais: true, activity: .transit)))
+        plan(Planned(event: event), at: time)
+        if track.progress >= 1 {
+            // In port for a few hours, then another vessel takes the lane.
+            return (VesselTrack(lane: track.lane), seconds(3600 + rng.unit() * 4 * 3600))
+        }
+        return (track, seconds(180 + rng.unit() * 420))
+    }
+
+    func rounded(_ position: Position) -> Position {
+        Position(lat: (position.lat * 10000).rounded() / 10000, lon: (position.lon * 10000).rounded() / 10000)
+    }
+}
+
+/// A vessel crossing the Caspian on a lane; an empty `vessel` starts a new one.
+struct VesselTrack: Sendable {
+    var lane: Int
+    var vessel = ""
+    var speedKn = 0.0
+    var progress = 0.0
+    var reversed = false
+    var last: Int64 = 0
+}
+
+extension String {
+    /// FNV-1a over the UTF-8 bytes: stable across runs, unlike `hashValue`.
+    var hashValueStable: Int {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return Int(hash % 1_000_000)
+    }
+}

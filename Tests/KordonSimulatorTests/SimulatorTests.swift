@@ -1,0 +1,110 @@
+import Foundation
+import KordonEngine
+import KordonEvents
+import Testing
+
+@testable import KordonSimulator
+
+@Suite struct SimulatorTests {
+    @Test func theSameSeedGivesTheSameStreamByteForByte() {
+        let configure: (inout SimulationOptions) -> Void = { options in
+            options.seed = 42
+            options.duration = 12 * 3600 * nanosPerSecond
+            options.lateFraction = 0.1
+            options.duplicateFraction = 0.1
+            options.invalidFraction = 0.1
+        }
+        let first = simulate(configure)
+        let second = simulate(configure)
+        let other = simulate { options in
+            configure(&options)
+            options.seed = 43
+        }
+        #expect(first.lines.count > 1000)
+        #expect(first.bytes == second.bytes)
+        #expect(first.labels == second.labels)
+        #expect(first.bytes != other.bytes)
+    }
+
+    @Test func everyEventIsValidAndCanonicalAndEveryMalformedMessageIsRejected() {
+        let decoder = EventDecoder()
+        let writer = EventWriter()
+        var counts: [Emitted: Int] = [:]
+        for (emitted, line) in faultyWeek.lines {
+            counts[emitted, default: 0] += 1
+            #expect(line.last == 0x0A && line.dropLast().allSatisfy { $0 != 0x0A })
+            switch decoder.decode(Array(line.dropLast())) {
+            case .success(let event):
+                #expect(emitted != .invalid, "accepted a malformed message: \(String(decoding: line, as: UTF8.self))")
+                // Canonical: writing the decoded event again gives the same bytes.
+                #expect(writer.line(event) == line)
+            case .failure(let rejection):
+                #expect(emitted == .invalid, "\(rejection): \(String(decoding: line, as: UTF8.self))")
+            }
+        }
+        #expect((counts[.event(late: false)] ?? 0) > 10_000)
+        #expect((counts[.event(late: true)] ?? 0) > 100)
+        #expect((counts[.duplicate] ?? 0) > 100)
+        #expect((counts[.invalid] ?? 0) > 100)
+    }
+
+    @Test func eventsCoverEveryKindModeAndCheckpointPair() throws {
+        let decoder = EventDecoder()
+        var kinds = Set<EventKind>()
+        var vehicleTypes = Set<VehicleType>()
+        var checkpoints = Set<String>()
+        var pedestrians = 0
+        for (emitted, line) in faultyWeek.lines where emitted != .invalid {
+            let event = try decoder.decode(Array(line.dropLast())).get()
+            kinds.insert(event.kind)
+            if case .crossing(let crossing) = event.body {
+                checkpoints.insert(crossing.checkpoint)
+                if let type = crossing.vehicle?.type { vehicleTypes.insert(type) } else { pedestrians += 1 }
+            }
+        }
+        #expect(kinds == Set(EventKind.allCases))
+        #expect(vehicleTypes == [.truck, .van, .car, .bus, .rail])
+        #expect(pedestrians > 0)
+        #expect(checkpoints == Set(shippedConfig.geography.checkpoints.keys))
+    }
+
+    @Test func everyPlantedRuleHasIncidentsAndNearMissesAndExistsInTheRulebook() {
+        let rulebook = Set(shippedConfig.rulebook.rules.map(\.id))
+        for rule in Planters.rules {
+            #expect(rulebook.contains(rule), "\(rule) is not in config/rules.yaml")
+            let labels = faultyWeek.labels.filter { $0.rule == rule }
+            #expect(labels.contains { $0.fire }, "no incident of \(rule)")
+            #expect(labels.contains { !$0.fire }, "no near miss of \(rule)")
+        }
+        for label in faultyWeek.labels {
+            #expect(!label.events.isEmpty && label.from <= label.until)
+        }
+    }
+
+    @Test func eventsOptionCountsGeneratedEvents() {
+        let stream = simulate { options in
+            options.events = 5000
+            options.duplicateFraction = 0.1
+            options.invalidFraction = 0.1
+            options.lateFraction = 0.1
+        }
+        #expect(stream.lines.filter { if case .event = $0.emitted { true } else { false } }.count == 5000)
+        #expect(stream.lines.count > 5000)
+    }
+
+    @Test func labelsRoundTripThroughTheirJSONLine() throws {
+        for label in faultyWeek.labels.prefix(50) {
+            let line = String(decoding: label.jsonLine().dropLast(), as: UTF8.self)
+            #expect(try Label(jsonLine: line) == label)
+        }
+    }
+
+    @Test func durationsParse() {
+        #expect(parseDuration("90s") == 90 * nanosPerSecond)
+        #expect(parseDuration("2d") == 2 * 86_400 * nanosPerSecond)
+        #expect(parseDuration("1w") == 7 * 86_400 * nanosPerSecond)
+        #expect(parseDuration("5") == nil)
+        #expect(parseDuration("-1h") == nil)
+        #expect(parseDuration("h") == nil)
+    }
+}
