@@ -13,17 +13,16 @@ struct Check: ParsableCommand {
             when it exists, else config/kordon.yaml under the working directory.
             """)
 
-    @Option(help: "The daemon config; it names the rulebook and geography relative to itself.")
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
     func run() throws {
-        let file = config ?? KordonConfig.defaultPath()
+        let file = config.file
         do {
             let loaded = try KordonConfig.load(file: file)
             print(
                 "\(file): ok: \(Set(loaded.rulebook.rules.map(\.id)).count) rules enabled (\(loaded.rulesFile)), "
                     + "\(loaded.geography.checkpoints.count) checkpoints, \(loaded.geography.zones.count) zones "
-                    + "(\(loaded.geographyFile)), \(loaded.rulebook.watchlists.count) watchlists")
+                    + "(\(loaded.geographyFile)), \(loaded.rulebook.watchlists.count) watchlist\(loaded.rulebook.watchlists.count == 1 ? "" : "s")")
         } catch {
             for problem in error.errors { print(problem) }
             throw ExitCode.failure

@@ -20,18 +20,10 @@ struct Replay: ParsableCommand {
     @Argument(help: "JSON-lines files, one event per line.")
     var files: [String]
 
-    @Option(help: "The daemon config; it names the rulebook and geography relative to itself.")
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
     func run() throws {
-        let configFile = config ?? KordonConfig.defaultPath()
-        let loaded: KordonConfig
-        do {
-            loaded = try KordonConfig.load(file: configFile)
-        } catch {
-            for problem in error.errors { printError(problem.description) }
-            throw ExitCode(2)
-        }
+        let loaded = try config.load()
         var inputs: [(name: String, lines: LineReader)] = []
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -125,6 +117,3 @@ private struct LineReader {
     }
 }
 
-private func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}

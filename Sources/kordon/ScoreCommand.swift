@@ -60,6 +60,3 @@ struct ScoreAlerts: ParsableCommand {
     }
 }
 
-private func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}

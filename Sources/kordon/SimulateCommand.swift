@@ -66,8 +66,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "Where to write the ground truth labels (JSON lines).")
     var labels: String?
 
-    @Option(help: "The daemon config; its geography and allowed lateness shape the stream.")
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
     func validate() throws {
         if rate != nil, asFastAsPossible { throw ValidationError("--rate and --as-fast-as-possible exclude each other") }
@@ -102,13 +101,7 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
-        let loaded: KordonConfig
-        do {
-            loaded = try KordonConfig.load(file: config ?? KordonConfig.defaultPath())
-        } catch {
-            for problem in error.errors { printError(problem.description) }
-            throw ExitCode(2)
-        }
+        let loaded = try config.load()
         var options = SimulationOptions()
         options.seed = seed
         if let start, let time = Timestamp(rfc3339: start) { options.start = time }
@@ -177,6 +170,3 @@ struct Simulate: ParsableCommand {
     }
 }
 
-private func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}

@@ -17,18 +17,10 @@ struct TestRules: ParsableCommand {
     @Argument(help: "Fixture files (YAML).")
     var fixtures: [String]
 
-    @Option(help: "The daemon config; it names the rulebook and geography relative to itself.")
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
     func run() throws {
-        let configFile = config ?? KordonConfig.defaultPath()
-        let loaded: KordonConfig
-        do {
-            loaded = try KordonConfig.load(file: configFile)
-        } catch {
-            for problem in error.errors { print(problem) }
-            throw ExitCode(2)
-        }
+        let loaded = try config.load()
         var cases = 0
         var failures = 0
         var invalid = false
