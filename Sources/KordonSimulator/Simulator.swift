@@ -34,7 +34,15 @@ public struct SimulationOptions: Sendable {
     public init() {}
 }
 
-/// What `Simulator.next(into:)` appended to the output.
+/// One message `Simulator.next(into:)` appended to the output.
+public struct Message: Sendable, Hashable {
+    public var emitted: Emitted
+    /// The kind of the event it carries (for a malformed message, of the event it was made from),
+    /// which picks its input topic.
+    public var kind: EventKind
+}
+
+/// What kind of message it is.
 public enum Emitted: Sendable, Hashable {
     /// A generated event, written once in time order or held back and written out of order.
     case event(late: Bool)
@@ -105,7 +113,7 @@ public struct Simulator: Sendable {
     }
 
     /// Appends the next message (one JSON line) to `out`; nil at the end of the stream.
-    public mutating func next(into out: inout [UInt8]) -> Emitted? {
+    public mutating func next(into out: inout [UInt8]) -> Message? {
         while ready.isEmpty {
             guard advance() else { break }
         }
@@ -123,7 +131,7 @@ public struct Simulator: Sendable {
             if let incident = item.incident { written(incident, at: time) }
             releaseDeadlines()
         }
-        return item.kind
+        return Message(emitted: item.kind, kind: item.eventKind)
     }
 
     /// Labels of the incidents completed since the last call, in completion order.
@@ -190,9 +198,10 @@ public struct Simulator: Sendable {
         generated += 1
         let line = writer.line(event)
         if options.invalidFraction > 0, rng.chance(options.invalidFraction) {
-            ready.append(Ready(line: Malformed.corrupt(line, &rng), time: nil, incident: nil, kind: .invalid))
+            ready.append(
+                Ready(line: Malformed.corrupt(line, &rng), time: nil, incident: nil, kind: .invalid, eventKind: event.kind))
         }
-        let ready = Ready(line: line, time: time, incident: planned.incident, kind: .event(late: false))
+        let ready = Ready(line: line, time: time, incident: planned.incident, kind: .event(late: false), eventKind: event.kind)
         let window = Double(options.lateness) * 0.9 / Double(nanosPerSecond)
         if options.lateFraction > 0, window >= 2, rng.chance(options.lateFraction) {
             var late = ready
@@ -202,7 +211,8 @@ public struct Simulator: Sendable {
             self.ready.append(ready)
         }
         if options.duplicateFraction > 0, window >= 2, rng.chance(options.duplicateFraction) {
-            hold(Ready(line: line, time: nil, incident: nil, kind: .duplicate), release: time + seconds(1 + rng.unit() * (window - 1)))
+            hold(
+                Ready(line: line, time: nil, incident: nil, kind: .duplicate, eventKind: event.kind), release: time + seconds(1 + rng.unit() * (window - 1)))
         }
     }
 
@@ -318,6 +328,7 @@ struct Ready: Sendable {
     var time: Int64?
     var incident: Int?
     var kind: Emitted
+    var eventKind: EventKind
 }
 
 struct Held: Sendable {

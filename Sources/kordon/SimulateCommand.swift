@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import KordonEngine
 import KordonEvents
+import KordonKafka
 import KordonSimulator
+import Logging
 
 /// `kordon simulate`: a deterministic event stream with planted incidents and its ground truth.
 struct Simulate: ParsableCommand {
@@ -18,7 +20,7 @@ struct Simulate: ParsableCommand {
             that must not alert. The same seed and options give the same stream, byte for byte. \
             --labels writes one JSON line per planted incident and rule once the incident is complete \
             in the stream (see `kordon score`). --events counts generated events; redeliveries and \
-            malformed messages come on top. Output to Kafka is not available yet. A summary goes to stderr.
+            malformed messages come on top. With --brokers, each message goes to the contract's input topic             for its kind (crossing and inspection to the checkpoint topic, the others to the patrol topic),             with no key, through an idempotent producer; it waits for every delivery before it exits. A             summary goes to stderr.
             """)
 
     @Option(help: "Seed of the generator.")
@@ -60,8 +62,17 @@ struct Simulate: ParsableCommand {
     @Option(help: "Multiplies the background traffic rates (above about 2 checkpoints saturate and queue).")
     var trafficScale = 1.0
 
-    @Option(help: "Where to write events: a file, or - for stdout.")
-    var output = "-"
+    @Option(help: "Where to write events: a file, or - for stdout (the default unless --brokers is given).")
+    var output: String?
+
+    @Option(help: "Kafka bootstrap servers (host:port,...) to publish the events to.")
+    var brokers: String?
+
+    @Option(help: "Topic for crossing and inspection events.")
+    var checkpointTopic = "border.checkpoint.events"
+
+    @Option(help: "Topic for patrol, sensor and vessel events.")
+    var patrolTopic = "border.patrol.events"
 
     @Option(help: "Where to write the ground truth labels (JSON lines).")
     var labels: String?
@@ -117,7 +128,9 @@ struct Simulate: ParsableCommand {
         options.trafficScale = trafficScale
         var simulator = Simulator(options: options, geography: loaded.geography)
 
-        let out = try open(output)
+        let outputPath = output ?? (brokers == nil ? "-" : nil)
+        let out = try outputPath.map(open)
+        let kafka = try brokers.map { try KafkaOutput(brokers: $0) }
         let labelsOut = try labels.map(open)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)
@@ -127,9 +140,20 @@ struct Simulate: ParsableCommand {
         var nearMisses = 0
         var written = 0
         let began = Date()
-        while let emitted = simulator.next(into: &buffer) {
-            counts[emitted, default: 0] += 1
+        func flush() {
+            out?.write(Data(buffer))
+            buffer.removeAll(keepingCapacity: true)
+        }
+        while true {
+            let lineStart = buffer.count
+            guard let message = simulator.next(into: &buffer) else { break }
+            counts[message.emitted, default: 0] += 1
             written += 1
+            if let kafka {
+                // One message per line, without its newline.
+                let end = buffer.last == UInt8(ascii: "\n") ? buffer.count - 1 : buffer.count
+                try kafka.send(buffer[lineStart..<end], to: Self.checkpointKinds.contains(message.kind) ? checkpointTopic : patrolTopic)
+            }
             for label in simulator.takeLabels() {
                 if label.fire { incidents += 1 } else { nearMisses += 1 }
                 labelBuffer += label.jsonLine()
@@ -139,19 +163,16 @@ struct Simulate: ParsableCommand {
                 let due = Double(written) / rate
                 let elapsed = Date().timeIntervalSince(began)
                 if due > elapsed {
-                    out.write(Data(buffer))
-                    buffer.removeAll(keepingCapacity: true)
+                    flush()
                     Thread.sleep(forTimeInterval: due - elapsed)
                 }
             }
-            if buffer.count >= 1 << 20 {
-                out.write(Data(buffer))
-                buffer.removeAll(keepingCapacity: true)
-            }
+            if buffer.count >= 1 << 20 { flush() }
         }
-        out.write(Data(buffer))
+        flush()
+        try kafka?.finish()
         labelsOut?.write(Data(labelBuffer))
-        if output != "-" { try out.close() }
+        if outputPath != "-" { try out?.close() }
         try labelsOut?.close()
         let events = counts.filter { if case .event = $0.key { true } else { false } }.values.reduce(0, +)
         printError(
@@ -159,6 +180,8 @@ struct Simulate: ParsableCommand {
                 + "\(counts[.duplicate] ?? 0) redeliveries, \(counts[.invalid] ?? 0) malformed; "
                 + "\(incidents) incident labels, \(nearMisses) near-miss labels")
     }
+
+    static let checkpointKinds: Set<EventKind> = [.crossing, .inspection]
 
     private func open(_ path: String) throws -> FileHandle {
         if path == "-" { return FileHandle.standardOutput }
@@ -170,3 +193,39 @@ struct Simulate: ParsableCommand {
     }
 }
 
+
+/// Publishes simulated messages with an idempotent producer and makes sure every one landed.
+private final class KafkaOutput {
+    private let producer: KafkaProducer
+    private var failed = 0
+    private var sent: UInt64 = 0
+
+    init(brokers: String) throws {
+        var logger = Logger(label: "kordon.simulate")
+        logger.logLevel = .warning
+        producer = try KafkaProducer(config: ["bootstrap.servers": brokers, "linger.ms": "5"], logger: logger)
+    }
+
+    func send(_ value: ArraySlice<UInt8>, to topic: String) throws {
+        sent += 1
+        try producer.send(ProducerRecord(topic: topic, value: value), token: sent, waitingUpTo: .seconds(60))
+        if sent % 10_000 == 0 { count(producer.pollDeliveries()) }
+    }
+
+    /// Waits for every delivery; fails if any message did not land.
+    func finish() throws {
+        let left = producer.flush(timeout: .seconds(120))
+        count(producer.pollDeliveries())
+        guard left == 0, failed == 0 else {
+            printError("kordon simulate: \(failed) messages failed and \(left) were still in flight")
+            throw ExitCode(1)
+        }
+    }
+
+    private func count(_ reports: [DeliveryReport]) {
+        for report in reports where report.error != nil {
+            if failed == 0 { printError("kordon simulate: \(report.error!)") }
+            failed += 1
+        }
+    }
+}

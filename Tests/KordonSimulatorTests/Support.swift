@@ -29,8 +29,8 @@ func simulate(_ configure: (inout SimulationOptions) -> Void) -> Stream {
     var simulator = Simulator(options: options, geography: shippedConfig.geography)
     var stream = Stream()
     var buffer: [UInt8] = []
-    while let emitted = simulator.next(into: &buffer) {
-        stream.lines.append((emitted, buffer))
+    while let message = simulator.next(into: &buffer) {
+        stream.lines.append((message.emitted, buffer))
         buffer.removeAll(keepingCapacity: true)
         stream.labels += simulator.takeLabels()
     }
