@@ -3,7 +3,10 @@ SWIFT ?= swift
 # Test tools installed by deploy/install-deps.sh --test come first on PATH.
 export PATH := $(CURDIR)/.build/tools/bin:$(PATH)
 
-.PHONY: all deps test-deps build run test bench clean
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps test-deps build run test bench install clean
 
 all: build
 
@@ -29,6 +32,10 @@ bench: deps
 	$(SWIFT) build -c release --product kordon-bench
 	.build/release/kordon-bench decode
 	.build/release/kordon-bench consume
+
+# Binary, config (never overwriting an edited one), systemd unit, sysusers, tmpfiles, logrotate.
+install: build
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" bash deploy/install.sh
 
 clean:
 	rm -rf .build

@@ -52,6 +52,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Running as a service: the systemd notify protocol.
+        .target(name: "KordonService"),
         // The daemon and operator CLI.
         .executableTarget(
             name: "kordon",
@@ -88,6 +90,7 @@ let package = Package(
             dependencies: ["KordonPipeline", "KordonKafka", "KordonEvents", "KordonTestSupport"]
         ),
         .testTarget(name: "KordonEngineTests", dependencies: ["KordonEngine", "KordonEvents"]),
+        .testTarget(name: "KordonServiceTests", dependencies: ["KordonService", "KordonTestSupport"]),
         .testTarget(name: "KordonSimulatorTests", dependencies: ["KordonSimulator", "KordonEngine", "KordonEvents"]),
         .testTarget(
             name: "KordonEventsTests",
