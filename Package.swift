@@ -52,6 +52,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Operator tools over the alert log: tail and stats.
+        .target(name: "KordonOperations", dependencies: ["KordonEngine", "KordonEvents"]),
         // Running as a service: the systemd notify protocol.
         .target(name: "KordonService"),
         // The daemon and operator CLI.
@@ -63,6 +65,7 @@ let package = Package(
                 "KordonPipeline",
                 "KordonEngine",
                 "KordonSimulator",
+                "KordonOperations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -91,6 +94,7 @@ let package = Package(
         ),
         .testTarget(name: "KordonEngineTests", dependencies: ["KordonEngine", "KordonEvents"]),
         .testTarget(name: "KordonServiceTests", dependencies: ["KordonService", "KordonTestSupport"]),
+        .testTarget(name: "KordonOperationsTests", dependencies: ["KordonOperations", "KordonEngine"]),
         .testTarget(name: "KordonSimulatorTests", dependencies: ["KordonSimulator", "KordonEngine", "KordonEvents"]),
         .testTarget(
             name: "KordonEventsTests",

@@ -5,5 +5,8 @@ struct Kordon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kordon",
         abstract: "Border alert pipeline: Kafka events in, stream detectors, alerts out.",
-        subcommands: [Validate.self, DevBroker.self, Check.self, Replay.self, TestRules.self, Simulate.self, ScoreAlerts.self])
+        subcommands: [
+            Validate.self, DevBroker.self, Check.self, Replay.self, TestRules.self, Simulate.self, ScoreAlerts.self, Tail.self,
+            Stats.self,
+        ])
 }

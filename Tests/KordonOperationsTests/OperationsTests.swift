@@ -1,0 +1,102 @@
+import Foundation
+import KordonEngine
+import KordonEvents
+import KordonOperations
+import Testing
+
+private func alert(
+    id: String = "a1", rule: String = "weapons.undeclared", severity: String = "critical",
+    emittedAt: String = "2026-11-28T07:00:00Z", checkpoint: String? = "KZ-PETROPAVL-1"
+) -> String {
+    let location = checkpoint.map { #"{"checkpoint":"\#($0)","direction":"exit"}"# } ?? #"{"sector":"KZ-7"}"#
+    return #"{"v":1,"id":"\#(id)","rule":"\#(rule)","category":"weapons","severity":"\#(severity)","title":"Undeclared ammunition on truck 123ABC15","time":"2026-11-28T06:41:00Z","emittedAt":"\#(emittedAt)","key":{"type":"plate","value":"123ABC15"},"location":\#(location),"evidence":[{"id":"e1","kind":"inspection","time":"2026-11-28T06:41:00Z","topic":"t","partition":0,"offset":1}],"evidenceTotal":1,"facts":{},"suppressed":0}"#
+}
+
+final class LogFollowerTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-follow-\(UUID().uuidString)").path
+    var path: String { directory + "/alerts.jsonl" }
+
+    init() throws { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    func append(_ text: String, to file: String? = nil) throws {
+        let target = file ?? path
+        if !FileManager.default.fileExists(atPath: target) { FileManager.default.createFile(atPath: target, contents: nil) }
+        let handle = try #require(FileHandle(forWritingAtPath: target))
+        handle.seekToEndOfFile()
+        handle.write(Data(text.utf8))
+        try handle.close()
+    }
+
+    @Test func followsAcrossRotationWithoutLosingALine() throws {
+        let follower = LogFollower(path: path)
+        #expect(follower.poll().isEmpty)  // not there yet
+        try append("one\ntw")
+        #expect(follower.poll() == ["one"])  // half a line waits for its end
+        try append("o\n")
+        #expect(follower.poll() == ["two"])
+
+        // logrotate: the file moves away (a last line lands in it), a new one starts.
+        try append("three\n")
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try append("four\n", to: path + ".1")
+        try append("five\n")
+        #expect(follower.poll() == ["three", "four", "five"])
+        try append("six\n")
+        #expect(follower.poll() == ["six"])
+    }
+
+    @Test func startsOverWhenTruncatedInPlace() throws {
+        try append("old line\n")
+        let follower = LogFollower(path: path)
+        #expect(follower.poll() == ["old line"])
+        try Data().write(to: URL(fileURLWithPath: path))  // copytruncate
+        try append("new\n")
+        #expect(follower.poll() == ["new"])
+    }
+}
+
+struct AlertViewTests {
+    @Test func readsAnAlertLineOfTheContract() throws {
+        let line = try #require(AlertLine(json: alert()))
+        #expect(line.rule == "weapons.undeclared" && line.key.value == "123ABC15" && line.location.checkpoint == "KZ-PETROPAVL-1")
+        #expect(line.evidence.map(\.id) == ["e1"])
+        #expect(AlertLine(json: "not json") == nil)
+        #expect(AlertLine(json: #"{"id":"x"}"#) == nil)
+    }
+
+    @Test func filtersBySeverityRuleAndTime() throws {
+        let critical = try #require(AlertLine(json: alert()))
+        let medium = try #require(AlertLine(json: alert(rule: "capacity.overload", severity: "medium")))
+        #expect(AlertFilter(minimumSeverity: "high").matches(critical))
+        #expect(!AlertFilter(minimumSeverity: "high").matches(medium))
+        #expect(AlertFilter(rules: ["weapons.*"]).matches(critical))
+        #expect(!AlertFilter(rules: ["weapons.*"]).matches(medium))
+        #expect(AlertFilter(rules: ["capacity.overload"]).matches(medium))
+        #expect(AlertFilter(since: Timestamp(rfc3339: "2026-11-28T06:00:00Z")).matches(critical))
+        #expect(!AlertFilter(since: Timestamp(rfc3339: "2026-11-28T08:00:00Z")).matches(critical))
+    }
+
+    @Test func formatsOneAlignedLine() throws {
+        let line = AlertLineFormatter(color: false).format(try #require(AlertLine(json: alert())))
+        #expect(
+            line == "CRITICAL  2026-11-28 06:41:00  weapons.undeclared                  plate 123ABC15            "
+                + "KZ-PETROPAVL-1 (exit)   Undeclared ammunition on truck 123ABC15")
+        let colored = AlertLineFormatter(color: true).format(try #require(AlertLine(json: alert())))
+        #expect(colored.hasPrefix("\u{1B}[1;31mCRITICAL\u{1B}[0m  "))
+    }
+
+    @Test func statsCountByRuleSeverityCheckpointAndDay() {
+        var stats = AlertStats()
+        stats.add(line: alert(id: "1"))
+        stats.add(line: alert(id: "2", rule: "capacity.overload", severity: "low"))
+        stats.add(line: alert(id: "3", checkpoint: nil))
+        stats.add(line: "garbage")
+        #expect(stats.total == 3 && stats.unreadable == 1)
+        #expect(stats.byRule == ["weapons.undeclared": 2, "capacity.overload": 1])
+        #expect(stats.bySeverity == ["critical": 2, "low": 1])
+        #expect(stats.byCheckpoint == ["KZ-PETROPAVL-1": 2])
+        #expect(stats.byDay == ["2026-11-28": 3])
+        #expect(stats.report.hasPrefix("3 alerts (1 unreadable lines)\n\nby severity\n  critical  2\n  low       1\n"))
+    }
+}
