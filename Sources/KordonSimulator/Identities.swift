@@ -9,6 +9,7 @@ struct Identities {
     private var plates: UInt64 = 0
     private var permits: UInt64 = 0
     private var events: UInt64 = 0
+    private var vessels: UInt64 = 0
     private let salt: UInt64
 
     init(seed: UInt64) {
@@ -45,6 +46,15 @@ struct Identities {
     mutating func permit(_ prefix: String) -> String {
         permits += 1
         return prefix + "-" + Self.padded(Self.scramble(permits ^ (salt >> 40 & 0xFFFF), bits: 24), 8)
+    }
+
+    /// A planted vessel: with AIS an MMSI-like number of the country's digits and 9xxxxx (background
+    /// liners stay below 900000), without AIS a hull id of its home port such as `KZ-ATR-04711`.
+    mutating func vessel(ais: Bool, country: String) -> String {
+        vessels += 1
+        let serial = Self.padded(Self.scramble(vessels ^ (salt >> 8 & 0xFFFF), bits: 16), 5)
+        if ais { return (country == "KZ" ? "4369" : "2739") + serial }
+        return (country == "KZ" ? "KZ-ATR-" : "RU-AST-") + serial
     }
 
     /// `PREFIX-0000000001`: a producer-side sequence; the scrambled part of the stream is the content, not the id.

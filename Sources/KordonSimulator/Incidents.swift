@@ -16,6 +16,8 @@ public enum Planters {
     static let all: [any IncidentPlanter] = [
         WeaponsUndeclared(), WeaponsRepeatMovement(), MissingCounterpart(), UndeclaredGoods(), WeightMismatch(),
         Structuring(), NarcoticsSeizure(), ConcealmentIndicators(), ControlledSubstance(), CapacityOverload(),
+        UnauthorizedCrossing(), TraffickingIndicators(), RestrictedZonePoaching(), UndocumentedTimber(),
+        PillarTampering(), ReleaseAnomaly(), ImpossibleTravel(), WatchlistHit(),
     ]
 
     /// The rule ids the simulator plants incidents and near misses for.
@@ -47,11 +49,14 @@ extension Simulator {
             vehicle: vehicle, travel: seconds(900 + rng.unit() * 1200))
     }
 
-    /// Schedules the trips of one incident (each at `time` + its offset) with its labels.
-    mutating func plant(
+    /// Schedules the trips of one incident (each at `time` + its offset) with its labels; returns
+    /// the ids of their events.
+    @discardableResult mutating func plant(
         _ trips: [(trip: Trip, after: Int64)], expect: [Expectation], variant: String, at time: Int64,
-        absence: Int64? = nil
-    ) {
+        absence: Int64? = nil, within parent: Int? = nil
+    ) -> [String] {
+        let last = trips.map { time + $0.after + ($0.trip.arrives ? $0.trip.travel : 0) + ($0.trip.inspection?.after ?? 0) }.max()
+        guard let last, completes(by: last) else { return [] }
         let number = reserveIncident()
         var events: [String] = []
         var planned: [(Planned, Int64)] = []
@@ -65,8 +70,33 @@ extension Simulator {
                 incident: incidentName(number), rule: $0.rule, fire: $0.fire, keyType: $0.keyType, keyValue: $0.keyValue,
                 variant: variant, events: events)
         }
-        commitIncident(number, events: events.count, labels: labels, absence: absence)
+        commitIncident(number, events: events.count, labels: labels, absence: absence, within: parent)
         for (item, at) in planned { plan(item, at: at) }
+        return events
+    }
+
+    /// Schedules single events of one incident (each at `time` + its offset) with its labels.
+    mutating func plant(events: [(event: Event, after: Int64)], expect: [Expectation], variant: String, at time: Int64) {
+        guard let last = events.map(\.after).max(), completes(by: time + last) else { return }
+        let number = reserveIncident()
+        let labels = expect.map {
+            Label(
+                incident: incidentName(number), rule: $0.rule, fire: $0.fire, keyType: $0.keyType, keyValue: $0.keyValue,
+                variant: variant, events: events.map(\.event.id))
+        }
+        commitIncident(number, events: events.count, labels: labels, absence: nil)
+        for (event, after) in events { plan(Planned(event: event, incident: number), at: time + after) }
+    }
+
+    /// Whether no planted incident or near miss holds `key` of `rule` at `time`.
+    func isFree(_ rule: String, _ key: String, at time: Int64) -> Bool {
+        (keyFree[rule + "|" + key] ?? .min) <= time
+    }
+
+    /// Holds `key` of `rule` from `time` for `duration`: alerts of match rules about one key are
+    /// suppressed for an hour, so incidents sharing a sector, zone or watchlisted plate are spaced out.
+    mutating func claim(_ rule: String, _ key: String, at time: Int64, for duration: Int64) {
+        keyFree[rule + "|" + key] = time + duration
     }
 
     /// A trip back with nothing declared, between the legs of a repeat pattern; not part of the incident.
@@ -331,13 +361,13 @@ struct CapacityOverload: IncidentPlanter {
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
         let candidates = sim.geography.pairs.flatMap { pair in [(pair, true), (pair, false)] }.filter { pair, outbound in
             let side = pair.from(outbound: outbound)
-            return sim.geography.capacity[side.id] != nil && (sim.burstFree[side.id] ?? .min) <= time
+            return sim.geography.capacity[side.id] != nil && sim.isFree(rule, side.id, at: time)
         }
         guard !candidates.isEmpty else { return }
         let (pair, outbound) = sim.rng.pick(candidates)
         let side = pair.from(outbound: outbound)
         let capacity = sim.geography.capacity[side.id] ?? 0
-        sim.burstFree[side.id] = time + 2 * hour
+        sim.claim(rule, side.id, at: time, for: 2 * hour)
         var trips: [(trip: Trip, after: Int64)] = []
         for _ in 0..<(nearMiss ? capacity : capacity + 3 + sim.rng.below(6)) {
             let (persons, vehicle) = sim.travellers(sim.rng.pick([.car, .pedestrian, .pedestrian]))

@@ -9,6 +9,8 @@ let day: Int64 = 24 * hour
 public struct SimulationOptions: Sendable {
     public var seed: UInt64 = 1
     /// Event time of the stream's start. The default is fixed, so a seed alone reproduces a stream.
+    /// It lies outside the sample geography's Caspian closed season (April to June), when poaching
+    /// can only be planted as near misses.
     public var start = Timestamp(nanosecondsSinceEpoch: 1_796_083_200 * nanosPerSecond)  // 2026-12-01T00:00:00Z, a Tuesday
     /// Event time the stream covers; nil: until `events`.
     public var duration: Int64?
@@ -81,14 +83,20 @@ public struct Simulator: Sendable {
     private var nextIncident = 0
     private var awaitingDeadline: [(due: Int64, label: Label)] = []
     private var labels: [Label] = []
-    /// Per checkpoint, when a planted burst or its near miss may next start, so two never share a window or suppression.
-    var burstFree: [String: Int64] = [:]
+    /// Per rule and key, when a planted incident or near miss may next use the key, so two never
+    /// share a window or a suppression period (see `claim`).
+    var keyFree: [String: Int64] = [:]
+    /// Plates and docs on the rulebook's watchlists, sorted so the stream does not depend on set order.
+    let watchlisted: (plates: [String], docs: [String])
     /// Per officer, when they released a trip that was then found carrying something (see `releasingOfficer`).
     var releasedThenFound: [String: [Int64]] = [:]
     private let end: Int64
 
-    public init(options: SimulationOptions, geography: Geography) {
+    /// `rulebook` supplies the watchlists `watchlist.hit` incidents use; without one none are planted.
+    public init(options: SimulationOptions, geography: Geography, rulebook: Rulebook? = nil) {
         self.options = options
+        let watchlists = rulebook?.watchlists.values.map { $0 } ?? []
+        watchlisted = (Set(watchlists.flatMap(\.plates)).sorted(), Set(watchlists.flatMap(\.docs)).sorted())
         self.geography = SimGeography(geography)
         rng = SplitMix64(seed: options.seed)
         ids = Identities(seed: options.seed)
@@ -104,7 +112,8 @@ public struct Simulator: Sendable {
         for index in self.geography.patrolUnits.indices {
             schedule.push(start + Int64(index) * 5 * minute, .patrol(index))
         }
-        schedule.push(start, .sensor)
+        // Sensor background scales with the traffic; at 0 it stops (its mean interval would be infinite).
+        if options.trafficScale > 0 { schedule.push(start, .sensor) }
         for index in SimGeography.vesselLanes.indices {
             schedule.push(start + Int64(index) * 17 * minute, .vessel(VesselTrack(lane: index)))
         }
@@ -240,9 +249,17 @@ public struct Simulator: Sendable {
         return nextIncident
     }
 
-    /// `events` is how many planned events carry the number; `absence` the rule's `within`.
-    mutating func commitIncident(_ number: Int, events: Int, labels: [Label], absence: Int64?) {
-        open[number] = OpenIncident(remaining: events, labels: labels, absence: absence)
+    /// `events` is how many planned events carry the number; `absence` the rule's `within`. An
+    /// incident `within` a larger one counts its events towards that one's completion too.
+    mutating func commitIncident(_ number: Int, events: Int, labels: [Label], absence: Int64?, within parent: Int? = nil) {
+        open[number] = OpenIncident(remaining: events, labels: labels, absence: absence, parent: parent)
+    }
+
+    /// Whether an incident whose last event is due at `last` is complete before the stream ends,
+    /// with an hour to spare for checkpoint queues: one cut short would alert on its first events
+    /// with no label to match.
+    func completes(by last: Int64) -> Bool {
+        last < end - hour
     }
 
     func incidentName(_ number: Int) -> String {
@@ -251,6 +268,7 @@ public struct Simulator: Sendable {
 
     private mutating func written(_ number: Int, at time: Int64) {
         guard var incident = open[number] else { return }
+        if let parent = incident.parent { written(parent, at: time) }
         incident.from = min(incident.from, time)
         incident.until = max(incident.until, time)
         incident.remaining -= 1
@@ -318,6 +336,7 @@ struct OpenIncident: Sendable {
     var remaining: Int
     var labels: [Label]
     var absence: Int64?
+    var parent: Int?
     var from = Int64.max
     var until = Int64.min
 }

@@ -5,6 +5,18 @@ import KordonEvents
 /// The sample geography as the simulator uses it: checkpoint pairs, traffic sources
 /// per pair, direction and mode, and the border line patrols and sensors watch.
 struct SimGeography: Sendable {
+    struct SensorSite: Sendable {
+        var id: String
+        var position: Position
+        var type: SensorType
+        var sector: String?
+        /// In the border zone and well clear (over 7 km) of every checkpoint: a person seen here
+        /// is an unauthorised crossing (`crossing.unauthorized` looks beyond 5 km).
+        var remote: Bool
+        /// Watches a checkpoint's approach (within 3 km), where people and vehicles are expected.
+        var atCheckpoint: Bool
+    }
+
     struct Side: Sendable {
         var id: String
         var country: String
@@ -58,7 +70,13 @@ struct SimGeography: Sendable {
     /// A coarse border line through the checkpoint pairs, for patrols and sensors.
     var borderLine: [Position] = []
     var patrolUnits: [(unit: String, country: String, segment: Int)] = []
-    var sensors: [(id: String, position: Position, type: SensorType)] = []
+    /// Sensors stand in twos about 0.8 km apart along the line (a pair tripping together makes a
+    /// track), plus a camera on each checkpoint's approach.
+    var sensors: [SensorSite] = []
+    /// The configured zones and checkpoints, for the positions the rules judge.
+    let base: Geography
+    /// Fishing zones with a closed season, where poaching can be planted.
+    let fishingZones: [Zone]
 
     /// Caspian shipping lanes between port approaches (not in the sample geography): (from, to).
     static let vesselLanes: [(Position, Position)] = [
@@ -69,6 +87,8 @@ struct SimGeography: Sendable {
     ]
 
     init(_ geography: Geography) {
+        base = geography
+        fishingZones = geography.zones.filter { $0.type == .fishing && !$0.closedSeasons.isEmpty }
         let checkpoints = geography.checkpoints.values.sorted { $0.id < $1.id }
         for checkpoint in checkpoints {
             if let capacity = checkpoint.capacity { self.capacity[checkpoint.id] = capacity }
@@ -99,9 +119,35 @@ struct SimGeography: Sendable {
             let types: [SensorType] = [.seismic, .infrared, .radar, .camera, .fence, .magnetic]
             for index in 0..<(6 * segments) {
                 let position = Self.along(borderLine, segment: index / 6, fraction: (Double(index % 6) + 0.5) / 6)
-                sensors.append(("S-\(1000 + index)", position, types[index % types.count]))
+                addSensor(position, types[index % types.count])
+                addSensor(Position(lat: position.lat, lon: position.lon + 0.012), types[(index + 2) % types.count])
             }
         }
+        for pair in pairs {
+            addSensor(Position(lat: (pair.a.position.lat + pair.b.position.lat) / 2 + 0.012, lon: pair.a.position.lon), .camera)
+        }
+    }
+
+    private mutating func addSensor(_ position: Position, _ type: SensorType) {
+        let position = Position(lat: (position.lat * 10000).rounded() / 10000, lon: (position.lon * 10000).rounded() / 10000)
+        let nearest = base.nearestCheckpoint(to: position)?.km ?? .infinity
+        sensors.append(
+            SensorSite(
+                id: "S-\(1000 + sensors.count)", position: position, type: type, sector: sector(at: position),
+                remote: inBorderZone(position) && nearest > 7, atCheckpoint: nearest < 3))
+    }
+
+    func sector(at position: Position) -> String? {
+        base.zone(.sector, containing: position)?.id
+    }
+
+    func inBorderZone(_ position: Position) -> Bool {
+        base.zone(.border, containing: position) != nil
+    }
+
+    /// Where a person seen is an unauthorised crossing, with 2 km of margin over the rule's 5 km.
+    func isRemote(_ position: Position) -> Bool {
+        inBorderZone(position) && (base.nearestCheckpoint(to: position)?.km ?? 0) > 7
     }
 
     private static func side(_ checkpoint: Geography.Checkpoint) -> Side {
@@ -155,6 +201,8 @@ struct Trip: Sendable {
     var inspection: InspectionPlan? = nil
     /// Planted overloads pass the checkpoint queue.
     var throttled = true
+    /// The exit officer of a planted release anomaly, who is kept out of the rotation around it.
+    var exitOfficer: String? = nil
 }
 
 /// Ids of a planned trip's events, for labels.
@@ -188,6 +236,19 @@ extension Simulator {
         return "\(side.country.lowercased())-o-t\(ids.permit("X"))"
     }
 
+    /// An officer of `side` with no found-after-release trips within 31 days of `times`, who is then
+    /// booked for `times` so the rotation above avoids them around it (a fresh one if all are busy).
+    mutating func reserveOfficer(_ side: SimGeography.Side, for times: [Int64]) -> String {
+        let first = times.min() ?? 0
+        let last = times.max() ?? 0
+        let free = side.officers.filter { name in
+            !(releasedThenFound[name] ?? []).contains { $0 > first - 31 * day && $0 < last + 31 * day }
+        }
+        let name = free.isEmpty ? "\(side.country.lowercased())-o-t\(ids.permit("X"))" : rng.pick(free)
+        releasedThenFound[name, default: []] += times
+        return name
+    }
+
     /// Builds a trip's events, to leave at `time`; nothing is scheduled yet.
     mutating func build(_ trip: Trip, at time: Int64, incident: Int? = nil) -> (Planned, TripIds) {
         let from = trip.pair.from(outbound: trip.outbound)
@@ -205,7 +266,7 @@ extension Simulator {
                     Crossing(
                         checkpoint: from.id, country: from.country, direction: .exit, persons: trip.persons,
                         vehicle: exitVehicle, goods: trip.goods, permits: trip.permits,
-                        officer: foundAtEntry ? releasingOfficer(from, at: time) : officer(from),
+                        officer: trip.exitOfficer ?? (foundAtEntry ? releasingOfficer(from, at: time) : officer(from)),
                         lane: lane(trip), released: !inspectExit))),
             throttled: trip.throttled, incident: incident)
         var result = TripIds(exit: exitId)
@@ -382,18 +443,30 @@ extension Simulator {
         position.lat += (unit.country == "KZ" ? -1 : 1) * (0.01 + rng.unit() * 0.05)
         let roll = rng.unit()
         let observation: Observation = roll < 0.75 ? .other : roll < 0.9 ? .fenceDamage : .abandonedGoods
-        let event = Event(
-            id: ids.event(unit.unit), time: Timestamp(nanosecondsSinceEpoch: time), source: "\(unit.country)-BS/PATROL",
-            body: .patrol(
-                Patrol(
-                    unit: unit.unit, position: rounded(position), observation: observation,
-                    count: observation == .abandonedGoods ? 1 + rng.below(5) : nil, headingDeg: Double(rng.below(360)),
-                    note: observation == .other ? "routine patrol, nothing to report" : nil)))
+        let event = patrolEvent(
+            unit: unit.unit, country: unit.country, at: position, observation,
+            count: observation == .abandonedGoods ? 1 + rng.below(5) : nil,
+            note: observation == .other ? "routine patrol, nothing to report" : nil)
         plan(Planned(event: event), at: time)
     }
 
-    /// Ground sensors trip mostly on animals and noise; the few human or vehicle detections stay
-    /// below the confidence an unauthorised crossing needs.
+    /// A patrol report, in the sector of its position; its time is set when it is written.
+    mutating func patrolEvent(
+        unit: String, country: String, at position: Position, _ observation: Observation, count: Int? = nil,
+        pillar: String? = nil, note: String? = nil
+    ) -> Event {
+        let position = rounded(position)
+        return Event(
+            id: ids.event(unit), time: Timestamp(nanosecondsSinceEpoch: 0), source: "\(country)-BS/PATROL",
+            body: .patrol(
+                Patrol(
+                    unit: unit, sector: geography.sector(at: position), position: position, observation: observation,
+                    count: count, headingDeg: Double(rng.below(360)), pillar: pillar, note: note)))
+    }
+
+    /// Ground sensors trip mostly on animals and noise; away from the checkpoints the few human or
+    /// vehicle detections stay below the confidence an unauthorised crossing needs. Cameras on a
+    /// checkpoint's approach see its traffic clearly, which is no crossing outside it.
     mutating func sensorDetection(at time: Int64) {
         guard !geography.sensors.isEmpty else { return }
         let sensor = rng.pick(geography.sensors)
@@ -401,34 +474,39 @@ extension Simulator {
         let detection: Detection
         let confidence: Double
         switch roll {
-        case ..<0.55:
+        case ..<0.55 where !sensor.atCheckpoint:
             detection = .animal
             confidence = 0.5 + rng.unit() * 0.45
-        case ..<0.85:
+        case ..<0.85 where !sensor.atCheckpoint:
             detection = .unknown
             confidence = 0.1 + rng.unit() * 0.4
         case ..<0.95:
             detection = sensor.type == .fence ? .unknown : .human
-            confidence = 0.2 + rng.unit() * 0.35
+            confidence = sensor.atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
         default:
             detection = sensor.type == .fence ? .unknown : .vehicle
-            confidence = 0.2 + rng.unit() * 0.35
+            confidence = sensor.atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
         }
-        let event = Event(
-            id: ids.event(sensor.id.lowercased()), time: Timestamp(nanosecondsSinceEpoch: time),
-            source: "BS/SENSORS",
+        let event = sensorEvent(sensor, detection, confidence: confidence, count: detection == .animal ? 1 + rng.below(6) : nil)
+        plan(Planned(event: event), at: time)
+    }
+
+    /// A sensor detection; its time is set when it is written.
+    mutating func sensorEvent(_ sensor: SimGeography.SensorSite, _ detection: Detection, confidence: Double, count: Int? = nil) -> Event {
+        Event(
+            id: ids.event(sensor.id.lowercased()), time: Timestamp(nanosecondsSinceEpoch: 0), source: "BS/SENSORS",
             body: .sensor(
                 Sensor(
                     sensor: sensor.id, sensorType: sensor.type, position: sensor.position, detection: detection,
-                    confidence: (confidence * 100).rounded() / 100, count: detection == .animal ? 1 + rng.below(6) : nil)))
-        plan(Planned(event: event), at: time)
+                    confidence: (confidence * 100).rounded() / 100, count: count, sector: sensor.sector)))
     }
 
     /// Reports a vessel's position; returns its track's next state and when to report again.
     mutating func vesselReport(_ track: VesselTrack, at time: Int64) -> (VesselTrack, Int64) {
         var track = track
         if track.vessel.isEmpty {
-            track.vessel = (rng.chance(0.5) ? "273" : "436") + Identities.padded(UInt64(rng.below(1_000_000)), 6)
+            // Below 900000: planted vessels (`Identities.vessel`) never share a number with a liner.
+            track.vessel = (rng.chance(0.5) ? "273" : "436") + Identities.padded(UInt64(rng.below(900_000)), 6)
             track.speedKn = 8 + rng.unit() * 5
             track.progress = 0
             track.reversed = rng.chance(0.5)

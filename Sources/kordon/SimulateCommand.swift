@@ -126,7 +126,7 @@ struct Simulate: ParsableCommand {
         options.nearMissesPerDay = nearMissesPerDay
         options.mix = try parsedMix()
         options.trafficScale = trafficScale
-        var simulator = Simulator(options: options, geography: loaded.geography)
+        var simulator = Simulator(options: options, geography: loaded.geography, rulebook: loaded.rulebook)
 
         let outputPath = output ?? (brokers == nil ? "-" : nil)
         let out = try outputPath.map(open)

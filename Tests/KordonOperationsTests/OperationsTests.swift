@@ -21,7 +21,7 @@ final class LogFollowerTests {
 
     func append(_ text: String, to file: String? = nil) throws {
         let target = file ?? path
-        if !FileManager.default.fileExists(atPath: target) { FileManager.default.createFile(atPath: target, contents: nil) }
+        if !FileManager.default.fileExists(atPath: target) { _ = FileManager.default.createFile(atPath: target, contents: nil) }
         let handle = try #require(FileHandle(forWritingAtPath: target))
         handle.seekToEndOfFile()
         handle.write(Data(text.utf8))

@@ -7,20 +7,8 @@ import Testing
 /// The simulated week through the real engine, as `kordon replay` runs a file, scored against its labels.
 @Suite struct ReplayScoreTests {
     @Test func theRulebookDetectsEveryPlantedIncidentAndLittleElse() {
-        var engine = Engine(rulebook: shippedConfig.rulebook, geography: shippedConfig.geography, settings: shippedConfig.settings) {
-            Timestamp(nanosecondsSinceEpoch: 0)
-        }
-        let input = InputID(topic: "simulated.jsonl", partition: 0)
-        engine.register(input)
-        let decoder = EventDecoder()
-        var alerts: [Alert] = []
-        var redeliveries = 0
-        for (offset, (emitted, line)) in faultyWeek.lines.enumerated() {
-            if emitted == .duplicate { redeliveries += 1 }
-            guard case .success(let event) = decoder.decode(Array(line.dropLast())) else { continue }
-            engine.ingest(event, from: EventOrigin(topic: input.topic, partition: 0, offset: Int64(offset)), into: &alerts)
-        }
-        engine.finish(into: &alerts)
+        let (alerts, engine) = replay(faultyWeek)
+        let redeliveries = faultyWeek.lines.filter { $0.emitted == .duplicate }.count
         // Out-of-order and redelivered events stay within the allowed lateness.
         #expect(engine.stats.late == 0)
         #expect(engine.stats.duplicates == redeliveries)
@@ -39,5 +27,21 @@ import Testing
             if let precision = rule.precision { #expect(precision >= 0.95, "\(rule.rule): \(rule)") }
         }
         #expect(score.failures(minRecall: 1.0, minPrecision: 0.95).isEmpty, "\(score.table)")
+    }
+
+    /// Patrols, sensors, vessels and crossings alone (mostly animals, noise, low confidence, people
+    /// by the checkpoints, liners in transit, an officer rotation that forms no pattern) raise nothing.
+    @Test func backgroundTrafficAloneRaisesNoAlert() {
+        let background = simulate { options in
+            options.seed = 7
+            options.start = Timestamp(rfc3339: "2027-05-10T00:00:00Z")!  // in the Caspian closed season
+            options.duration = 3 * 86_400 * nanosPerSecond
+            options.trafficScale = 0.4
+            options.incidentsPerDay = 0
+            options.nearMissesPerDay = 0
+        }
+        let alerts = replay(background).alerts
+        #expect(background.lines.count > 10_000)
+        #expect(alerts.isEmpty, "\(alerts.prefix(5).map { "\($0.rule) \($0.key.value)" })")
     }
 }

@@ -81,6 +81,55 @@ import Testing
         }
     }
 
+    @Test func patrolAndSensorEventsCarryTheSectorZoneOfTheirPosition() throws {
+        let decoder = EventDecoder()
+        var seen = 0
+        for (emitted, line) in faultyWeek.lines where emitted != .invalid {
+            let event = try decoder.decode(Array(line.dropLast())).get()
+            let (sector, position): (String?, Position)
+            switch event.body {
+            case .patrol(let patrol): (sector, position) = (patrol.sector, patrol.position)
+            case .sensor(let sensor): (sector, position) = (sensor.sector, sensor.position)
+            default: continue
+            }
+            seen += 1
+            #expect(sector != nil && sector == shippedConfig.geography.zone(.sector, containing: position)?.id, "\(event.id)")
+        }
+        #expect(seen > 1000)
+    }
+
+    @Test func poachingIsPlantedOnlyInTheClosedSeason() throws {
+        let zone = try #require(shippedConfig.geography.zones.first { $0.type == .fishing })
+        let labels = faultyWeek.labels.filter { $0.rule == "poaching.restricted-zone" }
+        for label in labels where label.fire {
+            #expect(zone.isClosed(at: label.from) && zone.isClosed(at: label.until), "\(label.variant) at \(label.from)")
+        }
+        // In December every poaching incident asked for becomes a near miss.
+        let december = simulate { options in
+            options.duration = 2 * 86_400 * nanosPerSecond
+            options.trafficScale = 0
+            options.mix = ["poaching.restricted-zone": 1]
+        }
+        #expect(!december.labels.isEmpty && december.labels.allSatisfy { !$0.fire && $0.rule == "poaching.restricted-zone" })
+        #expect(december.labels.contains { $0.variant.hasSuffix("out-of-season") })
+    }
+
+    @Test func watchlistIncidentsUseTheConfiguredListsAndNearMissesAnIdentifierOneCharacterOff() throws {
+        let list = try #require(shippedConfig.rulebook.watchlists["wanted"])
+        let labels = faultyWeek.labels.filter { $0.rule == "watchlist.hit" }
+        for label in labels {
+            let listed = list.plates.contains(label.keyValue) || list.docs.contains(label.keyValue)
+            #expect(listed == label.fire, "\(label.keyValue)")
+            if !label.fire {
+                let near = (label.keyType == "plate" ? list.plates : list.docs).contains {
+                    $0.count == label.keyValue.count && zip($0, label.keyValue).filter { $0 != $1 }.count == 1
+                }
+                #expect(near, "\(label.keyValue)")
+            }
+        }
+        #expect(WatchlistHit.similar(to: "TEST0000001", avoiding: ["TEST0000001", "TEST0000002"]) == "TEST0000003")
+    }
+
     @Test func eventsOptionCountsGeneratedEvents() {
         let stream = simulate { options in
             options.events = 5000

@@ -26,7 +26,7 @@ func simulate(_ configure: (inout SimulationOptions) -> Void) -> Stream {
     var options = SimulationOptions()
     options.lateness = shippedConfig.settings.lateness
     configure(&options)
-    var simulator = Simulator(options: options, geography: shippedConfig.geography)
+    var simulator = Simulator(options: options, geography: shippedConfig.geography, rulebook: shippedConfig.rulebook)
     var stream = Stream()
     var buffer: [UInt8] = []
     while let message = simulator.next(into: &buffer) {
@@ -39,8 +39,10 @@ func simulate(_ configure: (inout SimulationOptions) -> Void) -> Stream {
 
 /// A small stream of five days with every kind of delivery fault: long enough for the multi-day
 /// patterns (structuring, repeated arms movement) to complete, light enough to replay in seconds.
+/// It ends the Caspian zone's closed season (to 06-30), so poaching is planted both in and out of it.
 let faultyWeek: Stream = simulate { options in
     options.seed = 2026
+    options.start = Timestamp(rfc3339: "2027-06-27T00:00:00Z")!
     options.duration = 5 * 86_400 * nanosPerSecond
     options.trafficScale = 0.15
     options.incidentsPerDay = 40
@@ -48,4 +50,21 @@ let faultyWeek: Stream = simulate { options in
     options.lateFraction = 0.05
     options.duplicateFraction = 0.03
     options.invalidFraction = 0.02
+}
+
+/// Runs a stream through the real engine, as `kordon replay` runs a file; returns its alerts and the engine.
+func replay(_ stream: Stream) -> (alerts: [Alert], engine: Engine) {
+    var engine = Engine(rulebook: shippedConfig.rulebook, geography: shippedConfig.geography, settings: shippedConfig.settings) {
+        Timestamp(nanosecondsSinceEpoch: 0)
+    }
+    let input = InputID(topic: "simulated.jsonl", partition: 0)
+    engine.register(input)
+    let decoder = EventDecoder()
+    var alerts: [Alert] = []
+    for (offset, (_, line)) in stream.lines.enumerated() {
+        guard case .success(let event) = decoder.decode(Array(line.dropLast())) else { continue }
+        engine.ingest(event, from: EventOrigin(topic: input.topic, partition: 0, offset: Int64(offset)), into: &alerts)
+    }
+    engine.finish(into: &alerts)
+    return (alerts, engine)
 }
