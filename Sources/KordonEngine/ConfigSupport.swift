@@ -243,11 +243,12 @@ struct YAMLObject {
     }
 }
 
-/// `<digits><unit>` with unit `ms`, `s`, `m`, `h` or `d`, e.g. `15m`; nil for anything else or an overflow.
-func parseDuration(_ text: String) -> Int64? {
+/// `<digits><unit>` in nanoseconds, with unit `ms`, `s`, `m`, `h`, `d` or `w`, e.g. `15m`; nil for
+/// anything else or an overflow. The one duration syntax of config files and command lines.
+public func parseDuration(_ text: String) -> Int64? {
     let units: [(suffix: String, nanos: Int64)] = [
         ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000),
-        ("d", 86_400_000_000_000),
+        ("d", 86_400_000_000_000), ("w", 604_800_000_000_000),
     ]
     for unit in units where text.hasSuffix(unit.suffix) {
         let digits = text.dropLast(unit.suffix.count)

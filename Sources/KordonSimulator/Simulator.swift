@@ -385,18 +385,3 @@ extension Int64 {
     }
 }
 
-/// `90s`, `15m`, `6h`, `2d`, `1w` (a whole number and a unit) in nanoseconds; nil when malformed.
-public func parseDuration(_ text: String) -> Int64? {
-    guard let unit = text.last, let count = Int64(text.dropLast()), count >= 0 else { return nil }
-    let scale: Int64
-    switch unit {
-    case "s": scale = nanosPerSecond
-    case "m": scale = minute
-    case "h": scale = hour
-    case "d": scale = day
-    case "w": scale = 7 * day
-    default: return nil
-    }
-    let (value, overflow) = count.multipliedReportingOverflow(by: scale)
-    return overflow ? nil : value
-}

@@ -3,7 +3,6 @@ import Foundation
 import KordonEngine
 import KordonEvents
 import KordonOperations
-import KordonSimulator
 
 /// `kordon tail`: the alert log as aligned one-line summaries, for people who run `tail -f | jq`.
 struct Tail: ParsableCommand {

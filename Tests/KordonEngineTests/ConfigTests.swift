@@ -183,6 +183,7 @@ import Testing
         #expect(parseDuration("15m") == 900_000_000_000)
         #expect(parseDuration("500ms") == 500_000_000)
         #expect(parseDuration("6h") == 21_600_000_000_000)
+        #expect(parseDuration("1w") == 7 * day)
         for bad in ["30 days", "d", "-5m", "1.5h", "10", "99999999999999999d"] { #expect(parseDuration(bad) == nil) }
         #expect(formatDuration(21_600_000_000_000) == "6h")
     }

@@ -147,13 +147,4 @@ import Testing
             #expect(try Label(jsonLine: line) == label)
         }
     }
-
-    @Test func durationsParse() {
-        #expect(parseDuration("90s") == 90 * nanosPerSecond)
-        #expect(parseDuration("2d") == 2 * 86_400 * nanosPerSecond)
-        #expect(parseDuration("1w") == 7 * 86_400 * nanosPerSecond)
-        #expect(parseDuration("5") == nil)
-        #expect(parseDuration("-1h") == nil)
-        #expect(parseDuration("h") == nil)
-    }
 }
