@@ -1,4 +1,5 @@
 import Foundation
+import KordonEngine
 import KordonEvents
 
 /// What scoring needs of an alert (contract v1): rule, key, event time and evidence ids.
@@ -18,13 +19,12 @@ public struct ScoredAlert: Sendable, Equatable {
     }
 
     public init(jsonLine line: some StringProtocol) throws(ScoreInputError) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-            let rule = object["rule"] as? String, let key = object["key"] as? [String: Any],
-            let keyType = key["type"] as? String, let keyValue = key["value"] as? String,
-            let timeText = object["time"] as? String, let time = Timestamp(rfc3339: timeText)
-        else { throw ScoreInputError(message: "not an alert line") }
-        let evidence = (object["evidence"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
-        self.init(rule: rule, keyType: keyType, keyValue: keyValue, time: time, evidence: evidence)
+        guard let alert = AlertLine(json: line), let time = alert.eventTime else {
+            throw ScoreInputError(message: "not an alert line")
+        }
+        self.init(
+            rule: alert.rule, keyType: alert.key.type, keyValue: alert.key.value, time: time,
+            evidence: alert.evidence.map(\.id))
     }
 }
 
