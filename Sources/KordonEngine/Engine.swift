@@ -131,6 +131,8 @@ public struct Engine: Sendable {
     private let suppressionOwner: [Int]
     /// Per rule: the longest suppression period among the parts sharing its id.
     private let groupSuppress: [Int64]
+    /// Per rule: the event kinds it does anything with (its own, and its follow-up's or expected event's).
+    private let reaches: [Reach]
     /// The watchlists rules match against: as loaded with the rulebook, then as last reloaded.
     public private(set) var watchlists: [String: Watchlist]
     private var lastWatchlistCheck: Int64
@@ -155,6 +157,7 @@ public struct Engine: Sendable {
         }
         suppressionOwner = rulebook.rules.map { owners[$0.id]! }
         groupSuppress = rulebook.rules.map { longest[$0.id]! }
+        reaches = rulebook.rules.map(Reach.init)
         watchlists = rulebook.watchlists
         lastWatchlistCheck = clock().nanosecondsSinceEpoch
     }
@@ -360,7 +363,11 @@ public struct Engine: Sendable {
             event: event, joined: joined.map { ($0.evidence.id, $0.crossing, $0.time) }, geography: geography,
             watchlists: watchlists)
         let evidence = Evidence(id: event.id, kind: event.kind, time: event.time, origin: origin)
+        let kind = event.kind.bit
         for index in rulebook.rules.indices {
+            // Most rules ignore most events: decide that from plain bits before touching the rule.
+            let reach = reaches[index]
+            guard reach.mask & kind != 0 else { continue }
             let rule = rulebook.rules[index]
             if !joinRules, case .absence(let spec) = rule.kind, spec.expectOn == event.kind {
                 var scope = base
@@ -429,9 +436,10 @@ public struct Engine: Sendable {
     // MARK: - Alerts
 
     /// Emits an alert unless the rule and key are within their suppression period, in which case the match is counted.
+    /// `evidence` and `extraFacts` are built only when the alert goes out: a busy suppressed key matches on every event.
     private mutating func emit(
-        _ index: Int, scope: Scope, key: AlertKey, time: Timestamp, evidence: [Evidence],
-        extraFacts: [(name: String, value: Value)], severity: Severity, into alerts: inout [Alert]
+        _ index: Int, scope: Scope, key: AlertKey, time: Timestamp, evidence: @autoclosure () -> [Evidence],
+        extraFacts: @autoclosure () -> [(name: String, value: Value)], severity: Severity, into alerts: inout [Alert]
     ) {
         let rule = rulebook.rules[index]
         guard let carried = states[suppressionOwner[index]].admit(key, at: now, suppress: rule.suppress, severity: severity)
@@ -441,8 +449,8 @@ public struct Engine: Sendable {
         alerts.append(
             Alert(
                 rule: rule.id, category: rule.category, severity: severity, title: rule.title.render(scope, key: key),
-                time: time, emittedAt: clock(), key: key, location: Self.location(scope), evidence: evidence,
-                facts: extraFacts + Self.facts(rule, scope), suppressed: carried))
+                time: time, emittedAt: clock(), key: key, location: Self.location(scope), evidence: evidence(),
+                facts: extraFacts() + Self.facts(rule, scope), suppressed: carried))
         stats.alerts += 1
     }
 
@@ -559,7 +567,7 @@ public struct Engine: Sendable {
             WindowEntry(
                 time: time.nanosecondsSinceEpoch, evidence: evidence, amount: amount, distinct: distinct,
                 position: scope.position))
-        var facts: [(name: String, value: Value)] = []
+        var measures: [Double] = []
         for (threshold, limit) in zip(spec.thresholds, limits) {
             let measured: Double =
                 switch threshold.measure {
@@ -568,6 +576,19 @@ public struct Engine: Sendable {
                 case .distinct: Double(window.distinctCount)
                 }
             guard threshold.holds(measured, limit: limit) else { return }
+            measures.append(measured)
+        }
+        emit(
+            index, scope: scope, key: key, time: time, evidence: window.evidence,
+            extraFacts: Self.windowFacts(spec, measures, limits, time) + escalation.facts,
+            severity: escalation.severity, into: &alerts)
+    }
+
+    private static func windowFacts(_ spec: WindowSpec, _ measures: [Double], _ limits: [Double], _ time: Timestamp)
+        -> [(name: String, value: Value)]
+    {
+        var facts: [(name: String, value: Value)] = []
+        for (threshold, (measured, limit)) in zip(spec.thresholds, zip(measures, limits)) {
             let name = threshold.measure.name
             facts.append((name, .number(measured)))
             facts.append((name + (threshold.strict ? "Above" : "AtLeast"), .number(limit)))
@@ -575,9 +596,7 @@ public struct Engine: Sendable {
         facts.append(("window", .string(formatDuration(spec.length))))
         facts.append(("windowStart", .string(Timestamp(nanosecondsSinceEpoch: time.nanosecondsSinceEpoch.minus(spec.length)).rfc3339)))
         facts.append(("windowEnd", .string(time.rfc3339)))
-        emit(
-            index, scope: scope, key: key, time: time, evidence: window.evidence, extraFacts: facts + escalation.facts,
-            severity: escalation.severity, into: &alerts)
+        return facts
     }
 
     /// The values a `distinct` measure takes from one event: the field's, or every element's (meeting `filter`).
@@ -754,17 +773,62 @@ public struct Engine: Sendable {
 // MARK: - State
 
 /// An event waiting in the buffer for the watermark; ordered by (time, id).
+/// The event sits in a box: heap moves and peeks then copy two references, not every field of the event.
 struct Queued: Comparable, Sendable {
+    final class Payload: Sendable {
+        let event: Event
+        let origin: EventOrigin
+
+        init(event: Event, origin: EventOrigin) {
+            self.event = event
+            self.origin = origin
+        }
+    }
+
     var time: Int64
     var id: String
-    var event: Event
-    var origin: EventOrigin
+    let payload: Payload
+
+    init(time: Int64, id: String, event: Event, origin: EventOrigin) {
+        self.time = time
+        self.id = id
+        payload = Payload(event: event, origin: origin)
+    }
+
+    var event: Event { payload.event }
+    var origin: EventOrigin { payload.origin }
 
     static func < (a: Queued, b: Queued) -> Bool {
         a.time != b.time ? a.time < b.time : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
     }
 
     static func == (a: Queued, b: Queued) -> Bool { a.time == b.time && a.id == b.id }
+}
+
+/// The event kinds a rule reacts to, as bits of `EventKind.bit`.
+struct Reach: Sendable {
+    var mask: UInt8
+
+    init(_ rule: Rule) {
+        mask = rule.on.reduce(0) { $0 | $1.bit }
+        switch rule.kind {
+        case .absence(let spec): mask |= spec.expectOn.bit
+        case .window(let spec): mask |= spec.followedBy?.on.bit ?? 0
+        case .match, .velocity: break
+        }
+    }
+}
+
+extension EventKind {
+    var bit: UInt8 {
+        switch self {
+        case .crossing: 1
+        case .inspection: 2
+        case .patrol: 4
+        case .sensor: 8
+        case .vessel: 16
+        }
+    }
 }
 
 /// A deadline in event time; equal deadlines fire in the order they were set.

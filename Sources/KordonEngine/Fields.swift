@@ -3,41 +3,61 @@ import KordonEvents
 /// The event as rules see it: the event itself, its crossing (its own or the
 /// one an inspection joined), and the elements quantifiers have bound.
 struct Scope: Sendable {
-    let event: Event
-    let crossing: Crossing?
-    /// The crossing's event id: the event's own, or the inspected crossing's.
-    let crossingId: String?
-    /// The crossing's event time: permits are judged valid at the crossing, not at a later inspection.
-    let crossingTime: Timestamp?
-    let inspection: Inspection?
-    let geography: Geography
-    let watchlists: [String: Watchlist]
+    /// Shared by every rule's copy of the scope: copying a scope then costs one retain, not one per field.
+    private final class Context: Sendable {
+        let event: Event
+        let crossing: Crossing?
+        let crossingId: String?
+        let crossingTime: Timestamp?
+        let inspection: Inspection?
+        let geography: Geography
+        let watchlists: [String: Watchlist]
+
+        init(
+            event: Event, joined: (id: String, crossing: Crossing, time: Timestamp)?, geography: Geography,
+            watchlists: [String: Watchlist]
+        ) {
+            self.event = event
+            self.geography = geography
+            self.watchlists = watchlists
+            switch event.body {
+            case .crossing(let crossing):
+                self.crossing = crossing
+                crossingId = event.id
+                crossingTime = event.time
+                inspection = nil
+            case .inspection(let inspection):
+                self.inspection = inspection
+                crossing = joined?.crossing
+                crossingId = joined?.id
+                crossingTime = joined?.time
+            default:
+                crossing = nil
+                crossingId = nil
+                crossingTime = nil
+                inspection = nil
+            }
+        }
+    }
+
+    private let context: Context
     var bound = Bindings()
+
+    var event: Event { context.event }
+    var crossing: Crossing? { context.crossing }
+    /// The crossing's event id: the event's own, or the inspected crossing's.
+    var crossingId: String? { context.crossingId }
+    /// The crossing's event time: permits are judged valid at the crossing, not at a later inspection.
+    var crossingTime: Timestamp? { context.crossingTime }
+    var inspection: Inspection? { context.inspection }
+    var geography: Geography { context.geography }
+    var watchlists: [String: Watchlist] { context.watchlists }
 
     init(
         event: Event, joined: (id: String, crossing: Crossing, time: Timestamp)?, geography: Geography,
         watchlists: [String: Watchlist] = [:]
     ) {
-        self.event = event
-        self.geography = geography
-        self.watchlists = watchlists
-        switch event.body {
-        case .crossing(let crossing):
-            self.crossing = crossing
-            crossingId = event.id
-            crossingTime = event.time
-            inspection = nil
-        case .inspection(let inspection):
-            self.inspection = inspection
-            crossing = joined?.crossing
-            crossingId = joined?.id
-            crossingTime = joined?.time
-        default:
-            crossing = nil
-            crossingId = nil
-            crossingTime = nil
-            inspection = nil
-        }
+        context = Context(event: event, joined: joined, geography: geography, watchlists: watchlists)
     }
 }
 

@@ -24,27 +24,137 @@ public struct Rulebook: Sendable {
     }
 }
 
+/// Copy-on-write: the engine reads rules on every event, and a copy is then one retain, not one per field.
 public struct Rule: Sendable {
-    public var id: String
-    public var category: String
-    public var severity: Severity
-    var escalations: [Escalation]
-    var title: Template
+    /// Mutated only through the setters below, and only when uniquely referenced.
+    private final class Storage: @unchecked Sendable {
+        var id: String
+        var category: String
+        var severity: Severity
+        var escalations: [Escalation]
+        var title: Template
+        var on: Set<EventKind>
+        var joinsCrossing: Bool
+        var key: [KeyType]
+        var keyFields: [Field?]
+        var forEach: Collection?
+        var when: Condition?
+        var facts: [(name: String, field: Field)]
+        var suppress: Int64
+        var kind: Kind
+
+        init(
+            id: String, category: String, severity: Severity, escalations: [Escalation], title: Template,
+            on: Set<EventKind>, joinsCrossing: Bool, key: [KeyType], keyFields: [Field?], forEach: Collection?,
+            when: Condition?, facts: [(name: String, field: Field)], suppress: Int64, kind: Kind
+        ) {
+            self.id = id
+            self.category = category
+            self.severity = severity
+            self.escalations = escalations
+            self.title = title
+            self.on = on
+            self.joinsCrossing = joinsCrossing
+            self.key = key
+            self.keyFields = keyFields
+            self.forEach = forEach
+            self.when = when
+            self.facts = facts
+            self.suppress = suppress
+            self.kind = kind
+        }
+
+        func copy() -> Storage {
+            Storage(
+                id: id, category: category, severity: severity, escalations: escalations, title: title, on: on,
+                joinsCrossing: joinsCrossing, key: key, keyFields: keyFields, forEach: forEach, when: when, facts: facts,
+                suppress: suppress, kind: kind)
+        }
+    }
+
+    private var storage: Storage
+
+    /// The storage, copied first when another rule shares it.
+    private var unique: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
+        }
+    }
+
+    init(
+        id: String, category: String, severity: Severity, escalations: [Escalation], title: Template,
+        on: Set<EventKind>, joinsCrossing: Bool, key: [KeyType], keyFields: [Field?], forEach: Collection?,
+        when: Condition?, facts: [(name: String, field: Field)], suppress: Int64, kind: Kind
+    ) {
+        storage = Storage(
+            id: id, category: category, severity: severity, escalations: escalations, title: title, on: on,
+            joinsCrossing: joinsCrossing, key: key, keyFields: keyFields, forEach: forEach, when: when, facts: facts,
+            suppress: suppress, kind: kind)
+    }
+
+    public var id: String {
+        get { storage.id }
+        set { unique.id = newValue }
+    }
+    public var category: String {
+        get { storage.category }
+        set { unique.category = newValue }
+    }
+    public var severity: Severity {
+        get { storage.severity }
+        set { unique.severity = newValue }
+    }
+    var escalations: [Escalation] {
+        get { storage.escalations }
+        set { unique.escalations = newValue }
+    }
+    var title: Template {
+        get { storage.title }
+        set { unique.title = newValue }
+    }
     /// The event kinds the rule looks at.
-    public var on: Set<EventKind>
+    public var on: Set<EventKind> {
+        get { storage.on }
+        set { unique.on = newValue }
+    }
     /// Whether inspections are seen with the crossing they inspected.
-    public var joinsCrossing: Bool
+    public var joinsCrossing: Bool {
+        get { storage.joinsCrossing }
+        set { unique.joinsCrossing = newValue }
+    }
     /// Alternatives tried in order; the first the event has names the alert's key.
-    public var key: [KeyType]
+    public var key: [KeyType] {
+        get { storage.key }
+        set { unique.key = newValue }
+    }
     /// Per `key` alternative: the field whose value is the key, instead of the type's usual source.
-    var keyFields: [Field?]
+    var keyFields: [Field?] {
+        get { storage.keyFields }
+        set { unique.keyFields = newValue }
+    }
     /// The rule runs once per element of this collection, with the element bound.
-    var forEach: Collection?
-    var when: Condition?
-    var facts: [(name: String, field: Field)]
+    var forEach: Collection? {
+        get { storage.forEach }
+        set { unique.forEach = newValue }
+    }
+    var when: Condition? {
+        get { storage.when }
+        set { unique.when = newValue }
+    }
+    var facts: [(name: String, field: Field)] {
+        get { storage.facts }
+        set { unique.facts = newValue }
+    }
     /// After an alert, matches for the same key within this much event time are counted, not alerted.
-    public var suppress: Int64
-    var kind: Kind
+    public var suppress: Int64 {
+        get { storage.suppress }
+        set { unique.suppress = newValue }
+    }
+    var kind: Kind {
+        get { storage.kind }
+        set { unique.kind = newValue }
+    }
 
     enum Kind: Sendable {
         case match
