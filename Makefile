@@ -32,6 +32,7 @@ bench: deps
 	$(SWIFT) build -c release --product kordon-bench
 	.build/release/kordon-bench decode
 	.build/release/kordon-bench consume
+	.build/release/kordon-bench engine
 
 # Binary, config (never overwriting an edited one), systemd unit, sysusers, tmpfiles, logrotate.
 install: build
