@@ -78,6 +78,7 @@ let package = Package(
                 "KordonKafka",
                 "KordonEvents",
                 "KordonEngine",
+                "KordonSimulator",
                 "CKafkaBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

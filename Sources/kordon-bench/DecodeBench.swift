@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KordonEvents
+import KordonSimulator
 
 /// Decode throughput of `EventDecoder` against Foundation's `JSONDecoder` on the same seeded messages.
 struct DecodeBench: ParsableCommand {
@@ -92,11 +93,11 @@ struct DecodeBench: ParsableCommand {
 
 /// Realistic contract-valid messages with varied optional fields.
 struct BenchEventGenerator {
-    private var random: BenchRandom
+    private var random: SplitMix64
     private var serial = 0
 
     init(seed: UInt64) {
-        random = BenchRandom(state: seed)
+        random = SplitMix64(seed: seed)
     }
 
     private static let checkpoints = [

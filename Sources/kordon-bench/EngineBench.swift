@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KordonEngine
 import KordonEvents
+import KordonSimulator
 
 /// Engine throughput with the whole default rulebook on a realistic mix, and peak memory with a million live keys.
 struct EngineBench: ParsableCommand {
@@ -92,7 +93,7 @@ struct EngineBench: ParsableCommand {
     /// Every vehicle leaves once, within the shortest stateful horizon (6 h), so each key is live at the end.
     private func memory(_ loaded: KordonConfig) {
         let checkpoints = loaded.geography.checkpoints.values.filter { $0.paired != nil }.sorted { $0.id < $1.id }
-        var random = BenchRandom(state: seed)
+        var random = SplitMix64(seed: seed)
         var engine = engine(loaded)
         var alerts: [Alert] = []
         let start: Int64 = 1_793_577_600_000_000_000  // 2026-11-02T00:00:00Z
@@ -140,7 +141,7 @@ struct EngineBench: ParsableCommand {
 /// sensors and vessels. Events arrive up to a minute out of order, well within the lateness.
 /// Alerts are rare by construction: a few missed returns, overweight trucks, finds, tracks.
 struct EngineEventMix {
-    private var random: BenchRandom
+    private var random: SplitMix64
     private var serial = 0
     /// Event time advances about two seconds per event: some 43,000 events a day, 2,000 crossings per checkpoint.
     private var now: Int64 = 1_793_491_200_000_000_000  // 2026-11-01T00:00:00Z
@@ -152,7 +153,7 @@ struct EngineEventMix {
     private static let officers = 400
 
     init(seed: UInt64, geography: Geography) {
-        random = BenchRandom(state: seed)
+        random = SplitMix64(seed: seed)
         self.geography = geography
         checkpoints = geography.checkpoints.values.filter { $0.paired != nil }.sorted { $0.id < $1.id }
     }
