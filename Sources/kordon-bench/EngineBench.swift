@@ -181,7 +181,7 @@ struct EngineEventMix {
 
     /// Up to a minute behind the stream's clock: arrival order is not event order.
     private mutating func time(_ at: Int64? = nil) -> String {
-        let jitter = random.chance(20) ? Int64.random(in: 0...60_000_000_000, using: &random) : 0
+        let jitter = random.chance(0.2) ? Int64.random(in: 0...60_000_000_000, using: &random) : 0
         return Timestamp(nanosecondsSinceEpoch: (at ?? now) - jitter).rfc3339
     }
 
@@ -194,15 +194,15 @@ struct EngineEventMix {
         let vehicle = number(0...Self.vehicles - 1)
         // Each vehicle (and its people) shuttles through its home pair: no impossible travel by construction.
         let home = checkpoints[vehicle % checkpoints.count]
-        let from = random.chance(50) ? home : geography.checkpoints[home.paired!] ?? home
+        let from = random.chance(0.5) ? home : geography.checkpoints[home.paired!] ?? home
         let body = cargo(vehicle)
         let exit = crossing(at: from, direction: "exit", body: body, time: now)
-        if !random.chance(1.5), let paired = from.paired, let to = geography.checkpoints[paired] {
+        if !random.chance(0.015), let paired = from.paired, let to = geography.checkpoints[paired] {
             let arrival = now + Int64(number(20...90)) * 60_000_000_000
             serial += 1
             later.append((arrival, crossing(at: to, direction: "entry", body: body, time: arrival)))
         }
-        if random.chance(15) {
+        if random.chance(0.15) {
             let due = now + Int64(number(5...40)) * 60_000_000_000
             later.append((due, inspection(of: serial, at: from, time: due)))
         }
@@ -216,7 +216,7 @@ struct EngineEventMix {
         guard vehicle % 5 != 0 else { return text }  // on foot or by bus: no vehicle, no cargo
         let declared = number(3_000...24_000)
         // Weighbridges agree within a couple of per cent; one truck in two hundred is well over.
-        let measured = random.chance(0.5) ? declared + number(1_500...3_000) : declared + declared * number(-20...20) / 1000
+        let measured = random.chance(0.005) ? declared + number(1_500...3_000) : declared + declared * number(-20...20) / 1000
         text += #","vehicle":{"plate":"\#(100 + vehicle % 900)KZA\#(vehicle / 900)","type":"truck","declaredWeightKg":\#(declared),"measuredWeightKg":\#(measured)}"#
         let goods = [("0703", "onions"), ("0805", "citrus fruit"), ("8703", "passenger cars"), ("6204", "garments"), ("2710", "diesel fuel")]
         let (hs, description) = goods[number(0...goods.count - 1)]
@@ -237,9 +237,9 @@ struct EngineEventMix {
         text += #","crossingId":"\#(checkpoint.country.lowercased())-ptr-\#(String(format: "%09d", crossing))""#
         text += #","checkpoint":"\#(checkpoint.id)","method":"\#(["xray", "manual", "documents", "weighbridge"][number(0...3)])""#
         var findings: [String] = []
-        if random.chance(4) {
-            let category = random.chance(10) ? "narcotic" : "consumer-goods"
-            findings.append(#"{"category":"\#(category)","weightKg":\#(decimal(0.5...40, places: 1)),"declared":\#(random.chance(70)),"concealed":false}"#)
+        if random.chance(0.04) {
+            let category = random.chance(0.1) ? "narcotic" : "consumer-goods"
+            findings.append(#"{"category":"\#(category)","weightKg":\#(decimal(0.5...40, places: 1)),"declared":\#(random.chance(0.7)),"concealed":false}"#)
         }
         return text + #","findings":[\#(findings.joined(separator: ","))],"officer":"kz-o-\#(number(1...Self.officers))","durationSec":\#(number(120...1800))}"#
     }
@@ -255,7 +255,7 @@ struct EngineEventMix {
     private mutating func patrol() -> String {
         var text = header("patrol", "kz-pat")
         // Tracks and persons are what patrols are for, and rare; most reports are routine.
-        let observation = random.chance(1) ? ["footprints", "vehicle-tracks", "pillar-damaged"][number(0...2)] : "other"
+        let observation = random.chance(0.01) ? ["footprints", "vehicle-tracks", "pillar-damaged"][number(0...2)] : "other"
         text += #","unit":"KZ-PU-\#(number(100...299))","sector":"KZ-SKO-\#(String(format: "%02d", number(1...30)))""#
         text += #","position":\#(position(spread: 0.3)),"observation":"\#(observation)""#
         return text + "}"
@@ -263,7 +263,7 @@ struct EngineEventMix {
 
     private mutating func sensor() -> String {
         var text = header("sensor", "ru-gs")
-        let detection = random.chance(3) ? "human" : ["animal", "unknown", "animal", "vehicle"][number(0...3)]
+        let detection = random.chance(0.03) ? "human" : ["animal", "unknown", "animal", "vehicle"][number(0...3)]
         text += #","sensor":"S-\#(number(100...999))","sensorType":"\#(["seismic", "infrared", "radar", "camera"][number(0...3)])""#
         text += #","position":\#(position(spread: 0.3)),"detection":"\#(detection)","confidence":\#(decimal(0...0.7, places: 2))"#
         return text + #","sector":"RU-ORB-\#(String(format: "%02d", number(1...30)))"}"#
@@ -273,7 +273,7 @@ struct EngineEventMix {
         var text = header("vessel", "kz-cg")
         text += #","vessel":"\#(number(273_000_000...273_000_400))""#
         text += #","position":{"lat":\#(decimal(44.5...46.5, places: 5)),"lon":\#(decimal(49.5...52.5, places: 5))}"#
-        let activity = random.chance(2) ? "fishing" : "transit"
+        let activity = random.chance(0.02) ? "fishing" : "transit"
         text += #","speedKn":\#(decimal(4...14, places: 1)),"headingDeg":\#(decimal(0...359.9, places: 1)),"ais":true,"activity":"\#(activity)"}"#
         return text
     }
