@@ -41,12 +41,7 @@ func vessel(_ id: String, time: String, vessel: String = "V-1", lat: Double = 45
         config = try shippedConfig()
     }
 
-    func run(_ events: [Event], rule: String) -> [Alert] {
-        var harness = Harness(config: config)
-        harness.feed(events)
-        harness.finish()
-        return harness.alerts(of: rule)
-    }
+    func run(_ events: [Event], rule: String) -> [Alert] { alerts(of: rule, from: events, config: config) }
 
     func fact(_ alert: Alert?, _ name: String) -> Value? {
         alert?.facts.first { $0.name == name }?.value

@@ -11,13 +11,7 @@ import Testing
         config = try shippedConfig()
     }
 
-    /// Runs the shipped rulebook over `events` to the end and returns the alerts of `rule`.
-    func run(_ events: [Event], rule: String) -> [Alert] {
-        var harness = Harness(config: config)
-        harness.feed(events)
-        harness.finish()
-        return harness.alerts(of: rule)
-    }
+    func run(_ events: [Event], rule: String) -> [Alert] { alerts(of: rule, from: events, config: config) }
 
     func inspected(_ findings: String, crossingExtra: String = "") -> [Event] {
         [crossing("c1", minute: 0, extra: crossingExtra), inspection("i1", minute: 20, of: "c1", findings: findings)]

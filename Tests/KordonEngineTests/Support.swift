@@ -88,3 +88,11 @@ struct Harness {
 
     func alerts(of rule: String) -> [Alert] { alerts.filter { $0.rule == rule } }
 }
+
+/// Runs `config`'s rulebook over `events` to the end and returns the alerts of `rule`.
+func alerts(of rule: String, from events: [Event], config: KordonConfig) -> [Alert] {
+    var harness = Harness(config: config)
+    harness.feed(events)
+    harness.finish()
+    return harness.alerts(of: rule)
+}
