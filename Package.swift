@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The system librdkafka (Debian librdkafka-dev 2.0.2), consumer, producer, admin and mock cluster headers.
@@ -43,12 +44,13 @@ let package = Package(
         ),
         // Realistic traffic with planted incidents and ground truth; detection scoring.
         .target(name: "KordonSimulator", dependencies: ["KordonEvents", "KordonEngine"]),
-        // From Kafka to Kafka: consume, decode, process, publish, dead-letter, commit.
+        // From Kafka to Kafka: consume, decode, detect, publish alerts and dead letters, checkpoint, commit.
         .target(
             name: "KordonPipeline",
             dependencies: [
                 "KordonKafka",
                 "KordonEvents",
+                "KordonEngine",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -66,8 +68,11 @@ let package = Package(
                 "KordonEngine",
                 "KordonSimulator",
                 "KordonOperations",
+                "KordonService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Plain C loops over librdkafka: the reference the benchmarks compare against.
@@ -91,7 +96,12 @@ let package = Package(
         .testTarget(name: "KordonKafkaTests", dependencies: ["KordonKafka", "CRdKafka", "KordonTestSupport"]),
         .testTarget(
             name: "KordonPipelineTests",
-            dependencies: ["KordonPipeline", "KordonKafka", "KordonEvents", "KordonTestSupport"]
+            dependencies: ["KordonPipeline", "KordonKafka", "KordonEvents", "KordonEngine", "KordonTestSupport"]
+        ),
+        // The real daemon binary end to end on loopback: crashes, broker faults, signals.
+        .testTarget(
+            name: "KordonDaemonTests",
+            dependencies: ["KordonKafka", "KordonEngine", "KordonEvents", "KordonSimulator", "KordonTestSupport"]
         ),
         .testTarget(name: "KordonEngineTests", dependencies: ["KordonEngine", "KordonEvents"]),
         .testTarget(name: "KordonServiceTests", dependencies: ["KordonService", "KordonTestSupport"]),

@@ -41,6 +41,15 @@ public struct AlertLine: Sendable, Equatable, Decodable {
     public var suppressed: Int
 
     /// Parses one line; `nil` when it is not an alert of contract v1.
+    /// The id of an alert as Kordon writes it (`{"v":1,"id":"…",`), without decoding the rest.
+    public static func id(in line: ArraySlice<UInt8>) -> String? {
+        let prefix = #"{"v":1,"id":""#.utf8
+        guard line.starts(with: prefix) else { return nil }
+        let rest = line.dropFirst(prefix.count)
+        guard let end = rest.firstIndex(of: UInt8(ascii: "\"")), end != rest.startIndex else { return nil }
+        return String(decoding: rest[..<end], as: UTF8.self)
+    }
+
     public init?(json line: some StringProtocol) {
         guard let parsed = try? JSONDecoder().decode(AlertLine.self, from: Data(line.utf8)) else { return nil }
         self = parsed

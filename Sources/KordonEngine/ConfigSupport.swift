@@ -217,6 +217,15 @@ struct YAMLValue {
         return nanos
     }
 
+    func positiveDuration() -> Int64? {
+        guard let nanos = duration() else { return nil }
+        guard nanos > 0 else {
+            fail("expected a duration above zero")
+            return nil
+        }
+        return nanos
+    }
+
     func oneOf<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> T? where T.RawValue == String {
         guard case .scalar(let scalar) = node, let value = T(rawValue: scalar.string) else {
             let names = T.allCases.map(\.rawValue).joined(separator: ", ")

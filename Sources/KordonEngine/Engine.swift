@@ -105,28 +105,33 @@ public struct Engine: Sendable {
     public let rulebook: Rulebook
     public let geography: Geography
     public let settings: EngineSettings
-    public private(set) var stats = EngineStats()
+    public internal(set) var stats = EngineStats()
     /// Event time up to which (exclusive) everything has been processed; `Int64.min` before the first release.
-    public private(set) var watermark = Int64.min
+    public internal(set) var watermark = Int64.min
 
-    private let clock: @Sendable () -> Timestamp
-    private var inputs: [InputID: Int64] = [:]
-    private var queue = Heap<Queued>()
-    private var timers = Heap<Timer>()
-    private var nextSequence: Int64 = 0
+    // Internal rather than private from here on: snapshots (EngineSnapshot.swift) read and restore them.
+    let clock: @Sendable () -> Timestamp
+    var inputs: [InputID: Int64] = [:]
+    /// Caught-up inputs (`markIdle`): they do not hold the watermark back until their next event.
+    var idle: Set<InputID> = []
+    var queue = Heap<Queued>()
+    var timers = Heap<Timer>()
+    var nextSequence: Int64 = 0
     /// The processing clock: the time of the event being processed or of the deadline firing.
     /// It never goes back and never falls behind the watermark, so suppression decided on it
     /// cannot depend on when state was swept.
-    private var now = Int64.min
+    var now = Int64.min
     /// Ids buffered or processed, with their event time, and the processed ones in time order for forgetting.
-    private var seen: [String: Int64] = [:]
-    private var processed = FIFO<(time: Int64, id: String)>()
+    var seen: [String: Int64] = [:]
+    var processed = FIFO<(time: Int64, id: String)>()
     private let idRetention: Int64
     private let joinsCrossings: Bool
-    private var crossings: [String: StoredCrossing] = [:]
-    private var crossingOrder = FIFO<(time: Int64, id: String)>()
-    private var awaiting: [String: [AwaitingInspection]] = [:]
-    private var states: [RuleState]
+    var crossings: [String: StoredCrossing] = [:]
+    var crossingOrder = FIFO<(time: Int64, id: String)>()
+    var awaiting: [String: [AwaitingInspection]] = [:]
+    var states: [RuleState]
+    /// Per rule: what its state is matched by when restoring a snapshot or reloading the rulebook.
+    let fingerprints: [RuleFingerprint]
     /// Per rule: the index of the first part with its id, whose state holds the suppression all parts share.
     private let suppressionOwner: [Int]
     /// Per rule: the longest suppression period among the parts sharing its id.
@@ -134,8 +139,8 @@ public struct Engine: Sendable {
     /// Per rule: the event kinds it does anything with (its own, and its follow-up's or expected event's).
     private let reaches: [Reach]
     /// The watchlists rules match against: as loaded with the rulebook, then as last reloaded.
-    public private(set) var watchlists: [String: Watchlist]
-    private var lastWatchlistCheck: Int64
+    public internal(set) var watchlists: [String: Watchlist]
+    var lastWatchlistCheck: Int64
 
     /// `clock` gives `emittedAt`; tests pass a fixed one.
     public init(
@@ -149,6 +154,7 @@ public struct Engine: Sendable {
         joinsCrossings = rulebook.rules.contains { $0.joinsCrossing }
         idRetention = settings.idRetention ?? rulebook.rules.reduce(settings.lateness) { max($0, $1.horizon) }
         states = rulebook.rules.map(RuleState.init)
+        fingerprints = rulebook.rules.map(RuleFingerprint.init)
         var owners: [String: Int] = [:]
         var longest: [String: Int64] = [:]
         for (index, rule) in rulebook.rules.enumerated() {
@@ -219,6 +225,7 @@ public struct Engine: Sendable {
         }
         let time = event.time.nanosecondsSinceEpoch
         let input = InputID(origin)
+        if !idle.isEmpty { idle.remove(input) }
         if time < watermark {
             stats.late += 1
             stats.lateByInput[input, default: 0] += 1
@@ -229,13 +236,30 @@ public struct Engine: Sendable {
         queue.push(Queued(time: time, id: event.id, event: event, origin: origin))
         if time > inputs[input] ?? Int64.min {
             inputs[input] = time
-            let newest = inputs.values.min() ?? Int64.min
-            let candidate = newest == Int64.min ? Int64.min : newest.minus(settings.lateness)
-            if candidate > watermark {
-                release(before: candidate, into: &alerts)
-            }
+            advanceWatermark(into: &alerts)
         }
         return .accepted
+    }
+
+    /// Declares an input caught up (nothing more to read for now): until its next event, the watermark
+    /// follows the other inputs, and its next event counts as late if they have moved past it.
+    /// Events the move releases are processed, and their alerts appended to `alerts`.
+    public mutating func markIdle(_ input: InputID, into alerts: inout [Alert]) {
+        guard inputs[input] != nil, idle.insert(input).inserted else { return }
+        advanceWatermark(into: &alerts)
+    }
+
+    /// Moves the watermark up to the slowest active input's newest time minus the lateness
+    /// (with every input idle, the newest of all: none holds it back), releasing what it passes.
+    private mutating func advanceWatermark(into alerts: inout [Alert]) {
+        let idle = idle
+        let active = idle.isEmpty ? inputs.values.min() : inputs.filter { !idle.contains($0.key) }.values.min()
+        let newest = active ?? inputs.values.max()
+        guard let newest, newest != Int64.min else { return }
+        let candidate = newest.minus(settings.lateness)
+        if candidate > watermark {
+            release(before: candidate, into: &alerts)
+        }
     }
 
     /// End of input: processes everything buffered, fires deadlines the stream's
@@ -990,12 +1014,16 @@ struct RuleState: Sendable {
     var triggerOrder = FIFO<(time: Int64, sequence: Int64)>()
 
     init(rule: Rule) {
-        if case .window(let spec) = rule.kind {
-            window = SlidingWindows(length: spec.length)
-        } else {
-            window = SlidingWindows(length: 0)
-        }
-        recent = rule.escalations.map { SlidingWindows(length: $0.recent?.length ?? 0) }
+        var length: Int64 = 0
+        if case .window(let spec) = rule.kind { length = spec.length }
+        self.init(
+            window: SlidingWindows(length: length),
+            recent: rule.escalations.map { SlidingWindows(length: $0.recent?.length ?? 0) })
+    }
+
+    init(window: SlidingWindows, recent: [SlidingWindows]) {
+        self.window = window
+        self.recent = recent
     }
 
     /// The suppressed count to carry when an alert may go out; nil (and counted) when it is suppressed.

@@ -7,22 +7,79 @@ public struct KordonConfig: Sendable {
         public var bootstrapServers: [String]
         public var groupId: String
         public var inputTopics: [String]
-        /// Tried in order; the first whose patterns match the rule id takes the alert.
+        /// Tried in order; every route that matches takes the alert, until one without `continue`.
         public var alertRoutes: [AlertRoute]
         public var deadLetterTopic: String
+        /// Run librdkafka's mock cluster in the process (and `bootstrapServers` is ignored): the demo.
+        public var embedded: Bool
+        /// librdkafka properties for every client (TLS, SASL, timeouts), passed through unchecked.
+        public var properties: [String: String]
+        /// librdkafka properties whose values are read from files (secrets stay out of the config).
+        public var propertyFiles: [String: String]
+        /// How long a partition with nothing new may hold back event time for the others.
+        public var idleTimeout: Int64
     }
 
+    /// Where alerts go: first matching route's topics, and the routes after it while `continue` is set.
     public struct AlertRoute: Sendable, Equatable {
         public var topic: String
-        /// Rule ids, or prefixes written `integrity.*`; nil: every rule (the default route, last).
+        /// Rule ids, or prefixes written `integrity.*`; nil: any rule.
         public var rules: [String]?
+        /// Alert categories; nil: any category.
+        public var categories: [String]?
+        /// The least severe severity taken; nil: any.
+        public var minSeverity: Severity?
+        /// Go on to later routes after this one matched.
+        public var `continue`: Bool
 
-        public func matches(rule: String) -> Bool {
-            guard let rules else { return true }
-            return rules.contains { pattern in
-                pattern.hasSuffix(".*") ? rule.hasPrefix(pattern.dropLast()) : rule == pattern
-            }
+        public init(
+            topic: String, rules: [String]? = nil, categories: [String]? = nil, minSeverity: Severity? = nil,
+            continue: Bool = false
+        ) {
+            self.topic = topic
+            self.rules = rules
+            self.categories = categories
+            self.minSeverity = minSeverity
+            self.continue = `continue`
         }
+
+        public func matches(rule: String, category: String, severity: Severity) -> Bool {
+            if let rules, !rules.contains(where: { pattern in
+                pattern.hasSuffix(".*") ? rule.hasPrefix(pattern.dropLast()) : rule == pattern
+            }) {
+                return false
+            }
+            if let categories, !categories.contains(category) { return false }
+            if let minSeverity, severity.rank > minSeverity.rank { return false }
+            return true
+        }
+
+        /// True for a route that takes every alert.
+        var isCatchAll: Bool { rules == nil && categories == nil && minSeverity == nil }
+    }
+
+    /// The topics an alert of this rule, category and severity goes to, in route order, each once.
+    public func topics(rule: String, category: String, severity: Severity) -> [String] {
+        var topics: [String] = []
+        for route in kafka.alertRoutes where route.matches(rule: rule, category: category, severity: severity) {
+            if !topics.contains(route.topic) { topics.append(route.topic) }
+            if !route.continue { break }
+        }
+        return topics
+    }
+
+    /// The daemon's own files and timings.
+    public struct Daemon: Sendable, Equatable {
+        /// Engine snapshots with the offsets they cover.
+        public var stateDirectory: String
+        /// How often (wall clock) state is snapshotted and offsets committed.
+        public var snapshotInterval: Int64
+        /// The local JSON-lines alert log operators tail.
+        public var alertLog: String
+        /// How long SIGTERM may take to drain, snapshot and commit before the daemon exits anyway.
+        public var shutdownTimeout: Int64
+        /// swift-log level: trace, debug, info, notice, warning, error, critical.
+        public var logLevel: String
     }
 
     public var file: String
@@ -30,6 +87,7 @@ public struct KordonConfig: Sendable {
     public var geographyFile: String
     public var settings: EngineSettings
     public var kafka: Kafka
+    public var daemon: Daemon
     public var rulebook: Rulebook
     public var geography: Geography
 
@@ -50,8 +108,15 @@ public struct KordonConfig: Sendable {
         var geographyName: String?
         var settings = EngineSettings(watchlistCheck: EngineSettings.defaultWatchlistCheck)
         var kafka: Kafka?
+        var daemon = Daemon(
+            stateDirectory: "/var/lib/kordon", snapshotInterval: 5_000_000_000, alertLog: "/var/log/kordon/alerts.jsonl",
+            shutdownTimeout: 30_000_000_000, logLevel: "info")
+        let directory = (file as NSString).deletingLastPathComponent
+        func resolve(_ name: String) -> String {
+            name.hasPrefix("/") || directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
+        }
         if let text = read(file, into: &errors), let root = reader.root(yaml: text),
-            let top = root.object(["rules", "geography", "engine", "kafka"])
+            let top = root.object(["rules", "geography", "engine", "kafka", "daemon"])
         {
             rulesName = top.required("rules")?.string()
             geographyName = top.required("geography")?.string()
@@ -60,13 +125,18 @@ public struct KordonConfig: Sendable {
                 settings.idRetention = engine.optional("idRetention")?.duration()
                 if let check = engine.optional("watchlistCheck")?.duration() { settings.watchlistCheck = check }
             }
-            kafka = top.required("kafka").flatMap(readKafka)
+            kafka = top.required("kafka").flatMap { readKafka($0, resolve: resolve) }
+            if let fields = top.optional("daemon")?.object([
+                "stateDirectory", "snapshotInterval", "alertLog", "shutdownTimeout", "logLevel",
+            ]) {
+                if let path = fields.optional("stateDirectory")?.string() { daemon.stateDirectory = resolve(path) }
+                if let interval = fields.optional("snapshotInterval")?.positiveDuration() { daemon.snapshotInterval = interval }
+                if let path = fields.optional("alertLog")?.string() { daemon.alertLog = resolve(path) }
+                if let timeout = fields.optional("shutdownTimeout")?.positiveDuration() { daemon.shutdownTimeout = timeout }
+                if let level = fields.optional("logLevel")?.oneOf(LogLevelName.self) { daemon.logLevel = level.rawValue }
+            }
         }
         errors += reader.errors
-        let directory = (file as NSString).deletingLastPathComponent
-        func resolve(_ name: String) -> String {
-            name.hasPrefix("/") || directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
-        }
         let rulesFile = rulesName.map(resolve) ?? ""
         let geographyFile = geographyName.map(resolve) ?? ""
         var rulebook = Rulebook(rules: [])
@@ -88,7 +158,7 @@ public struct KordonConfig: Sendable {
         guard errors.isEmpty, let kafka else { throw ConfigErrors(errors: errors) }
         return KordonConfig(
             file: file, rulesFile: rulesFile, geographyFile: geographyFile, settings: settings, kafka: kafka,
-            rulebook: rulebook, geography: geography)
+            daemon: daemon, rulebook: rulebook, geography: geography)
     }
 
     private static func read(_ file: String, into errors: inout [ConfigError]) -> String? {
@@ -103,10 +173,11 @@ public struct KordonConfig: Sendable {
         return text
     }
 
-    private static func readKafka(_ value: YAMLValue) -> Kafka? {
+    private static func readKafka(_ value: YAMLValue, resolve: (String) -> String) -> Kafka? {
         guard
             let fields = value.object([
-                "bootstrapServers", "groupId", "inputTopics", "alertRoutes", "deadLetterTopic",
+                "bootstrapServers", "groupId", "inputTopics", "alertRoutes", "deadLetterTopic", "embedded",
+                "properties", "propertyFiles", "idleTimeout",
             ])
         else { return nil }
         let servers = fields.required("bootstrapServers").flatMap { readStrings($0) { server, item in
@@ -126,10 +197,28 @@ public struct KordonConfig: Sendable {
             guard let topic = value.string(), checkTopic(topic, value) else { return nil }
             return topic
         }
-        guard let servers, let groupId, let inputs, let routes, let deadLetter else { return nil }
+        let embedded = fields.optional("embedded").map { $0.bool() } ?? false
+        let properties = fields.optional("properties").map { readProperties($0) } ?? [:]
+        let files = (fields.optional("propertyFiles").map { readProperties($0) } ?? [:])?.mapValues(resolve)
+        let idleTimeout = fields.optional("idleTimeout").map { $0.positiveDuration() } ?? 2_000_000_000
+        guard let servers, let groupId, let inputs, let routes, let deadLetter, let embedded, let properties, let files,
+            let idleTimeout
+        else { return nil }
         return Kafka(
             bootstrapServers: servers, groupId: groupId, inputTopics: inputs, alertRoutes: routes,
-            deadLetterTopic: deadLetter)
+            deadLetterTopic: deadLetter, embedded: embedded, properties: properties, propertyFiles: files,
+            idleTimeout: idleTimeout)
+    }
+
+    /// A mapping of librdkafka property names to scalar values (numbers and booleans as written).
+    private static func readProperties(_ value: YAMLValue) -> [String: String]? {
+        guard let members = value.members() else { return nil }
+        var result: [String: String] = [:]
+        for (name, item) in members {
+            guard let text = item.string() else { continue }
+            result[name] = text
+        }
+        return result.count == members.count ? result : nil
     }
 
     /// Kafka's topic name rule: 1 to 249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
@@ -162,26 +251,37 @@ public struct KordonConfig: Sendable {
     private static func readRoutes(_ value: YAMLValue) -> [AlertRoute]? {
         guard let items = value.elements() else { return nil }
         var routes: [AlertRoute] = []
-        for (index, item) in items.enumerated() {
-            guard let fields = item.object(["topic", "rules"]) else { continue }
+        for item in items {
+            guard let fields = item.object(["topic", "rules", "categories", "minSeverity", "continue"]) else { continue }
             let topic = fields.required("topic").flatMap { value -> String? in
                 guard let topic = value.string(), checkTopic(topic, value) else { return nil }
                 return topic
             }
-            let rules = fields.optional("rules").flatMap { readStrings($0) { _, _ in true } }
-            if fields.optional("rules") == nil, index != items.count - 1 {
-                item.fail("a route without `rules` takes every alert, so it must come last")
-                continue
+            var failed = false
+            /// An optional field: nil when absent or invalid (and then `failed`).
+            func optional<T>(_ name: String, _ read: (YAMLValue) -> T?) -> T? {
+                guard let value = fields.optional(name) else { return nil }
+                let result = read(value)
+                if result == nil { failed = true }
+                return result
             }
-            if let topic, fields.optional("rules") == nil || rules != nil {
-                routes.append(AlertRoute(topic: topic, rules: rules))
-            }
+            let rules = optional("rules") { readStrings($0) { _, _ in true } }
+            let categories = optional("categories") { readStrings($0) { _, _ in true } }
+            let minSeverity = optional("minSeverity") { $0.oneOf(Severity.self) }
+            let next = optional("continue") { $0.bool() } ?? false
+            guard let topic, !failed else { continue }
+            routes.append(
+                AlertRoute(topic: topic, rules: rules, categories: categories, minSeverity: minSeverity, continue: next))
         }
         guard routes.count == items.count else { return nil }
-        guard routes.last?.rules == nil else {
-            value.fail("the last route must have no `rules`, to take every alert the others do not")
+        guard routes.contains(where: \.isCatchAll) else {
+            value.fail("no route takes every alert: add a last route with only a `topic`, so no alert goes nowhere")
             return nil
         }
         return routes
     }
+}
+
+enum LogLevelName: String, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An instant as nanoseconds since 1970-01-01T00:00:00Z.
 ///
 /// Int64 nanoseconds span 1677-09-21 to 2262-04-11; event times outside that
@@ -7,6 +11,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public init(nanosecondsSinceEpoch: Int64) {
         self.nanosecondsSinceEpoch = nanosecondsSinceEpoch
+    }
+
+    /// The wall clock, to the microsecond (what alerts' `emittedAt` shows).
+    public static var now: Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(nanosecondsSinceEpoch: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec) / 1000 * 1000)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)` exactly as the decoder does.

@@ -64,6 +64,23 @@ public final class KafkaConsumer: @unchecked Sendable {
         try check(rd_kafka_subscribe(handle.pointer, list.pointer), "subscribe to \(topics)")
     }
 
+    /// Reads exactly these partitions from these offsets, outside any group membership
+    /// (replacing the previous assignment); for reading topics back, not for sharing work.
+    public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        let list = NativePartitionList(offsets: offsets)
+        try check(rd_kafka_assign(handle.pointer, list.pointer), "assign \(offsets.count) partitions")
+    }
+
+    /// The low and high watermark of a partition (first offset, next offset to be written), asked of its leader.
+    public func watermarks(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        try check(
+            rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, milliseconds(timeout)),
+            "watermarks of \(tp)")
+        return (low, high)
+    }
+
     /// Waits up to `timeout` for the first message, then takes whatever else is already fetched,
     /// up to `maxMessages`. Rebalance handlers run inside this call.
     public func poll(maxMessages: Int = 4096, timeout: Duration) -> KafkaMessageBatch {
@@ -154,11 +171,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         let committed = missing.isEmpty ? [:] : try self.committed(missing, timeout: timeout)
         var result: [TopicPartition: Int64] = [:]
         for tp in partitions {
-            var low: Int64 = -1
-            var high: Int64 = -1
-            try check(
-                rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, milliseconds(timeout)),
-                "watermarks of \(tp)")
+            let (low, high) = try watermarks(tp, timeout: timeout)
             result[tp] = max(high - (positions[tp] ?? committed[tp] ?? low), 0)
         }
         return result

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Synchronization
 
 /// The local alert log operators tail: one JSON object a line.
@@ -41,6 +42,47 @@ public final class AlertLog: @unchecked Sendable {
         guard written == buffer.count else {
             throw AlertLogError(path: path, operation: "write", errno: written < 0 ? errno : ENOSPC)
         }
+    }
+
+    /// Which file the log is and how long it is: where lines appended from now on begin.
+    public struct Position: Sendable, Equatable {
+        public var device: UInt64
+        public var inode: UInt64
+        public var size: Int64
+
+        public init(device: UInt64, inode: UInt64, size: Int64) {
+            self.device = device
+            self.inode = inode
+            self.size = size
+        }
+    }
+
+    public func position() throws(AlertLogError) -> Position {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw AlertLogError(path: path, operation: "stat", errno: errno) }
+        return Position(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size))
+    }
+
+    /// The lines appended since `position`: from the file at the path, or, when that is a newer file
+    /// (rotated since), from the rotated one (`path.1`) and all of the newer one.
+    public static func lines(since position: Position, path: String) -> [ArraySlice<UInt8>] {
+        func read(_ file: String, from offset: Int64) -> [ArraySlice<UInt8>] {
+            guard let handle = FileHandle(forReadingAtPath: file) else { return [] }
+            defer { try? handle.close() }
+            try? handle.seek(toOffset: UInt64(max(offset, 0)))
+            let bytes = [UInt8]((try? handle.readToEnd()) ?? Data())
+            return bytes.split(separator: UInt8(ascii: "\n"))
+        }
+        func identity(_ file: String) -> (UInt64, UInt64)? {
+            var info = stat()
+            guard stat(file, &info) == 0 else { return nil }
+            return (UInt64(info.st_dev), UInt64(info.st_ino))
+        }
+        if let current = identity(path), current == (position.device, position.inode) {
+            return read(path, from: position.size)
+        }
+        let rotated = identity(path + ".1").map { $0 == (position.device, position.inode) } ?? false
+        return (rotated ? read(path + ".1", from: position.size) : []) + read(path, from: 0)
     }
 
     /// Makes every appended line durable (fsync): call before committing the offsets behind them.

@@ -14,8 +14,20 @@ public struct EventWriter: Sendable {
     }
 
     public func append(_ event: Event, to out: inout [UInt8]) {
-        var json = JSONBytes(out: out)
-        out = []
+        var json = JSONBytes()
+        write(event, &json, timed: true)
+        json.append(to: &out)
+    }
+
+    /// The event's JSON without its newline and without the value of `time`, which belongs at `timeAt`.
+    func untimed(_ event: Event) -> (json: [UInt8], timeAt: Int) {
+        var json = JSONBytes()
+        let timeAt = write(event, &json, timed: false)
+        return (json.bytes, timeAt)
+    }
+
+    /// Returns where the time's value is (or belongs, unless `timed`).
+    @discardableResult private func write(_ event: Event, _ json: inout JSONBytes, timed: Bool) -> Int {
         json.open()
         json.key("v")
         json.integer(event.version)
@@ -24,7 +36,12 @@ public struct EventWriter: Sendable {
         json.key("kind")
         json.raw(event.kind.rawValue)
         json.key("time")
-        json.time(event.time)
+        let timeAt = json.written
+        if timed {
+            json.time(event.time)
+        } else {
+            json.leaveValueOut()
+        }
         if let source = event.source {
             json.key("source")
             json.string(source)
@@ -37,7 +54,15 @@ public struct EventWriter: Sendable {
         case .vessel(let vessel): write(vessel, &json)
         }
         json.close()
-        out = json.out
+        return timeAt
+    }
+
+    /// Appends `time` as a JSON string, as `append` writes it.
+    static func appendTime(_ time: Int64, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: JSONBytes.timeBytes) { buffer in
+            let count = JSONBytes.formatTime(time, into: buffer.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
+        }
     }
 
     public func line(_ event: Event) -> [UInt8] {
@@ -191,40 +216,76 @@ public struct EventWriter: Sendable {
     }
 }
 
-/// The byte-level JSON emitter behind `EventWriter` and the labels file.
-struct JSONBytes {
-    var out: [UInt8]
+/// The byte-level JSON emitter behind `EventWriter` and the labels file. It writes through a pointer
+/// into its own buffer: `Array.append` per token (a uniqueness and a capacity check each) cost more
+/// than the JSON itself.
+struct JSONBytes: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
     private var needsComma = false
 
-    init(out: [UInt8] = []) {
-        self.out = out
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        base.deallocate()
+    }
+
+    /// The bytes written so far.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    var written: Int { count }
+
+    /// Continues as if a value had been written, for one filled in later.
+    mutating func leaveValueOut() {
+        needsComma = true
+    }
+
+    func append(to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+    }
+
+    mutating func newline() {
+        reserve(1)
+        put(0x0A)
     }
 
     mutating func open() {
+        reserve(2)
         comma()
-        out.append(UInt8(ascii: "{"))
+        put(UInt8(ascii: "{"))
         needsComma = false
     }
 
     mutating func close() {
-        out.append(UInt8(ascii: "}"))
+        reserve(1)
+        put(UInt8(ascii: "}"))
         needsComma = true
     }
 
     mutating func array<C: Collection>(_ items: C, _ element: (inout JSONBytes, C.Element) -> Void) {
+        reserve(2)
         comma()
-        out.append(UInt8(ascii: "["))
+        put(UInt8(ascii: "["))
         needsComma = false
         for item in items { element(&self, item) }
-        out.append(UInt8(ascii: "]"))
+        reserve(1)
+        put(UInt8(ascii: "]"))
         needsComma = true
     }
 
     mutating func key(_ name: StaticString) {
+        let length = name.utf8CodeUnitCount
+        reserve(length + 4)
         comma()
-        out.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { out.append(contentsOf: $0) }
-        out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        put(UInt8(ascii: "\""))
+        (base + count).initialize(from: name.utf8Start, count: length)
+        count += length
+        put(UInt8(ascii: "\""))
+        put(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -246,8 +307,19 @@ struct JSONBytes {
     mutating func member(_ name: StaticString, _ value: Bool?) {
         guard let value else { return }
         key(name)
-        comma()
-        out.append(contentsOf: value ? "true".utf8 : "false".utf8)
+        reserve(5)
+        if value {
+            put(UInt8(ascii: "t"))
+            put(UInt8(ascii: "r"))
+            put(UInt8(ascii: "u"))
+            put(UInt8(ascii: "e"))
+        } else {
+            put(UInt8(ascii: "f"))
+            put(UInt8(ascii: "a"))
+            put(UInt8(ascii: "l"))
+            put(UInt8(ascii: "s"))
+            put(UInt8(ascii: "e"))
+        }
         needsComma = true
     }
 
@@ -261,34 +333,60 @@ struct JSONBytes {
 
     /// A string known to need no escaping (enum values, dates).
     mutating func raw(_ value: String) {
-        comma()
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: value.utf8)
-        out.append(UInt8(ascii: "\""))
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            reserve(utf8.count + 3)
+            comma()
+            put(UInt8(ascii: "\""))
+            if let source = utf8.baseAddress { (base + count).initialize(from: source, count: utf8.count) }
+            count += utf8.count
+            put(UInt8(ascii: "\""))
+        }
+        if done == nil { string(value) }
         needsComma = true
     }
 
     mutating func string(_ value: String) {
+        let copied = value.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            reserve(utf8.count + 3)
+            comma()
+            put(UInt8(ascii: "\""))
+            if let source = utf8.baseAddress { (base + count).initialize(from: source, count: utf8.count) }
+            count += utf8.count
+            put(UInt8(ascii: "\""))
+            return true
+        }
+        if copied == true {
+            needsComma = true
+            return
+        }
+        reserve(3)
         comma()
-        out.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
         for byte in value.utf8 {
+            reserve(7)
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
+                put(UInt8(ascii: "\\"))
+                put(byte)
             case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(Self.hex[Int(byte >> 4)])
-                out.append(Self.hex[Int(byte & 0x0F)])
+                put(UInt8(ascii: "\\"))
+                put(UInt8(ascii: "u"))
+                put(UInt8(ascii: "0"))
+                put(UInt8(ascii: "0"))
+                put(Self.hex(byte >> 4))
+                put(Self.hex(byte & 0x0F))
             default:
-                out.append(byte)
+                put(byte)
             }
         }
-        out.append(UInt8(ascii: "\""))
+        reserve(1)
+        put(UInt8(ascii: "\""))
         needsComma = true
     }
 
     mutating func integer(_ value: Int) {
+        reserve(21)
         comma()
         digits(value)
         needsComma = true
@@ -297,19 +395,46 @@ struct JSONBytes {
     /// Integral values print as integer tokens (`18200`), others in Swift's shortest
     /// round-trip form, which is deterministic and valid JSON.
     mutating func number(_ value: Double) {
-        comma()
         if value == value.rounded(), abs(value) < 1e15 {
-            digits(Int(value))
-        } else {
-            out.append(contentsOf: value.description.utf8)
+            integer(Int(value))
+            return
         }
+        if abs(value) < 1e9 {
+            // Up to four decimals (weights, coordinates, confidences) without formatting a String:
+            // the fewest decimals that read back as `value` are the shortest round-trip form.
+            var scale = 1.0
+            for places in 1...4 {
+                scale *= 10
+                let scaled = (value * scale).rounded()
+                if scaled / scale == value {
+                    reserve(24)
+                    comma()
+                    decimal(Int(scaled), places: places)
+                    needsComma = true
+                    return
+                }
+            }
+        }
+        let text = value.description
+        reserve(text.utf8.count + 1)
+        comma()
+        for byte in text.utf8 { put(byte) }
         needsComma = true
     }
 
     /// RFC 3339 in UTC, a fraction only when non-zero.
     mutating func time(_ time: Timestamp) {
+        reserve(Self.timeBytes + 1)
         comma()
-        let ns = time.nanosecondsSinceEpoch
+        count += Self.formatTime(time.nanosecondsSinceEpoch, into: base + count)
+        needsComma = true
+    }
+
+    /// Most bytes `formatTime` writes.
+    static let timeBytes = 32
+
+    /// Writes `ns` as a quoted RFC 3339 time in UTC (a fraction only when non-zero); returns the count written.
+    static func formatTime(_ ns: Int64, into out: UnsafeMutablePointer<UInt8>) -> Int {
         var seconds = ns / 1_000_000_000
         var fraction = ns % 1_000_000_000
         if fraction < 0 {
@@ -322,52 +447,105 @@ struct JSONBytes {
             days -= 1
             secondOfDay += 86_400
         }
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: CalendarDate(daysSinceEpoch: Int(days)).description.utf8)
-        out.append(UInt8(ascii: "T"))
-        two(Int(secondOfDay / 3600))
-        out.append(UInt8(ascii: ":"))
-        two(Int(secondOfDay / 60 % 60))
-        out.append(UInt8(ascii: ":"))
-        two(Int(secondOfDay % 60))
+        let date = CalendarDate(daysSinceEpoch: Int(days))
+        func two(_ value: Int, at index: Int) {
+            out[index] = UInt8(ascii: "0") + UInt8(value / 10)
+            out[index + 1] = UInt8(ascii: "0") + UInt8(value % 10)
+        }
+        out[0] = UInt8(ascii: "\"")
+        two(date.year / 100 % 100, at: 1)
+        two(date.year % 100, at: 3)
+        out[5] = UInt8(ascii: "-")
+        two(date.month, at: 6)
+        out[8] = UInt8(ascii: "-")
+        two(date.day, at: 9)
+        out[11] = UInt8(ascii: "T")
+        two(Int(secondOfDay / 3600), at: 12)
+        out[14] = UInt8(ascii: ":")
+        two(Int(secondOfDay / 60 % 60), at: 15)
+        out[17] = UInt8(ascii: ":")
+        two(Int(secondOfDay % 60), at: 18)
+        var count = 20
         if fraction > 0 {
             var width = 9
             while fraction % 10 == 0 {
                 fraction /= 10
                 width -= 1
             }
-            out.append(UInt8(ascii: "."))
-            let start = out.count
-            for _ in 0..<width { out.append(UInt8(ascii: "0")) }
-            var index = start + width - 1
-            while fraction > 0 {
+            out[count] = UInt8(ascii: ".")
+            for index in stride(from: count + width, to: count, by: -1) {
                 out[index] = UInt8(ascii: "0") + UInt8(fraction % 10)
                 fraction /= 10
-                index -= 1
             }
+            count += width + 1
         }
-        out.append(contentsOf: [UInt8(ascii: "Z"), UInt8(ascii: "\"")])
-        needsComma = true
+        out[count] = UInt8(ascii: "Z")
+        out[count + 1] = UInt8(ascii: "\"")
+        return count + 2
     }
 
-    private mutating func two(_ value: Int) {
-        out.append(UInt8(ascii: "0") + UInt8(value / 10))
-        out.append(UInt8(ascii: "0") + UInt8(value % 10))
+    @inline(__always) private mutating func reserve(_ bytes: Int) {
+        if count + bytes > capacity { grow(count + bytes) }
     }
 
+    private mutating func grow(_ needed: Int) {
+        let larger = max(needed, 2 * capacity)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        moved.initialize(from: base, count: count)
+        base.deallocate()
+        base = moved
+        capacity = larger
+    }
+
+    /// Writes one byte into room already reserved.
+    @inline(__always) private mutating func put(_ byte: UInt8) {
+        base[count] = byte
+        count += 1
+    }
+
+    /// An integer (up to 20 bytes reserved).
     private mutating func digits(_ value: Int) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            digits(-value)
-            return
+        var magnitude = value.magnitude
+        if value < 0 { put(UInt8(ascii: "-")) }
+        var length = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            length += 1
+            rest /= 10
         }
-        if value >= 10 { digits(value / 10) }
-        out.append(UInt8(ascii: "0") + UInt8(value % 10))
+        var index = count + length - 1
+        for _ in 0..<length {
+            base[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            index -= 1
+        }
+        count += length
+    }
+
+    /// `scaled` / 10^`places` in plain decimal notation (up to 22 bytes reserved).
+    private mutating func decimal(_ scaled: Int, places: Int) {
+        if scaled < 0 { put(UInt8(ascii: "-")) }
+        let magnitude = scaled.magnitude
+        var divisor: UInt = 1
+        for _ in 0..<places { divisor *= 10 }
+        let whole = magnitude / divisor
+        var fraction = magnitude % divisor
+        digits(Int(whole))
+        put(UInt8(ascii: "."))
+        var index = count + places - 1
+        for _ in 0..<places {
+            base[index] = UInt8(ascii: "0") + UInt8(fraction % 10)
+            fraction /= 10
+            index -= 1
+        }
+        count += places
     }
 
     private mutating func comma() {
-        if needsComma { out.append(UInt8(ascii: ",")) }
+        if needsComma { put(UInt8(ascii: ",")) }
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    private static func hex(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
 }

@@ -20,22 +20,28 @@ struct Identities {
     /// `D` and 8 characters of base 32 (40 bits).
     mutating func doc() -> String {
         docs += 1
-        return "D" + Self.base32(Self.scramble(docs ^ (salt & 0xFF_FFFF), bits: 40), count: 8)
+        let value = Self.scramble(docs ^ (salt & 0xFF_FFFF), bits: 40)
+        return String(unsafeUninitializedCapacity: 9) { out in
+            out[0] = UInt8(ascii: "D")
+            Self.base32(value, into: UnsafeMutableBufferPointer(rebasing: out[1..<9]))
+            return 9
+        }
     }
 
     /// Three digits, three letters, a two-digit region: the shape of a road plate.
     mutating func plate() -> String {
         plates += 1
         var value = Self.scramble(plates ^ (salt >> 24 & 0xFFFF), bits: 28)
-        let digits = value % 1000
-        value /= 1000
-        var letters = ""
-        for _ in 0..<3 {
-            letters.append(Character(Unicode.Scalar(UInt8(65 + value % 26))))
-            value /= 26
+        return String(unsafeUninitializedCapacity: 8) { out in
+            Self.decimal(value % 1000, into: UnsafeMutableBufferPointer(rebasing: out[0..<3]))
+            value /= 1000
+            for index in 3..<6 {
+                out[index] = UInt8(65 + value % 26)
+                value /= 26
+            }
+            Self.decimal(1 + value % 20, into: UnsafeMutableBufferPointer(rebasing: out[6..<8]))
+            return 8
         }
-        let region = 1 + value % 20
-        return Self.padded(digits, 3) + letters + Self.padded(region, 2)
     }
 
     /// A trailer or rail-wagon plate: same shape, distinct serial space.
@@ -60,7 +66,15 @@ struct Identities {
     /// `PREFIX-0000000001`: a producer-side sequence; the scrambled part of the stream is the content, not the id.
     mutating func event(_ prefix: String) -> String {
         events += 1
-        return prefix + "-" + Self.padded(events, 10)
+        // Written in one allocation, as it names every event.
+        let digits = max(10, Self.digitCount(events))
+        let length = prefix.utf8.count + 1 + digits
+        return String(unsafeUninitializedCapacity: length) { out in
+            let dash = out.initialize(fromContentsOf: prefix.utf8)
+            out[dash] = UInt8(ascii: "-")
+            Self.decimal(events, into: UnsafeMutableBufferPointer(rebasing: out[(dash + 1)..<length]))
+            return length
+        }
     }
 
     /// Invertible mixing restricted to `bits` bits: odd multiplications and xor-shifts are bijections mod 2^bits.
@@ -74,33 +88,42 @@ struct Identities {
         return x
     }
 
-    static func base32(_ value: UInt64, count: Int) -> String {
-        let alphabet = Array("0123456789ABCDEFGHJKLMNPQRSTUVWX".utf8)
-        var bytes = [UInt8](repeating: 0, count: count)
+    /// The low 5 × `out.count` bits of `value` in base 32, most significant first.
+    static func base32(_ value: UInt64, into out: UnsafeMutableBufferPointer<UInt8>) {
         var rest = value
-        for index in stride(from: count - 1, through: 0, by: -1) {
-            bytes[index] = alphabet[Int(rest & 31)]
+        for index in stride(from: out.count - 1, through: 0, by: -1) {
+            let digit = UInt8(rest & 31)
+            // 0-9, then A-X without I and O.
+            out[index] = digit < 10 ? UInt8(ascii: "0") + digit : digit < 18 ? UInt8(ascii: "A") + digit - 10 : digit < 23 ? UInt8(ascii: "J") + digit - 18 : UInt8(ascii: "P") + digit - 23
             rest >>= 5
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Decimal, zero-padded to `width`; written in one allocation, as it names every event.
+    /// Decimal, zero-padded to `width`.
     static func padded(_ value: UInt64, _ width: Int) -> String {
+        let count = max(width, digitCount(value))
+        return String(unsafeUninitializedCapacity: count) { out in
+            decimal(value, into: out)
+            return count
+        }
+    }
+
+    static func digitCount(_ value: UInt64) -> Int {
         var digits = 1
         var rest = value / 10
         while rest > 0 {
             digits += 1
             rest /= 10
         }
-        let count = max(width, digits)
-        return String(unsafeUninitializedCapacity: count) { out in
-            var remaining = value
-            for index in stride(from: count - 1, through: 0, by: -1) {
-                out[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-            }
-            return count
+        return digits
+    }
+
+    /// The low `out.count` decimal digits of `value`, zero-padded.
+    static func decimal(_ value: UInt64, into out: UnsafeMutableBufferPointer<UInt8>) {
+        var remaining = value
+        for index in stride(from: out.count - 1, through: 0, by: -1) {
+            out[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+            remaining /= 10
         }
     }
 }

@@ -55,8 +55,8 @@ public struct Label: Sendable, Equatable {
         json.key("events")
         json.array(events) { json, id in json.string(id) }
         json.close()
-        json.out.append(0x0A)
-        return json.out
+        json.newline()
+        return json.bytes
     }
 
     /// Parses one line written by `jsonLine()`.

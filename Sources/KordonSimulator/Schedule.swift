@@ -1,6 +1,6 @@
 /// What the scheduler runs at a point in event time.
 enum Action: Sendable {
-    case planned(Planned)
+    case planned(Scheduled)
     /// The next arrival of a background traffic source.
     case traffic(Int)
     case patrol(Int)

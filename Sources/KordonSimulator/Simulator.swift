@@ -74,9 +74,14 @@ public struct Simulator: Sendable {
     let planters: [(planter: any IncidentPlanter, weight: Double)]
 
     private var schedule = Schedule()
-    private var queues: [String: CheckpointQueue] = [:]
+    /// By `SimGeography.Side.queue`.
+    private var queues: [CheckpointQueue]
     private var ready = Ring<Ready>()
+    /// The bytes of the messages in `ready`, emptied whenever `ready` is.
+    private var readyBytes: [UInt8] = []
     private var held: [Held] = []
+    /// The earliest release in `held`.
+    private var heldUntil = Int64.max
     private var generated = 0
     private var newestWritten = Int64.min
     private var open: [Int: OpenIncident] = [:]
@@ -98,6 +103,7 @@ public struct Simulator: Sendable {
         let watchlists = rulebook?.watchlists.values.map { $0 } ?? []
         watchlisted = (Set(watchlists.flatMap(\.plates)).sorted(), Set(watchlists.flatMap(\.docs)).sorted())
         self.geography = SimGeography(geography)
+        queues = Array(repeating: CheckpointQueue(), count: self.geography.queueCapacity.count)
         rng = SplitMix64(seed: options.seed)
         ids = Identities(seed: options.seed)
         planters = Planters.all.compactMap { planter in
@@ -130,11 +136,13 @@ public struct Simulator: Sendable {
             // The end: what was held back for out-of-order delivery goes out last, in time order.
             guard !held.isEmpty else { return nil }
             held.sort { ($0.release, $0.sequence) < ($1.release, $1.sequence) }
-            for item in held { ready.append(item.ready) }
+            for item in held { makeReady(item) }
             held.removeAll()
+            heldUntil = .max
         }
         let item = ready.removeFirst()
-        out.append(contentsOf: item.line)
+        readyBytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[item.start..<item.end])) }
+        if ready.isEmpty { readyBytes.removeAll(keepingCapacity: true) }
         if let time = item.time {
             newestWritten = max(newestWritten, time)
             if let incident = item.incident { written(incident, at: time) }
@@ -187,57 +195,73 @@ public struct Simulator: Sendable {
 
     /// Schedules an event and what follows it; `after` is relative to now.
     mutating func plan(_ planned: Planned, at time: Int64) {
-        schedule.push(time, .planned(planned))
+        schedule.push(time, .planned(scheduled(planned)))
     }
 
-    private mutating func emit(_ planned: Planned, at time: Int64) {
-        var event = planned.event
-        if case .crossing(let crossing) = event.body, let capacity = geography.capacity[crossing.checkpoint] {
-            var queue = queues[crossing.checkpoint] ?? CheckpointQueue()
-            if planned.throttled, let admit = queue.admission(at: time, capacity: capacity), admit > time {
-                queues[crossing.checkpoint] = queue
-                schedule.push(admit, .planned(planned))
+    /// Serialises a planned event and what follows it: nothing but their times changes from here on.
+    private func scheduled(_ planned: Planned) -> Scheduled {
+        let (json, timeAt) = writer.untimed(planned.event)
+        return Scheduled(
+            json: json, timeAt: timeAt, kind: planned.event.kind, queue: planned.queue, throttled: planned.throttled,
+            incident: planned.incident, then: planned.then.map { ($0.after, scheduled($0.planned)) })
+    }
+
+    private mutating func emit(_ event: Scheduled, at time: Int64) {
+        if let queue = event.queue {
+            if event.throttled, let admit = queues[queue].admission(at: time, capacity: geography.queueCapacity[queue]), admit > time {
+                schedule.push(admit, .planned(event))
                 return
             }
-            queue.record(time)
-            queues[crossing.checkpoint] = queue
+            queues[queue].record(time)
         }
-        event.time = Timestamp(nanosecondsSinceEpoch: time)
-        for follow in planned.then { schedule.push(time + follow.after, .planned(follow.planned)) }
+        for follow in event.then { schedule.push(time + follow.after, .planned(follow.event)) }
         generated += 1
-        let line = writer.line(event)
+        let start = readyBytes.count
+        event.appendLine(at: time, to: &readyBytes)
+        let end = readyBytes.count
         if options.invalidFraction > 0, rng.chance(options.invalidFraction) {
-            ready.append(
-                Ready(line: Malformed.corrupt(line, &rng), time: nil, incident: nil, kind: .invalid, eventKind: event.kind))
+            let corrupt = Malformed.corrupt(Array(readyBytes[start..<end]), &rng)
+            readyBytes += corrupt
+            ready.append(Ready(start: end, end: readyBytes.count, time: nil, incident: nil, kind: .invalid, eventKind: event.kind))
         }
-        let ready = Ready(line: line, time: time, incident: planned.incident, kind: .event(late: false), eventKind: event.kind)
         let window = Double(options.lateness) * 0.9 / Double(nanosPerSecond)
         if options.lateFraction > 0, window >= 2, rng.chance(options.lateFraction) {
-            var late = ready
-            late.kind = .event(late: true)
-            hold(late, release: time + seconds(1 + rng.unit() * (window - 1)))
+            hold(
+                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: Array(readyBytes[start..<end]),
+                    time: time, incident: event.incident, kind: .event(late: true), eventKind: event.kind))
         } else {
-            self.ready.append(ready)
+            ready.append(Ready(start: start, end: end, time: time, incident: event.incident, kind: .event(late: false), eventKind: event.kind))
         }
         if options.duplicateFraction > 0, window >= 2, rng.chance(options.duplicateFraction) {
             hold(
-                Ready(line: line, time: nil, incident: nil, kind: .duplicate, eventKind: event.kind), release: time + seconds(1 + rng.unit() * (window - 1)))
+                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: Array(readyBytes[start..<end]),
+                    time: nil, incident: nil, kind: .duplicate, eventKind: event.kind))
         }
     }
 
-    /// Holds a message back until the scheduler passes `release` (< time + lateness), so it
+    /// Holds a message back until the scheduler passes its release (< time + lateness), so it
     /// arrives after later events yet before the consumer's watermark passes it.
-    private mutating func hold(_ item: Ready, release: Int64) {
-        held.append(Held(release: release, sequence: generated, ready: item))
+    private mutating func hold(_ item: Held) {
+        held.append(item)
+        heldUntil = min(heldUntil, item.release)
     }
 
     private mutating func releaseHeld(upTo time: Int64) {
-        guard held.contains(where: { $0.release <= time }) else { return }
+        guard heldUntil <= time else { return }
         held.sort { ($0.release, $0.sequence) < ($1.release, $1.sequence) }
-        while let first = held.first, first.release <= time {
-            ready.append(first.ready)
-            held.removeFirst()
+        var released = 0
+        while released < held.count, held[released].release <= time {
+            makeReady(held[released])
+            released += 1
         }
+        held.removeFirst(released)
+        heldUntil = held.first?.release ?? .max
+    }
+
+    private mutating func makeReady(_ item: Held) {
+        let start = readyBytes.count
+        readyBytes += item.line
+        ready.append(Ready(start: start, end: readyBytes.count, time: item.time, incident: item.incident, kind: item.kind, eventKind: item.eventKind))
     }
 
     // MARK: - Ground truth
@@ -325,6 +349,30 @@ struct Planned: Sendable {
     var throttled = true
     var incident: Int? = nil
     var then: [Follow] = []
+    /// The queue of a crossing's checkpoint (`SimGeography.Side.queue`); `build` sets it, as only it makes crossings.
+    var queue: Int? = nil
+}
+
+/// A planned event as the scheduler holds it: serialised when planned, so a few words move through
+/// the heap rather than an event's fields, and writing it is a copy with the time filled in.
+struct Scheduled: Sendable {
+    /// The event's JSON without its newline and without the value of `time`, which goes at `timeAt`.
+    var json: [UInt8]
+    var timeAt: Int
+    var kind: EventKind
+    var queue: Int?
+    var throttled: Bool
+    var incident: Int?
+    var then: [(after: Int64, event: Scheduled)]
+
+    func appendLine(at time: Int64, to out: inout [UInt8]) {
+        json.withUnsafeBufferPointer { json in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: json[..<timeAt]))
+            EventWriter.appendTime(time, to: &out)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: json[timeAt...]))
+        }
+        out.append(0x0A)
+    }
 }
 
 struct Follow: Sendable {
@@ -341,8 +389,10 @@ struct OpenIncident: Sendable {
     var until = Int64.min
 }
 
+/// A message ready to go out, at `start..<end` of `Simulator.readyBytes`.
 struct Ready: Sendable {
-    var line: [UInt8]
+    var start: Int
+    var end: Int
     /// Event time of an original event; nil for redeliveries and malformed messages.
     var time: Int64?
     var incident: Int?
@@ -350,10 +400,15 @@ struct Ready: Sendable {
     var eventKind: EventKind
 }
 
+/// A message held back for out-of-order delivery or redelivery.
 struct Held: Sendable {
     var release: Int64
     var sequence: Int
-    var ready: Ready
+    var line: [UInt8]
+    var time: Int64?
+    var incident: Int?
+    var kind: Emitted
+    var eventKind: EventKind
 }
 
 /// A checkpoint's traffic in the `capacity.overload` window: (t − 15 min, t].

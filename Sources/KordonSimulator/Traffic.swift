@@ -7,6 +7,8 @@ import KordonEvents
 struct SimGeography: Sendable {
     struct SensorSite: Sendable {
         var id: String
+        /// Lower-case id, the prefix of its event ids.
+        var idPrefix: String
         var position: Position
         var type: SensorType
         var sector: String?
@@ -28,6 +30,8 @@ struct SimGeography: Sendable {
         var source: String
         /// The clearing officers on duty over the day, by service id.
         var officers: [String]
+        /// Index of its checkpoint queue in `queueCapacity`, if it has a capacity.
+        var queue: Int?
     }
 
     struct Pair: Sendable {
@@ -67,6 +71,8 @@ struct SimGeography: Sendable {
     var pairs: [Pair] = []
     var sources: [Source] = []
     var capacity: [String: Int] = [:]
+    /// The capacity of each checkpoint queue (`Side.queue`).
+    var queueCapacity: [Int] = []
     /// A coarse border line through the checkpoint pairs, for patrols and sensors.
     var borderLine: [Position] = []
     var patrolUnits: [(unit: String, country: String, segment: Int)] = []
@@ -90,14 +96,21 @@ struct SimGeography: Sendable {
         base = geography
         fishingZones = geography.zones.filter { $0.type == .fishing && !$0.closedSeasons.isEmpty }
         let checkpoints = geography.checkpoints.values.sorted { $0.id < $1.id }
+        var queues: [String: Int] = [:]
         for checkpoint in checkpoints {
-            if let capacity = checkpoint.capacity { self.capacity[checkpoint.id] = capacity }
+            if let capacity = checkpoint.capacity {
+                self.capacity[checkpoint.id] = capacity
+                queues[checkpoint.id] = queueCapacity.count
+                queueCapacity.append(capacity)
+            }
+        }
+        for checkpoint in checkpoints {
             // Each pair once, from the checkpoint whose id sorts first.
             guard let pairedId = checkpoint.paired, pairedId > checkpoint.id,
                 let paired = geography.checkpoints[pairedId]
             else { continue }
             let capacity = min(checkpoint.capacity ?? 40, paired.capacity ?? 40)
-            pairs.append(Pair(a: Self.side(checkpoint), b: Self.side(paired), capacity: capacity))
+            pairs.append(Pair(a: Self.side(checkpoint, queue: queues[checkpoint.id]), b: Self.side(paired, queue: queues[paired.id]), capacity: capacity))
         }
         for (index, pair) in pairs.enumerated() {
             let scale = Double(pair.capacity) / 40
@@ -133,7 +146,7 @@ struct SimGeography: Sendable {
         let nearest = base.nearestCheckpoint(to: position)?.km ?? .infinity
         sensors.append(
             SensorSite(
-                id: "S-\(1000 + sensors.count)", position: position, type: type, sector: sector(at: position),
+                id: "S-\(1000 + sensors.count)", idPrefix: "s-\(1000 + sensors.count)", position: position, type: type, sector: sector(at: position),
                 remote: inBorderZone(position) && nearest > 7, atCheckpoint: nearest < 3))
     }
 
@@ -150,12 +163,13 @@ struct SimGeography: Sendable {
         inBorderZone(position) && (base.nearestCheckpoint(to: position)?.km ?? 0) > 7
     }
 
-    private static func side(_ checkpoint: Geography.Checkpoint) -> Side {
+    private static func side(_ checkpoint: Geography.Checkpoint, queue: Int?) -> Side {
         Side(
             id: checkpoint.id, country: checkpoint.country, position: checkpoint.position,
             utcOffset: Int64((checkpoint.position.lon / 15).rounded()) * hour, idPrefix: checkpoint.id.lowercased(),
             source: "\(checkpoint.country)-BS/" + (checkpoint.id.hasPrefix(checkpoint.country + "-") ? String(checkpoint.id.dropFirst(3)) : checkpoint.id),
-            officers: (10..<40).map { "\(checkpoint.country.lowercased())-o-\(checkpoint.id.hashValueStable % 90 + 10)\($0)" })
+            officers: (10..<40).map { "\(checkpoint.country.lowercased())-o-\(checkpoint.id.hashValueStable % 90 + 10)\($0)" },
+            queue: queue)
     }
 
     static func along(_ line: [Position], segment: Int, fraction: Double) -> Position {
@@ -268,7 +282,7 @@ extension Simulator {
                         vehicle: exitVehicle, goods: trip.goods, permits: trip.permits,
                         officer: trip.exitOfficer ?? (foundAtEntry ? releasingOfficer(from, at: time) : officer(from)),
                         lane: lane(trip), released: !inspectExit))),
-            throttled: trip.throttled, incident: incident)
+            throttled: trip.throttled, incident: incident, queue: from.queue)
         var result = TripIds(exit: exitId)
         if inspectExit, let plan = trip.inspection {
             let (inspection, id) = inspectionEvent(plan, crossingId: exitId, side: from, incident: incident)
@@ -287,7 +301,7 @@ extension Simulator {
                             checkpoint: to.id, country: to.country, direction: .entry, persons: trip.persons,
                             vehicle: vehicle, goods: trip.goods, permits: trip.permits, officer: officer(to),
                             lane: lane(trip), released: !inspectEntry))),
-                incident: incident)
+                incident: incident, queue: to.queue)
             if inspectEntry, let plan = trip.inspection {
                 let (inspection, id) = inspectionEvent(plan, crossingId: entryId, side: to, incident: incident)
                 entry.then.append(Follow(after: plan.after, planned: inspection))
@@ -314,13 +328,17 @@ extension Simulator {
 
     private mutating func lane(_ trip: Trip) -> String {
         switch trip.vehicle?.type {
-        case .truck?: "T\(1 + rng.below(4))"
+        case .truck?: Self.truckLanes[rng.below(4)]
         case .bus?: "B1"
         case .rail?: "R1"
-        case nil: "P\(1 + rng.below(2))"
-        default: "C\(1 + rng.below(6))"
+        case nil: Self.pedestrianLanes[rng.below(2)]
+        default: Self.carLanes[rng.below(6)]
         }
     }
+
+    private static let truckLanes = ["T1", "T2", "T3", "T4"]
+    private static let pedestrianLanes = ["P1", "P2"]
+    private static let carLanes = ["C1", "C2", "C3", "C4", "C5", "C6"]
 
     // MARK: - Travellers and declarations
 
@@ -457,7 +475,7 @@ extension Simulator {
     ) -> Event {
         let position = rounded(position)
         return Event(
-            id: ids.event(unit), time: Timestamp(nanosecondsSinceEpoch: 0), source: "\(country)-BS/PATROL",
+            id: ids.event(unit), time: Timestamp(nanosecondsSinceEpoch: 0), source: country == "KZ" ? "KZ-BS/PATROL" : country == "RU" ? "RU-BS/PATROL" : "\(country)-BS/PATROL",
             body: .patrol(
                 Patrol(
                     unit: unit, sector: geography.sector(at: position), position: position, observation: observation,
@@ -494,7 +512,7 @@ extension Simulator {
     /// A sensor detection; its time is set when it is written.
     mutating func sensorEvent(_ sensor: SimGeography.SensorSite, _ detection: Detection, confidence: Double, count: Int? = nil) -> Event {
         Event(
-            id: ids.event(sensor.id.lowercased()), time: Timestamp(nanosecondsSinceEpoch: 0), source: "BS/SENSORS",
+            id: ids.event(sensor.idPrefix), time: Timestamp(nanosecondsSinceEpoch: 0), source: "BS/SENSORS",
             body: .sensor(
                 Sensor(
                     sensor: sensor.id, sensorType: sensor.type, position: sensor.position, detection: detection,

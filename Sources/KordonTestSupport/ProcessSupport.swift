@@ -7,12 +7,23 @@ import Testing
 public final class ChildProcess {
     public let process = Process()
 
-    public init(_ executable: String, _ arguments: [String]) throws {
+    /// `stderr`: a file to write the child's standard error to (appending), else the test's own.
+    public init(_ executable: String, _ arguments: [String], stderr: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.standardError = FileHandle.standardError
+        if let stderr {
+            if !FileManager.default.fileExists(atPath: stderr) { _ = FileManager.default.createFile(atPath: stderr, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
+            try handle.seekToEnd()
+            process.standardError = handle
+        } else {
+            process.standardError = FileHandle.standardError
+        }
+        process.standardOutput = FileHandle.nullDevice
         try process.run()
     }
+
+    public var isRunning: Bool { process.isRunning }
 
     /// Sends `signal` to the group and waits up to `timeout` for the exit status.
     public func terminate(signal: Int32 = SIGTERM, timeout: Duration = .seconds(10)) -> Int32? {

@@ -29,8 +29,9 @@ import Testing
         let config = try shippedConfig()
         #expect(Set(config.rulebook.rules.map(\.id)).count == 18)
         #expect(config.settings.lateness == EngineSettings.defaultLateness)
-        #expect(config.kafka.alertRoutes.first { $0.matches(rule: "integrity.release-anomaly") }?.topic == "border.alerts.integrity")
-        #expect(config.kafka.alertRoutes.first { $0.matches(rule: "weapons.undeclared") }?.topic == "border.alerts")
+        #expect(config.topics(rule: "integrity.release-anomaly", category: "integrity", severity: .high) == ["border.alerts.integrity"])
+        #expect(config.topics(rule: "weapons.undeclared", category: "weapons", severity: .critical) == ["border.alerts"])
+        #expect(config.daemon.alertLog == "/var/log/kordon/alerts.jsonl")
         #expect(config.geography.checkpoints["KZ-PETROPAVL-1"]?.paired == "RU-PETUKHOVO-1")
     }
 

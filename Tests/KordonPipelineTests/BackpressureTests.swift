@@ -21,19 +21,14 @@ extension Kafka {
             let producer = try KafkaProducer(config: producerConfig(cluster, ["batch.num.messages": "100"]), logger: testLogger)
             try produceAll(producer, topic: "in", values: (0..<total).map { "not json \($0)" }, key: { "k\($0)" })
 
+            let directory = try temporaryDirectory("backpressure")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let pipeline = try makePipeline(
+                cluster, group: "g-backpressure", inputs: ["in"], deadLetterTopic: "dlq", directory: directory,
+                // Small fetches, so the pause comes well before the end of the topic.
+                consumer: ["max.partition.fetch.bytes": "16384"],
+                producer: ["queue.buffering.max.messages": "500", "reconnect.backoff.max.ms": "500"], maxInFlight: 1000)
             try cluster.setBrokerDown(3)
-            let pipeline = try EventPipeline(
-                options: PipelineOptions(
-                    inputTopics: ["in"], deadLetterTopic: "dlq",
-                    // Small fetches, so the pause comes well before the end of the topic.
-                    consumer: consumerConfig(
-                        cluster, group: "g-backpressure",
-                        ["max.partition.fetch.bytes": "16384"]),
-                    producer: producerConfig(
-                        cluster, ["queue.buffering.max.messages": "500", "reconnect.backoff.max.ms": "500"]),
-                    maxInFlight: 1000),
-                logger: testLogger
-            ) { _, _ in [] }
             async let finished: Void = onDedicatedThread(name: "pipeline") { try pipeline.run() }
 
             let deadline = ContinuousClock.now + .seconds(60)

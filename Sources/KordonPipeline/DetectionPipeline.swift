@@ -1,0 +1,551 @@
+import KordonEngine
+import KordonEvents
+import KordonKafka
+import Logging
+import Synchronization
+
+public struct PipelineOptions: Sendable {
+    public var group: String
+    public var inputTopics: [String]
+    public var deadLetterTopic: String
+    /// librdkafka properties of the consumer; must include `bootstrap.servers` and `group.id`.
+    public var consumer: KafkaConfig
+    /// librdkafka properties of the producer; must include `bootstrap.servers`.
+    public var producer: KafkaConfig
+    public var decoderLimits: EventDecoder.Limits
+    public var maxBatch: Int
+    /// How often state is checkpointed and input offsets committed (always on revoke and stop).
+    public var checkpointInterval: Duration
+    /// How long a revoke, a stop or the start-up read-back may wait on Kafka.
+    public var drainTimeout: Duration
+    /// Published records awaiting acknowledgement above which consumption pauses (it resumes below
+    /// half of it). Consumption pauses too while the producer's local queue is full.
+    public var maxInFlight: Int
+    /// A partition with no message for this long stops holding back event time.
+    public var idleTimeout: Duration
+    public var stateDirectory: String
+    /// Every topic a route may send alerts to, read back after a restart.
+    public var alertTopics: [String]
+
+    public init(
+        group: String, inputTopics: [String], alertTopics: [String], deadLetterTopic: String = DeadLetter.defaultTopic,
+        consumer: KafkaConfig, producer: KafkaConfig, stateDirectory: String,
+        decoderLimits: EventDecoder.Limits = .init(), maxBatch: Int = 4096,
+        checkpointInterval: Duration = .seconds(5), drainTimeout: Duration = .seconds(30),
+        maxInFlight: Int = 100_000, idleTimeout: Duration = .seconds(2)
+    ) {
+        self.group = group
+        self.inputTopics = inputTopics
+        self.alertTopics = alertTopics
+        self.deadLetterTopic = deadLetterTopic
+        self.consumer = consumer
+        self.producer = producer
+        self.stateDirectory = stateDirectory
+        self.decoderLimits = decoderLimits
+        self.maxBatch = maxBatch
+        self.checkpointInterval = checkpointInterval
+        self.drainTimeout = drainTimeout
+        self.maxInFlight = maxInFlight
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// What the engine does with alerts on their way out, swapped on a config reload.
+public struct AlertOutput: Sendable {
+    /// The topics an alert goes to (at least one).
+    public var route: @Sendable (Alert) -> [String]
+    /// Applied before the alert is written (pseudonymisation).
+    public var transform: @Sendable (Alert) -> Alert
+
+    public init(route: @escaping @Sendable (Alert) -> [String], transform: @escaping @Sendable (Alert) -> Alert = { $0 }) {
+        self.route = route
+        self.transform = transform
+    }
+}
+
+public struct PipelineCounters: Sendable, Equatable {
+    public var consumed = 0
+    /// Decoded events by kind and what the engine made of them (accepted, duplicate, late).
+    public var events: [EventOutcome: Int] = [:]
+    public var deadLettered = 0
+    /// Alerts by rule and severity.
+    public var alerts: [AlertCount: Int] = [:]
+    /// Alert and dead-letter records acknowledged by Kafka.
+    public var published = 0
+    /// Outputs not published again after a restart because they were already on their topic or in the log.
+    public var alreadyDelivered = 0
+    public var deliveryRetries = 0
+    /// Times consumption paused because publishing fell behind.
+    public var pauses = 0
+    public var checkpoints = 0
+    public var checkpointBytes = 0
+    public var rebalances = 0
+    /// Turns of the loop that published these counters: it moves while the loop is alive.
+    public var heartbeat = 0
+    /// Seconds from an event's Kafka timestamp to the acknowledgement of an alert it released, newest last (bounded).
+    public var latencies: [Double] = []
+
+    public init() {}
+
+    public var deadLetters: Int { deadLettered }
+    public var decoded: Int { events.values.reduce(0, +) }
+}
+
+public struct EventOutcome: Hashable, Sendable {
+    public var kind: String
+    public var outcome: String
+}
+
+public struct AlertCount: Hashable, Sendable {
+    public var rule: String
+    public var severity: String
+}
+
+/// Consume, decode, detect, publish, checkpoint: one loop on one dedicated thread, so the
+/// rebalance handler (which runs inside `poll`) sees a consistent state and can checkpoint and
+/// commit before partitions go.
+///
+/// Offsets are committed only at checkpoints, and a checkpoint is written only once every alert
+/// and dead letter made before it is acknowledged by Kafka and written to the log: the engine
+/// buffers events for the watermark, so an input offset alone cannot say that its alerts are out.
+/// A restart restores the engine and resumes from the checkpoint's offsets, and reads back what
+/// reached the outputs after it, so nothing is lost and nothing is published twice.
+public final class DetectionPipeline: @unchecked Sendable {
+    private let options: PipelineOptions
+    private let logger: Logger
+    private let decoder: EventDecoder
+    private let producer: KafkaProducer
+    private let log: AlertLog
+    private let store: CheckpointStore
+    private var consumer: KafkaConsumer!
+    private var engine: Engine
+    private var output: AlertOutput
+    private var delivered = DeliveredOutputs()
+
+    /// Next offset to read per input partition: from the checkpoint, then as processed.
+    private var positions: [TopicPartition: Int64] = [:]
+    private var assigned: Set<TopicPartition> = []
+    private var lastMessage: [TopicPartition: ContinuousClock.Instant] = [:]
+    private var idle: Set<TopicPartition> = []
+    /// Per output partition, the offset after the last acknowledged record.
+    private var outputEnds: [TopicPartition: Int64] = [:]
+
+    private struct InFlight {
+        var record: ProducerRecord
+        /// The Kafka timestamp (ms) of the event whose processing released it, for latency.
+        var sourceTime: Int64?
+    }
+
+    private var inFlight: [UInt64: InFlight] = [:]
+    /// Tokens of records the producer's full queue has not taken yet, oldest first.
+    private var unsent: [UInt64] = []
+    private var nextToken: UInt64 = 1
+    private var paused = false
+
+    private struct PendingCheckpoint {
+        var barrier: UInt64
+        var outstanding: Int
+        var engine: Engine
+        var inputs: [TopicPartition: Int64]
+        var outputs: [TopicPartition: Int64]
+        var log: AlertLog.Position
+    }
+
+    private var pending: PendingCheckpoint?
+    private var changedSinceCheckpoint = false
+    private var nextCheckpoint = ContinuousClock.now
+
+    private let stopRequested = Atomic<Bool>(false)
+    private let reloadBox = Mutex<(engine: @Sendable (Engine) -> Engine, output: AlertOutput)?>(nil)
+    private let countersBox = Mutex(PipelineCounters())
+    private var local = PipelineCounters()
+    private var alertBuffer: [Alert] = []
+
+    /// Restores the checkpoint in the state directory if there is one (otherwise `engine` starts
+    /// empty) and reads back what reached the outputs since. `restore` rebuilds an engine from
+    /// checkpointed bytes.
+    public init(
+        options: PipelineOptions, engine: Engine, restore: ([UInt8]) throws -> Engine, output: AlertOutput,
+        log: AlertLog, logger: Logger
+    ) throws {
+        self.options = options
+        self.logger = logger
+        self.output = output
+        self.log = log
+        decoder = EventDecoder(limits: options.decoderLimits)
+        store = CheckpointStore(directory: options.stateDirectory)
+        var engine = engine
+        var readFrom: [TopicPartition: Int64]?
+        var logSince: AlertLog.Position?
+        if let checkpoint = try store.load() {
+            guard checkpoint.group == options.group else {
+                throw CheckpointError(
+                    path: store.path,
+                    problem: "belongs to group \"\(checkpoint.group)\", not \"\(options.group)\"; move it away to start afresh")
+            }
+            engine = try restore(checkpoint.engine)
+            positions = checkpoint.inputs
+            readFrom = checkpoint.outputs
+            logSince = checkpoint.log
+            logger.notice(
+                "restored checkpoint", metadata: ["partitions": "\(positions.count)", "bytes": "\(checkpoint.engine.count)"])
+        }
+        self.engine = engine
+        producer = try KafkaProducer(config: options.producer, logger: logger)
+        var readback = options.consumer
+        readback["group.id"] = options.group + ".readback"
+        delivered = try OutputReadback.read(
+            topics: options.alertTopics, deadLetterTopic: options.deadLetterTopic, from: readFrom, config: readback,
+            logger: logger, timeout: options.drainTimeout)
+        outputEnds = delivered.ends
+        if let logSince {
+            for line in AlertLog.lines(since: logSince, path: log.path) {
+                if let id = AlertLine.id(in: line) { delivered.alerts.insert(OutputIdentity(topic: "", id: id)) }
+            }
+        }
+        consumer = try KafkaConsumer(config: options.consumer, logger: logger) { [unowned self] _, rebalance in
+            self.rebalanced(rebalance)
+        }
+    }
+
+    public var counters: PipelineCounters { countersBox.withLock { $0 } }
+
+    /// The engine's state size, as last published by the loop.
+    public private(set) var footprint: EngineFootprint? {
+        get { footprintBox.withLock { $0 } }
+        set { footprintBox.withLock { $0 = newValue } }
+    }
+    private let footprintBox = Mutex<EngineFootprint?>(nil)
+
+    /// Asks `run` to checkpoint, commit and return. Safe from any thread.
+    public func stop() { stopRequested.store(true, ordering: .releasing) }
+
+    /// Applies a new rulebook and routes between two batches. Safe from any thread.
+    public func reload(engine change: @escaping @Sendable (Engine) -> Engine, output: AlertOutput) {
+        reloadBox.withLock { $0 = (change, output) }
+    }
+
+    /// Messages not yet consumed per assigned partition; nil when Kafka cannot say. Safe from any thread.
+    public func lag() -> [TopicPartition: Int64]? {
+        try? consumer.lag(timeout: .seconds(1))
+    }
+
+    /// Reopens the alert log before the next line. Safe from any thread.
+    public func reopenLog() { log.requestReopen() }
+
+    /// Runs until `stop`; blocking, so call it on a dedicated thread.
+    public func run() throws {
+        try consumer.subscribe(options.inputTopics)
+        var lastPublish = ContinuousClock.now
+        while !stopRequested.load(ordering: .acquiring) {
+            // Paused, poll still serves rebalances and keeps the group membership alive; it only
+            // returns what was fetched before the pause.
+            let batch = consumer.poll(maxMessages: options.maxBatch, timeout: .milliseconds(paused ? 10 : 100))
+            for message in batch { handle(message) }
+            markIdlePartitions()
+            serveDeliveries(timeout: paused ? .milliseconds(10) : .zero)
+            sendUnsent()
+            applyBackpressure()
+            applyReload()
+            if pending == nil, changedSinceCheckpoint, ContinuousClock.now >= nextCheckpoint { beginCheckpoint() }
+            if let pending, pending.outstanding == 0 { completeCheckpoint(commit: .async) }
+            if ContinuousClock.now - lastPublish >= .milliseconds(250) {
+                publishCounters()
+                lastPublish = ContinuousClock.now
+            }
+        }
+        checkpointNow()
+        publishCounters()
+        try consumer.close()
+    }
+
+    // MARK: - Events
+
+    private func handle(_ message: KafkaMessage) {
+        let tp = message.topicPartition
+        local.consumed += 1
+        positions[tp] = message.offset + 1
+        lastMessage[tp] = .now
+        idle.remove(tp)
+        changedSinceCheckpoint = true
+        guard let value = message.value else {
+            return deadLetter(message, reason: "message: null value (tombstone)")
+        }
+        switch decoder.decode(value) {
+        case .failure(let reason):
+            deadLetter(message, reason: reason.description)
+        case .success(let event):
+            let origin = EventOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
+            let admission = engine.ingest(event, from: origin, into: &alertBuffer)
+            let outcome: String
+            switch admission {
+            case .accepted: outcome = "accepted"
+            case .duplicate: outcome = "duplicate"
+            case .late:
+                outcome = "late"
+                logger.warning(
+                    "late event not processed", metadata: ["id": "\(event.id)", "time": "\(event.time.rfc3339)", "input": "\(tp)"])
+            }
+            local.events[EventOutcome(kind: event.kind.rawValue, outcome: outcome), default: 0] += 1
+            emitAlerts(sourceTime: message.timestamp)
+        }
+    }
+
+    private func deadLetter(_ message: KafkaMessage, reason: String) {
+        local.deadLettered += 1
+        let identity = OutputIdentity.deadLetter(
+            topic: options.deadLetterTopic, source: message.topicPartition, offset: message.offset)
+        guard !delivered.deadLetters.contains(identity) else {
+            local.alreadyDelivered += 1
+            return
+        }
+        publish(DeadLetter.record(for: message, reason: reason, topic: options.deadLetterTopic), sourceTime: nil)
+    }
+
+    /// Writes the alerts the engine released to the log and their topics: the same bytes to both.
+    private func emitAlerts(sourceTime: Int64?) {
+        guard !alertBuffer.isEmpty else { return }
+        defer { alertBuffer.removeAll(keepingCapacity: true) }
+        for raw in alertBuffer {
+            let alert = output.transform(raw)
+            local.alerts[AlertCount(rule: alert.rule, severity: alert.severity.rawValue), default: 0] += 1
+            let bytes = alert.jsonBytes()
+            if delivered.alerts.contains(OutputIdentity(topic: "", id: alert.id)) {
+                local.alreadyDelivered += 1
+            } else {
+                writeLog(bytes)
+            }
+            for topic in output.route(alert) {
+                guard !delivered.alerts.contains(OutputIdentity(topic: topic, id: alert.id)) else {
+                    local.alreadyDelivered += 1
+                    continue
+                }
+                let record = ProducerRecord(
+                    topic: topic, key: Array(alert.key.value.utf8)[...], value: bytes[...],
+                    headers: [KafkaHeader("kordon.rule", alert.rule), KafkaHeader("kordon.severity", alert.severity.rawValue)])
+                publish(record, sourceTime: sourceTime)
+            }
+        }
+    }
+
+    /// The log must take every alert before its offsets are committed: on a failing disk, retry
+    /// (consumption stalls, nothing is dropped) until it works.
+    private func writeLog(_ bytes: [UInt8]) {
+        var attempt = 0
+        while true {
+            do {
+                return try log.append(bytes)
+            } catch {
+                if attempt % 50 == 0 { logger.error("\(error); retrying") }
+                attempt += 1
+                serveDeliveries(timeout: .milliseconds(100))
+            }
+        }
+    }
+
+    private func publish(_ record: ProducerRecord, sourceTime: Int64?) {
+        let token = nextToken
+        nextToken += 1
+        inFlight[token] = InFlight(record: record, sourceTime: sourceTime)
+        send(record, token: token)
+    }
+
+    /// Hands the record to the producer, or keeps it (in order) while the producer's queue is full.
+    private func send(_ record: ProducerRecord, token: UInt64) {
+        guard unsent.isEmpty else { return unsent.append(token) }
+        do {
+            try producer.send(record, token: token)
+        } catch {
+            if error.code != .queueFull { logger.error("publish to \(record.topic) failed, will retry: \(error)") }
+            unsent.append(token)
+        }
+    }
+
+    private func sendUnsent() {
+        var sent = 0
+        defer { unsent.removeFirst(sent) }
+        for token in unsent {
+            guard let entry = inFlight[token] else {
+                sent += 1
+                continue
+            }
+            do {
+                try producer.send(entry.record, token: token)
+                sent += 1
+            } catch {
+                return
+            }
+        }
+    }
+
+    private func serveDeliveries(timeout: Duration = .zero) {
+        let now = Int64(clock_ms())
+        for report in producer.pollDeliveries(timeout: timeout) {
+            guard let entry = inFlight[report.token] else { continue }
+            if let error = report.error {
+                // The idempotent producer gave up on it (message.timeout.ms): send it again.
+                logger.error("delivery to \(report.topic) failed, retrying: \(error)")
+                local.deliveryRetries += 1
+                send(entry.record, token: report.token)
+                continue
+            }
+            inFlight[report.token] = nil
+            let tp = TopicPartition(report.topic, report.partition)
+            outputEnds[tp] = max(outputEnds[tp] ?? 0, report.offset + 1)
+            local.published += 1
+            if let source = entry.sourceTime, entry.record.topic != options.deadLetterTopic {
+                local.latencies.append(Double(now - source) / 1000)
+            }
+            if let barrier = pending?.barrier, report.token < barrier { pending!.outstanding -= 1 }
+        }
+    }
+
+    /// Pauses every assigned partition while publishing is behind, and resumes once it has caught
+    /// up: slow or unreachable Kafka stops consumption instead of filling memory or dropping alerts.
+    private func applyBackpressure() {
+        let behind = !unsent.isEmpty || inFlight.count >= options.maxInFlight
+        let caughtUp = unsent.isEmpty && inFlight.count < options.maxInFlight / 2
+        do {
+            if behind {
+                // Again on every turn while behind: partitions assigned since must be paused too.
+                try consumer.pause(consumer.assignment())
+                if !paused {
+                    paused = true
+                    local.pauses += 1
+                    logger.warning("publishing is behind (\(inFlight.count) in flight, \(unsent.count) queued): consumption paused")
+                }
+            } else if paused, caughtUp {
+                try consumer.resume(consumer.assignment())
+                paused = false
+                for tp in assigned { lastMessage[tp] = .now }
+                logger.notice("publishing caught up: consumption resumed")
+            }
+        } catch {
+            logger.error("backpressure: \(error)")
+        }
+    }
+
+    /// A partition with nothing new for `idleTimeout` (or no longer ours) stops holding back the
+    /// watermark; never while paused, when silence means nothing.
+    private func markIdlePartitions() {
+        guard !paused else { return }
+        let limit = ContinuousClock.now - options.idleTimeout
+        for (tp, last) in lastMessage where last < limit && !idle.contains(tp) {
+            idle.insert(tp)
+            engine.markIdle(InputID(topic: tp.topic, partition: tp.partition), into: &alertBuffer)
+            emitAlerts(sourceTime: nil)
+        }
+    }
+
+    private func applyReload() {
+        guard let change = reloadBox.withLock({ box in defer { box = nil }; return box }) else { return }
+        engine = change.engine(engine)
+        output = change.output
+        changedSinceCheckpoint = true
+        logger.notice("config reloaded", metadata: ["rules": "\(engine.rulebook.rules.count)"])
+    }
+
+    // MARK: - Checkpoints
+
+    /// Captures the state now (a copy-on-write copy of the engine); it is written once every
+    /// output made so far is acknowledged.
+    private func beginCheckpoint() {
+        let position: AlertLog.Position
+        do {
+            position = try log.position()
+        } catch {
+            return logger.error("checkpoint: \(error)")
+        }
+        pending = PendingCheckpoint(
+            barrier: nextToken, outstanding: inFlight.count, engine: engine, inputs: positions, outputs: outputEnds,
+            log: position)
+        changedSinceCheckpoint = false
+        nextCheckpoint = .now + options.checkpointInterval
+    }
+
+    private func completeCheckpoint(commit mode: KafkaConsumer.CommitMode) {
+        guard let pending else { return }
+        self.pending = nil
+        do {
+            try log.sync()
+            let bytes = pending.engine.snapshot()
+            try store.save(
+                Checkpoint(
+                    group: options.group, inputs: pending.inputs, outputs: pending.outputs, log: pending.log, engine: bytes))
+            local.checkpoints += 1
+            local.checkpointBytes = bytes.count
+        } catch {
+            changedSinceCheckpoint = true
+            return logger.error("checkpoint not written: \(error)")
+        }
+        let commit = pending.inputs.filter { assigned.contains($0.key) }
+        do {
+            try consumer.commit(commit, mode: mode)
+        } catch {
+            logger.warning("commit failed, will retry at the next checkpoint: \(error)")
+        }
+    }
+
+    /// Checkpoints and commits at once (revoke, stop), waiting up to `drainTimeout` for outputs.
+    private func checkpointNow() {
+        if pending == nil { beginCheckpoint() }
+        let deadline = ContinuousClock.now + options.drainTimeout
+        while let pending, pending.outstanding > 0, ContinuousClock.now < deadline {
+            sendUnsent()
+            _ = producer.flush(timeout: .milliseconds(100))
+            serveDeliveries()
+        }
+        guard let pending, pending.outstanding == 0 else {
+            self.pending = nil
+            return logger.error("gave up waiting for \(inFlight.count) deliveries; the last checkpoint stays")
+        }
+        completeCheckpoint(commit: .sync)
+    }
+
+    // MARK: - Rebalance
+
+    private func rebalanced(_ change: Rebalance) -> [TopicPartition: Int64] {
+        local.rebalances += 1
+        switch change {
+        case .assigned(let partitions):
+            var start: [TopicPartition: Int64] = [:]
+            for tp in partitions {
+                assigned.insert(tp)
+                engine.register(InputID(topic: tp.topic, partition: tp.partition))
+                lastMessage[tp] = .now
+                idle.remove(tp)
+                // Where our state is: a restored checkpoint, or where we were before the partition left.
+                if let position = positions[tp] { start[tp] = position }
+            }
+            return start
+        case .revoked(let partitions, let lost):
+            if !lost { checkpointNow() }
+            for tp in partitions { assigned.remove(tp) }
+            return [:]
+        }
+    }
+
+    private func publishCounters() {
+        local.heartbeat += 1
+        let snapshot = local
+        local.latencies.removeAll(keepingCapacity: true)
+        let engineFootprint = engine.footprint
+        countersBox.withLock { total in
+            total = snapshot.adding(latenciesTo: total)
+        }
+        footprint = engineFootprint
+    }
+}
+
+extension PipelineCounters {
+    /// These totals with the latencies appended to `previous`'s (kept to the newest 10,000).
+    fileprivate func adding(latenciesTo previous: PipelineCounters) -> PipelineCounters {
+        var result = self
+        result.latencies = Array((previous.latencies + latencies).suffix(10_000))
+        return result
+    }
+}
+
+private func clock_ms() -> Int64 {
+    Timestamp.now.nanosecondsSinceEpoch / 1_000_000
+}

@@ -1,0 +1,121 @@
+import Foundation
+import KordonEngine
+import KordonEvents
+import KordonKafka
+import KordonOperations
+import KordonPipeline
+import KordonService
+import KordonSimulator
+import Logging
+import ServiceLifecycle
+
+/// Tells systemd (when it started us with `Type=notify`) that the daemon is ready after the first
+/// assignment, what it is doing (STATUS), and that it is alive, but only while the pipeline makes
+/// progress: it consumed something, or it has nothing to consume.
+struct StatusService: Service {
+    let pipeline: DetectionPipeline
+    let logger: Logger
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let notifier = SystemdNotifier(environment: environment)
+        let watchdog = SystemdNotifier.watchdogInterval(environment: environment)
+        let interval = min(watchdog.map { $0 / 2 } ?? .seconds(1), .seconds(1))
+        var ready = false
+        var previous = pipeline.counters
+        var recentAlerts: [(ContinuousClock.Instant, Int)] = []
+        var last = ContinuousClock.now
+        while !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: interval)
+            let now = ContinuousClock.now
+            let counters = pipeline.counters
+            let alerts = counters.alerts.values.reduce(0, +)
+            recentAlerts.append((now, alerts))
+            recentAlerts.removeAll { now - $0.0 > .seconds(60) }
+            // Unknown (Kafka unreachable) counts as behind: no progress to report.
+            let lag = pipeline.lag()?.values.reduce(0, +)
+            let alive = counters.heartbeat != previous.heartbeat
+            let progressed = alive && (counters.consumed > previous.consumed || lag == 0)
+            let rate = Double(counters.consumed - previous.consumed) / (now - last).seconds
+            last = now
+            let status = String(
+                format: "%.0f events/s, lag %@, %d alerts in the last minute", rate, lag.map(String.init) ?? "unknown",
+                alerts - (recentAlerts.first?.1 ?? alerts))
+            previous = counters
+            guard let notifier else { continue }
+            do {
+                if !ready, counters.rebalances > 0 {
+                    try notifier.ready(status: status)
+                    ready = true
+                } else {
+                    try notifier.status(status)
+                }
+                if ready, watchdog != nil, progressed { try notifier.watchdog() }
+            } catch {
+                logger.warning("systemd notify: \(error)")
+            }
+        }
+        try? notifier?.stopping()
+    }
+}
+
+/// The embedded demo's traffic: the simulator feeding the input topics of the in-process cluster.
+struct DemoFeed: Service {
+    let config: KordonConfig
+    let bootstrap: String
+    let logger: Logger
+    /// Events per second of wall time; a simulated day passes in a few minutes.
+    var rate = 1_000.0
+
+    func run() async throws {
+        let producer = try KafkaProducer(config: ["bootstrap.servers": bootstrap, "linger.ms": "5"], logger: logger)
+        var options = SimulationOptions()
+        options.lateness = config.settings.lateness
+        options.duplicateFraction = 0.001
+        options.invalidFraction = 0.0005
+        var simulator = Simulator(options: options, geography: config.geography, rulebook: config.rulebook)
+        let checkpointTopic = config.kafka.inputTopics[0]
+        let patrolTopic = config.kafka.inputTopics.count > 1 ? config.kafka.inputTopics[1] : checkpointTopic
+        let began = ContinuousClock.now
+        var sent: UInt64 = 0
+        var buffer: [UInt8] = []
+        while !Task.isShuttingDownGracefully {
+            buffer.removeAll(keepingCapacity: true)
+            guard let message = simulator.next(into: &buffer) else { break }
+            _ = simulator.takeLabels()
+            let end = buffer.last == UInt8(ascii: "\n") ? buffer.count - 1 : buffer.count
+            let topic = [.crossing, .inspection].contains(message.kind) ? checkpointTopic : patrolTopic
+            sent += 1
+            try producer.send(ProducerRecord(topic: topic, value: buffer[..<end]), token: sent, waitingUpTo: .seconds(5))
+            if sent % 100 == 0 {
+                _ = producer.pollDeliveries()
+                let due = began + .seconds(Double(sent) / rate)
+                if due > .now { try? await Task.sleep(until: due) }
+            }
+        }
+        _ = producer.flush(timeout: .seconds(5))
+    }
+}
+
+/// Prints the demo's alerts on the terminal as `kordon tail` would, as they reach the log.
+struct AlertEcho: Service {
+    let path: String
+
+    func run() async throws {
+        let follower = LogFollower(path: path)
+        _ = follower.poll()  // what earlier runs wrote
+        let formatter = AlertLineFormatter(color: isatty(STDOUT_FILENO) == 1)
+        while !Task.isShuttingDownGracefully {
+            var text = ""
+            for line in follower.poll() {
+                if let alert = AlertLine(json: line) { text += formatter.format(alert) + "\n" }
+            }
+            if !text.isEmpty { FileHandle.standardOutput.write(Data(text.utf8)) }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import KordonEngine
+import KordonEvents
+import KordonKafka
+import KordonPipeline
+import KordonService
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: consume events, detect, publish alerts to Kafka and the alert log.",
+        discussion: """
+            SIGTERM or SIGINT: drain, checkpoint, commit, leave the group, exit 0. SIGHUP: reload the config \
+            and rules (a broken config is refused and the running one kept). SIGUSR1: reopen the alert log.
+            """)
+
+    @OptionGroup var config: ConfigOption
+
+    func run() async throws {
+        let loaded = try config.load()
+        let level = Logger.Level(rawValue: loaded.daemon.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "kordon")
+        do {
+            try await Daemon(config: loaded, configFile: config.file, logger: logger).run()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            logger.critical("kordon run: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The daemon's parts and their lifecycle: Kafka clients, the pipeline thread, signals, systemd.
+struct Daemon {
+    let config: KordonConfig
+    let configFile: String
+    let logger: Logger
+
+    func run() async throws {
+        var config = config
+        var cluster: MockCluster?
+        if config.kafka.embedded {
+            let mock = try MockCluster(brokers: 3, logger: logger)
+            cluster = mock
+            config.kafka.bootstrapServers = [mock.bootstrapServers]
+            // The mock cluster does not serve CreateTopics: make every topic here.
+            for topic in config.kafka.inputTopics { try mock.createTopic(topic, partitions: 4) }
+            for topic in config.alertTopics + [config.kafka.deadLetterTopic] { try mock.createTopic(topic, partitions: 6) }
+            // The cluster is new, so a checkpoint from an earlier run points at offsets it never had.
+            try? FileManager.default.removeItem(atPath: CheckpointStore(directory: config.daemon.stateDirectory).path)
+            FileHandle.standardOutput.write(
+                Data(
+                    """
+                    kordon: embedded Kafka (librdkafka's mock cluster) at \(mock.bootstrapServers); watch the alert topic with
+                      kcat -b \(mock.bootstrapServers) -C -t border.alerts -o beginning
+                    alert log: \(config.daemon.alertLog)
+
+                    """.utf8))
+        }
+        let clients = try KafkaClients(config: config)
+        try createOutputTopics(config, logger: logger)
+        try FileManager.default.createDirectory(
+            atPath: (config.daemon.alertLog as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let log = try AlertLog(path: config.daemon.alertLog)
+        let settings = config.settings
+        let rulebook = config.rulebook
+        let geography = config.geography
+        let pipeline = try DetectionPipeline(
+            options: PipelineOptions(
+                group: config.kafka.groupId, inputTopics: config.kafka.inputTopics, alertTopics: config.alertTopics,
+                deadLetterTopic: config.kafka.deadLetterTopic, consumer: clients.consumer, producer: clients.producer,
+                stateDirectory: config.daemon.stateDirectory, checkpointInterval: .nanoseconds(config.daemon.snapshotInterval),
+                drainTimeout: .nanoseconds(config.daemon.shutdownTimeout), idleTimeout: .nanoseconds(config.kafka.idleTimeout)),
+            engine: Engine(rulebook: rulebook, geography: geography, settings: settings, clock: { Timestamp.now }),
+            restore: { bytes in
+                try Engine(restoring: bytes, rulebook: rulebook, geography: geography, settings: settings, clock: { Timestamp.now })
+            },
+            output: AlertOutput(config), log: log, logger: logger)
+        var services: [any Service] = [
+            PipelineService(pipeline: pipeline, logger: logger),
+            SignalService(
+                pipeline: pipeline, configFile: configFile, bootstrapServers: config.kafka.bootstrapServers, logger: logger),
+            StatusService(pipeline: pipeline, logger: logger),
+        ]
+        if let cluster {
+            services.append(DemoFeed(config: config, bootstrap: cluster.bootstrapServers, logger: logger))
+            services.append(AlertEcho(path: config.daemon.alertLog))
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        withExtendedLifetime(cluster) {}
+    }
+
+}
+
+/// Alert topics and the dead-letter topic are the daemon's own: it creates those missing.
+func createOutputTopics(_ config: KordonConfig, logger: Logger) throws {
+    let admin = try KafkaAdmin(config: KafkaClients(config: config).admin, logger: logger)
+    let existing = try admin.topics(timeout: .seconds(30))
+    let specs = (config.alertTopics + [config.kafka.deadLetterTopic]).filter { existing[$0] == nil }
+        .map { TopicSpec(name: $0, partitions: 6) }
+    let created = try admin.createMissingTopics(specs, timeout: .seconds(30))
+    if !created.isEmpty { logger.notice("created topics", metadata: ["topics": "\(created)"]) }
+}
+
+/// librdkafka configs for the daemon's clients, from the `kafka` section.
+struct KafkaClients {
+    var consumer: KafkaConfig
+    var producer: KafkaConfig
+    var admin: KafkaConfig
+
+    init(config: KordonConfig) throws {
+        var base = KafkaConfig(config.kafka.properties)
+        for (name, file) in config.kafka.propertyFiles {
+            guard let data = FileManager.default.contents(atPath: file),
+                let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .newlines)
+            else {
+                printError("\(config.file): kafka.propertyFiles.\(name): cannot read \(file)")
+                throw ExitCode(2)
+            }
+            base[name] = text
+        }
+        base["bootstrap.servers"] = config.kafka.bootstrapServers.joined(separator: ",")
+        admin = base
+        consumer = base
+        consumer["group.id"] = config.kafka.groupId
+        producer = base
+        // Alerts keyed by plate or sector land where a Java client would put them.
+        producer["partitioner"] = producer["partitioner"] ?? "murmur2_random"
+        producer["linger.ms"] = producer["linger.ms"] ?? "2"
+    }
+}
+
+extension KordonConfig {
+    /// Every topic a route may send alerts to.
+    var alertTopics: [String] {
+        var topics: [String] = []
+        for route in kafka.alertRoutes where !topics.contains(route.topic) { topics.append(route.topic) }
+        return topics
+    }
+}
+
+extension AlertOutput {
+    init(_ config: KordonConfig) {
+        self.init(route: { config.topics(rule: $0.rule, category: $0.category, severity: $0.severity) })
+    }
+}
+
+/// Runs the pipeline on its own thread (it blocks in librdkafka) until a graceful shutdown.
+struct PipelineService: Service {
+    let pipeline: DetectionPipeline
+    let logger: Logger
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await onDedicatedThread(name: "kordon-pipeline") { try pipeline.run() }
+        } onGracefulShutdown: {
+            logger.notice("stopping: draining, checkpointing and leaving the group")
+            pipeline.stop()
+        }
+    }
+}
+
+/// SIGHUP reloads the config, SIGUSR1 reopens the alert log.
+struct SignalService: Service {
+    let pipeline: DetectionPipeline
+    let configFile: String
+    /// The servers in use: a reload does not move the daemon to other brokers.
+    let bootstrapServers: [String]
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup, .sigusr1)
+        for await signal in signals.cancelOnGracefulShutdown() {
+            if signal == .sigusr1 {
+                logger.notice("SIGUSR1: reopening the alert log")
+                pipeline.reopenLog()
+                continue
+            }
+            reload()
+        }
+    }
+
+    private func reload() {
+        var config: KordonConfig
+        do {
+            config = try KordonConfig.load(file: configFile)
+        } catch {
+            for problem in error.errors { logger.error("reload refused, the running config stays: \(problem)") }
+            return
+        }
+        config.kafka.bootstrapServers = bootstrapServers
+        do {
+            try createOutputTopics(config, logger: logger)
+        } catch {
+            return logger.error("reload refused, the running config stays: \(error)")
+        }
+        logger.notice("SIGHUP: reloading \(configFile)")
+        let loaded = config
+        pipeline.reload(
+            engine: { $0.reconfigured(rulebook: loaded.rulebook, geography: loaded.geography, settings: loaded.settings) },
+            output: AlertOutput(loaded))
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import KordonEngine
+import KordonEvents
+import KordonKafka
+import KordonSimulator
+import KordonTestSupport
+import Testing
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+func shippedConfig() throws -> KordonConfig {
+    try KordonConfig.load(file: repositoryRoot.appendingPathComponent("config/kordon.yaml").path)
+}
+
+let inputTopics = ["border.checkpoint.events", "border.patrol.events"]
+let alertTopics = ["border.alerts", "border.alerts.integrity"]
+
+/// A simulated stream with planted incidents, and the alerts the rulebook gives for it offline.
+struct Stream {
+    /// Each message's topic and bytes, in the order produced.
+    var messages: [(topic: String, value: [UInt8])] = []
+    /// Alert ids an engine fed the whole stream gives once every input has gone idle (as the daemon's have at the end).
+    var expected: Set<String> = []
+    var integrity: Set<String> = []
+
+    init(events: Int, seed: UInt64) throws {
+        let config = try shippedConfig()
+        var options = SimulationOptions()
+        options.seed = seed
+        options.events = events
+        // Dense incidents, so a short stream has many alerts.
+        options.incidentsPerDay = 2000
+        options.nearMissesPerDay = 500
+        options.duplicateFraction = 0.01
+        options.invalidFraction = 0.002
+        options.lateness = config.settings.lateness
+        var simulator = Simulator(options: options, geography: config.geography, rulebook: config.rulebook)
+        var engine = Engine(rulebook: config.rulebook, geography: config.geography, settings: config.settings) {
+            Timestamp(nanosecondsSinceEpoch: 0)
+        }
+        var alerts: [Alert] = []
+        let decoder = EventDecoder()
+        let input = InputID(topic: "stream", partition: 0)
+        var buffer: [UInt8] = []
+        var offset: Int64 = 0
+        while true {
+            buffer.removeAll(keepingCapacity: true)
+            guard let message = simulator.next(into: &buffer) else { break }
+            let value = Array(buffer.last == UInt8(ascii: "\n") ? buffer.dropLast() : buffer[...])
+            messages.append(([.crossing, .inspection].contains(message.kind) ? inputTopics[0] : inputTopics[1], value))
+            if case .success(let event) = decoder.decode(value[...]) {
+                engine.ingest(event, from: EventOrigin(topic: "stream", partition: 0, offset: offset), into: &alerts)
+            }
+            offset += 1
+        }
+        engine.markIdle(input, into: &alerts)
+        expected = Set(alerts.map(\.id))
+        integrity = Set(alerts.filter { $0.rule.hasPrefix("integrity.") }.map(\.id))
+    }
+
+    func produce(to cluster: MockCluster, range: Range<Int>? = nil) throws {
+        let producer = try KafkaProducer(config: producerConfig(cluster, ["linger.ms": "5"]), logger: testLogger)
+        for index in range ?? messages.indices {
+            try producer.send(
+                ProducerRecord(topic: messages[index].topic, value: messages[index].value[...]), token: UInt64(index),
+                waitingUpTo: .seconds(30))
+        }
+        #expect(producer.flush(timeout: .seconds(30)) == 0)
+        #expect(producer.pollDeliveries().allSatisfy { $0.error == nil })
+    }
+}
+
+/// A daemon under test: its config, state and log in a directory of its own.
+final class DaemonUnderTest {
+    let directory: String
+    let configPath: String
+    let cluster: MockCluster
+    let group: String
+    private(set) var process: ChildProcess?
+
+    init(cluster: MockCluster, group: String, name: String, extraKafka: String = "") throws {
+        self.cluster = cluster
+        self.group = group
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-daemon-\(name)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        configPath = directory + "/kordon.yaml"
+        try writeConfig(extraKafka: extraKafka)
+    }
+
+    func writeConfig(rules: String? = nil, extraKafka: String = "") throws {
+        let config = repositoryRoot.appendingPathComponent("config").path
+        let yaml = """
+            rules: \(rules ?? config + "/rules.yaml")
+            geography: \(config)/geography.yaml
+            engine:
+              lateness: 10m
+              watchlistCheck: 5s
+            kafka:
+              bootstrapServers: [\(cluster.bootstrapServers.split(separator: ",").joined(separator: ", "))]
+              groupId: \(group)
+              inputTopics: [\(inputTopics.joined(separator: ", "))]
+              alertRoutes:
+                - topic: border.alerts.integrity
+                  rules: ["integrity.*"]
+                - topic: border.alerts
+              deadLetterTopic: border.events.dlq
+              idleTimeout: 1s
+              properties:
+                session.timeout.ms: "6000"
+                reconnect.backoff.max.ms: "500"
+            \(extraKafka)
+            daemon:
+              stateDirectory: \(directory)/state
+              snapshotInterval: 300ms
+              alertLog: \(directory)/alerts.jsonl
+              shutdownTimeout: 15s
+              logLevel: notice
+
+            """
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    var logPath: String { directory + "/alerts.jsonl" }
+    var stderrPath: String { directory + "/daemon.log" }
+
+    func start() throws {
+        process = try ChildProcess(
+            productsDirectory.appendingPathComponent("kordon").path, ["run", "--config", configPath], stderr: stderrPath)
+    }
+
+    /// Sends `signal`; for SIGTERM and SIGKILL waits for the exit and returns its status.
+    @discardableResult
+    func signal(_ signal: Int32, timeout: Duration = .seconds(30)) -> Int32? {
+        guard let process else { return nil }
+        if signal == SIGTERM || signal == SIGKILL {
+            let status = process.terminate(signal: signal, timeout: timeout)
+            self.process = nil
+            return status
+        }
+        kill(process.process.processIdentifier, signal)
+        return nil
+    }
+
+    var daemonLog: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Alert ids in the log, in order, each line's.
+    func loggedIds() throws -> [String] {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { AlertLine.id(in: Array($0.utf8)[...]) }
+    }
+
+    deinit {
+        process = nil
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Waits until `group` has committed the end of every input partition, then a little longer
+/// (for idle inputs to release the last windows and a checkpoint to follow).
+func waitUntilCommittedToEnd(_ cluster: MockCluster, group: String, partitions: Int32, timeout: Duration = .seconds(120))
+    throws -> Bool
+{
+    let consumer = try KafkaConsumer(config: consumerConfig(cluster, group: group), logger: testLogger)
+    defer { try? consumer.close() }
+    let all = inputTopics.flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) } }
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        let committed = (try? consumer.committed(all, timeout: .seconds(5))) ?? [:]
+        let done = try all.allSatisfy { tp in
+            let high = try consumer.watermarks(tp, timeout: .seconds(5)).high
+            return high == 0 || committed[tp] == high
+        }
+        if done {
+            Thread.sleep(forTimeInterval: 3)
+            return true
+        }
+        Thread.sleep(forTimeInterval: 0.25)
+    }
+    return false
+}
+
+/// Every alert on the alert topics: (topic, id), in no particular order.
+func publishedAlerts(_ cluster: MockCluster) throws -> [(topic: String, id: String)] {
+    let consumer = try KafkaConsumer(config: consumerConfig(cluster, group: "reader-\(UUID().uuidString)"), logger: testLogger)
+    defer { try? consumer.close() }
+    let admin = try KafkaAdmin(config: producerConfig(cluster), logger: testLogger)
+    let counts = try admin.topics(timeout: .seconds(10))
+    var starts: [TopicPartition: Int64] = [:]
+    var ends: [TopicPartition: Int64] = [:]
+    for topic in alertTopics {
+        for partition in 0..<(counts[topic] ?? 0) {
+            let tp = TopicPartition(topic, partition)
+            let (low, high) = try consumer.watermarks(tp, timeout: .seconds(10))
+            if high > low {
+                starts[tp] = low
+                ends[tp] = high
+            }
+        }
+    }
+    guard !starts.isEmpty else { return [] }
+    try consumer.assign(starts)
+    var result: [(topic: String, id: String)] = []
+    var remaining = Set(ends.keys)
+    let deadline = ContinuousClock.now + .seconds(60)
+    while !remaining.isEmpty, ContinuousClock.now < deadline {
+        for message in consumer.poll(timeout: .milliseconds(100)) {
+            if let value = message.value, let id = AlertLine.id(in: value) { result.append((message.topic, id)) }
+            if message.offset + 1 >= ends[message.topicPartition]! { remaining.remove(message.topicPartition) }
+        }
+    }
+    return result
+}
+
+/// The checks every end-to-end run ends with: each expected alert exactly once on its topic and in
+/// the log, nothing else.
+func expectDelivered(_ stream: Stream, cluster: MockCluster, logs: [[String]], sourceLocation: SourceLocation = #_sourceLocation)
+    throws
+{
+    let published = try publishedAlerts(cluster)
+    let ids = published.map(\.id)
+    #expect(!stream.expected.isEmpty, sourceLocation: sourceLocation)
+    #expect(Set(ids) == stream.expected, "missing \(stream.expected.subtracting(ids).count), unexpected \(Set(ids).subtracting(stream.expected).count)", sourceLocation: sourceLocation)
+    #expect(ids.count == Set(ids).count, "\(ids.count - Set(ids).count) duplicate alerts on the topics", sourceLocation: sourceLocation)
+    #expect(published.allSatisfy { ($0.topic == "border.alerts.integrity") == stream.integrity.contains($0.id) }, sourceLocation: sourceLocation)
+    let logged = logs.flatMap { $0 }
+    #expect(Set(logged) == stream.expected, sourceLocation: sourceLocation)
+    #expect(logged.count == Set(logged).count, "\(logged.count - Set(logged).count) duplicate lines in the log", sourceLocation: sourceLocation)
+}
