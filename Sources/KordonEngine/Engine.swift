@@ -83,7 +83,7 @@ public struct EngineFootprint: Sendable, Equatable {
 /// Runs a rulebook over events in event time.
 ///
 /// Ordering: events are buffered until the watermark (the lowest, over all
-/// inputs, of each input's newest event time minus the allowed lateness)
+/// inputs not marked idle, of each input's newest event time minus the allowed lateness)
 /// passes them, then processed in (time, id) order. Rules therefore see the
 /// same sequence whatever the arrival order within the lateness, and windows,
 /// joins, deadlines and suppression give the same alerts byte for byte.
@@ -241,12 +241,19 @@ public struct Engine: Sendable {
         return .accepted
     }
 
-    /// Declares an input caught up (nothing more to read for now): until its next event, the watermark
-    /// follows the other inputs, and its next event counts as late if they have moved past it.
-    /// Events the move releases are processed, and their alerts appended to `alerts`.
+    /// Declares an input caught up (nothing more to read for now), as Kafka Streams' `max.task.idle.ms`
+    /// does: until its next event, the watermark follows the other inputs, and that event counts as late
+    /// if they have moved past it. Events the move releases are processed, their alerts appended to
+    /// `alerts`. An input neither registered nor heard from holds nothing back already: ignored.
     public mutating func markIdle(_ input: InputID, into alerts: inout [Alert]) {
         guard inputs[input] != nil, idle.insert(input).inserted else { return }
         advanceWatermark(into: &alerts)
+    }
+
+    /// An idle input has events to read again: it holds the watermark back from now on, so its
+    /// events are not late because others ran ahead before they arrived.
+    public mutating func markActive(_ input: InputID) {
+        idle.remove(input)
     }
 
     /// Moves the watermark up to the slowest active input's newest time minus the lateness

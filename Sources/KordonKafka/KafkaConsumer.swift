@@ -81,6 +81,15 @@ public final class KafkaConsumer: @unchecked Sendable {
         return (low, high)
     }
 
+    /// The high watermark of a partition as last seen in a fetch response (no request is made);
+    /// nil before the first fetch.
+    public func cachedHighWatermark(_ tp: TopicPartition) -> Int64? {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_get_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
+    }
+
     /// Waits up to `timeout` for the first message, then takes whatever else is already fetched,
     /// up to `maxMessages`. Rebalance handlers run inside this call.
     public func poll(maxMessages: Int = 4096, timeout: Duration) -> KafkaMessageBatch {

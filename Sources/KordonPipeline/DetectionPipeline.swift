@@ -130,6 +130,17 @@ public final class DetectionPipeline: @unchecked Sendable {
     /// Per output partition, the offset after the last acknowledged record.
     private var outputEnds: [TopicPartition: Int64] = [:]
 
+    /// After a restart, until reprocessing has passed where the previous run may have got (the input
+    /// ends at start), outputs it made may still be found again: checkpoints keep pointing where the
+    /// restored one did, so a second crash in that time reads them back too.
+    private struct Recovery {
+        var outputs: [TopicPartition: Int64]
+        var log: AlertLog.Position
+        var inputEnds: [TopicPartition: Int64]
+    }
+
+    private var recovery: Recovery?
+
     private struct InFlight {
         var record: ProducerRecord
         /// The Kafka timestamp (ms) of the event whose processing released it, for latency.
@@ -195,9 +206,19 @@ public final class DetectionPipeline: @unchecked Sendable {
         var readback = options.consumer
         readback["group.id"] = options.group + ".readback"
         delivered = try OutputReadback.read(
-            topics: options.alertTopics, deadLetterTopic: options.deadLetterTopic, from: readFrom, config: readback,
-            logger: logger, timeout: options.drainTimeout)
+            topics: options.alertTopics, deadLetterTopic: options.deadLetterTopic, inputTopics: options.inputTopics,
+            from: readFrom, config: readback, logger: logger, timeout: options.drainTimeout)
         outputEnds = delivered.ends
+        if let readFrom, let logSince {
+            recovery = Recovery(outputs: readFrom, log: logSince, inputEnds: delivered.inputEnds)
+        } else {
+            // A first checkpoint before any work: a crash before the next one still finds where
+            // this run's outputs begin, and does not publish them twice.
+            try store.save(
+                Checkpoint(
+                    group: options.group, inputs: [:], outputs: delivered.ends, log: log.position(),
+                    engine: engine.snapshot()))
+        }
         if let logSince {
             for line in AlertLog.lines(since: logSince, path: log.path) {
                 if let id = AlertLine.id(in: line) { delivered.alerts.insert(OutputIdentity(topic: "", id: id)) }
@@ -241,6 +262,7 @@ public final class DetectionPipeline: @unchecked Sendable {
             // Paused, poll still serves rebalances and keeps the group membership alive; it only
             // returns what was fetched before the pause.
             let batch = consumer.poll(maxMessages: options.maxBatch, timeout: .milliseconds(paused ? 10 : 100))
+            markIdlePartitions()
             for message in batch { handle(message) }
             markIdlePartitions()
             serveDeliveries(timeout: paused ? .milliseconds(10) : .zero)
@@ -425,16 +447,40 @@ public final class DetectionPipeline: @unchecked Sendable {
         }
     }
 
-    /// A partition with nothing new for `idleTimeout` (or no longer ours) stops holding back the
-    /// watermark; never while paused, when silence means nothing.
+    /// A partition with nothing new for `idleTimeout` stops holding back the watermark, but only
+    /// once it is known to be caught up (its position at the high watermark of the last fetch), as
+    /// Kafka Streams does: one whose leader is unreachable, or which is paused, may still have events.
+    /// A partition no longer ours is let go after the timeout alone.
     private func markIdlePartitions() {
+        for tp in idle where assigned.contains(tp) && hasLag(tp) {
+            idle.remove(tp)
+            lastMessage[tp] = .now
+            engine.markActive(InputID(topic: tp.topic, partition: tp.partition))
+        }
         guard !paused else { return }
         let limit = ContinuousClock.now - options.idleTimeout
         for (tp, last) in lastMessage where last < limit && !idle.contains(tp) {
+            if assigned.contains(tp) {
+                guard let high = consumer.cachedHighWatermark(tp), let position = position(tp), position >= high else {
+                    continue
+                }
+            }
             idle.insert(tp)
+            logger.debug("input idle", metadata: ["partition": "\(tp)"])
             engine.markIdle(InputID(topic: tp.topic, partition: tp.partition), into: &alertBuffer)
             emitAlerts(sourceTime: nil)
         }
+    }
+
+    /// Known to have messages not read yet (as of the last fetch response).
+    private func hasLag(_ tp: TopicPartition) -> Bool {
+        guard let high = consumer.cachedHighWatermark(tp), let position = position(tp) else { return false }
+        return position < high
+    }
+
+    /// The next offset to read: ours once a message came, else where the consumer started.
+    private func position(_ tp: TopicPartition) -> Int64? {
+        positions[tp] ?? (try? consumer.position([tp]))?[tp]
     }
 
     private func applyReload() {
@@ -456,9 +502,12 @@ public final class DetectionPipeline: @unchecked Sendable {
         } catch {
             return logger.error("checkpoint: \(error)")
         }
+        if let ends = recovery?.inputEnds, ends.allSatisfy({ !assigned.contains($0.key) || positions[$0.key] ?? 0 >= $0.value }) {
+            recovery = nil
+        }
         pending = PendingCheckpoint(
-            barrier: nextToken, outstanding: inFlight.count, engine: engine, inputs: positions, outputs: outputEnds,
-            log: position)
+            barrier: nextToken, outstanding: inFlight.count, engine: engine, inputs: positions,
+            outputs: recovery?.outputs ?? outputEnds, log: recovery?.log ?? position)
         changedSinceCheckpoint = false
         nextCheckpoint = .now + options.checkpointInterval
     }
@@ -474,6 +523,9 @@ public final class DetectionPipeline: @unchecked Sendable {
                     group: options.group, inputs: pending.inputs, outputs: pending.outputs, log: pending.log, engine: bytes))
             local.checkpoints += 1
             local.checkpointBytes = bytes.count
+            logger.debug(
+                "checkpoint written",
+                metadata: ["bytes": "\(bytes.count)", "inputs": "\(pending.inputs.sorted { $0.key < $1.key })"])
         } catch {
             changedSinceCheckpoint = true
             return logger.error("checkpoint not written: \(error)")
@@ -500,6 +552,13 @@ public final class DetectionPipeline: @unchecked Sendable {
             return logger.error("gave up waiting for \(inFlight.count) deliveries; the last checkpoint stays")
         }
         completeCheckpoint(commit: .sync)
+        logger.info(
+            "checkpointed",
+            metadata: [
+                "consumed": "\(local.consumed)", "inputs": "\(positions.count)",
+                "events": "\(local.events.sorted { ($0.key.kind, $0.key.outcome) < ($1.key.kind, $1.key.outcome) }.map { "\($0.key.kind)/\($0.key.outcome)=\($0.value)" })",
+                "idle": "\(idle.count)",
+            ])
     }
 
     // MARK: - Rebalance

@@ -11,6 +11,8 @@ public struct DeliveredOutputs: Sendable {
     public var deadLetters: Set<OutputIdentity> = []
     /// The high watermark of every output partition when it was read: where outputs from now on begin.
     public var ends: [TopicPartition: Int64] = [:]
+    /// The high watermark of every input partition at the same time: how far the run before may have got.
+    public var inputEnds: [TopicPartition: Int64] = [:]
 
     public init() {}
 }
@@ -34,14 +36,20 @@ public enum OutputReadback {
     /// `from` nil (no checkpoint, so nothing to reprocess), finds the ends only.
     /// `config` is a consumer config (its group is never joined).
     public static func read(
-        topics: [String], deadLetterTopic: String, from: [TopicPartition: Int64]?, config: KafkaConfig,
-        logger: Logger, timeout: Duration
+        topics: [String], deadLetterTopic: String, inputTopics: [String], from: [TopicPartition: Int64]?,
+        config: KafkaConfig, logger: Logger, timeout: Duration
     ) throws(KafkaError) -> DeliveredOutputs {
         var result = DeliveredOutputs()
         let admin = try KafkaAdmin(config: config.removing(["group.id"]), logger: logger)
         let counts = try admin.topics(timeout: timeout)
         let consumer = try KafkaConsumer(config: config, logger: logger)
         defer { try? consumer.close() }
+        for topic in inputTopics {
+            for partition in 0..<(counts[topic] ?? 0) {
+                let tp = TopicPartition(topic, partition)
+                result.inputEnds[tp] = try consumer.watermarks(tp, timeout: timeout).high
+            }
+        }
         var starts: [TopicPartition: Int64] = [:]
         for topic in topics + [deadLetterTopic] {
             for partition in 0..<(counts[topic] ?? 0) {

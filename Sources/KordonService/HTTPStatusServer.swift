@@ -25,6 +25,7 @@ public final class HTTPStatusServer: Sendable {
         host: String = "127.0.0.1", port: UInt16 = 0, registry: MetricsRegistry, requestTimeout: Duration = .seconds(5),
         readiness: @escaping @Sendable () -> String?
     ) throws(StatusServerError) {
+        precondition(requestTimeout > .zero, "status server: requestTimeout must be positive")
         let listener = try Self.listen(host: host, port: port)
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else {
@@ -53,6 +54,8 @@ public final class HTTPStatusServer: Sendable {
         }
         thread = Mutex(id)
     }
+
+    deinit { stop() }
 
     /// Closes the listener and every open connection, and waits for the thread to end. Idempotent;
     /// must not be called from `readiness`.
@@ -213,7 +216,11 @@ private final class ServeLoop {
         while connections.count < Self.maxConnections {
             // Glibc does not export accept4, so the flags are set just after.
             let fd = Glibc.accept(listener, nil, nil)
-            guard fd >= 0 else { return }  // EAGAIN: none left; ECONNABORTED, EMFILE: try at the next wake-up
+            guard fd >= 0 else {
+                // Out of descriptors (EMFILE and the like) the listener stays readable: back off, do not spin.
+                if ![EAGAIN, EINTR, ECONNABORTED].contains(errno) { usleep(100_000) }
+                return
+            }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             connections.append(Connection(fd: fd, deadline: now + requestTimeout))

@@ -46,13 +46,18 @@ struct Schedule: Sendable {
             slot = slots.count
             slots.append(action)
         }
-        entries.append(Entry(time: time, order: order, slot: slot))
-        var child = entries.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard entries[child].precedes(entries[parent]) else { break }
-            entries.swapAt(child, parent)
-            child = parent
+        let entry = Entry(time: time, order: order, slot: slot)
+        entries.append(entry)
+        // Sift up through a hole rather than by swaps: one store per level, no bounds checks.
+        entries.withUnsafeMutableBufferPointer { heap in
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard entry.precedes(heap[parent]) else { break }
+                heap[child] = heap[parent]
+                child = parent
+            }
+            heap[child] = entry
         }
     }
 
@@ -60,18 +65,19 @@ struct Schedule: Sendable {
     mutating func pop() -> (Int64, Action) {
         let top = entries[0]
         let last = entries.removeLast()
-        if !entries.isEmpty {
-            entries[0] = last
+        entries.withUnsafeMutableBufferPointer { heap in
+            guard !heap.isEmpty else { return }
             var parent = 0
             while true {
                 let left = 2 * parent + 1
-                guard left < entries.count else { break }
+                guard left < heap.count else { break }
                 var least = left
-                if left + 1 < entries.count, entries[left + 1].precedes(entries[left]) { least = left + 1 }
-                guard entries[least].precedes(entries[parent]) else { break }
-                entries.swapAt(least, parent)
+                if left + 1 < heap.count, heap[left + 1].precedes(heap[left]) { least = left + 1 }
+                guard heap[least].precedes(last) else { break }
+                heap[parent] = heap[least]
                 parent = least
             }
+            heap[parent] = last
         }
         let action = slots[top.slot].take()!
         freeSlots.append(top.slot)

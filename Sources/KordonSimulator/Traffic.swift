@@ -19,19 +19,34 @@ struct SimGeography: Sendable {
         var atCheckpoint: Bool
     }
 
-    struct Side: Sendable {
-        var id: String
-        var country: String
-        var position: Position
+    /// A class, as trips and pairs pass sides around on every crossing: one reference to count, not seven.
+    final class Side: Sendable {
+        let id: String
+        let country: String
+        let position: Position
         /// Local time for the daily rhythm, from the longitude (whole hours).
-        var utcOffset: Int64
+        let utcOffset: Int64
         /// Lower-case id, the prefix of the checkpoint system's event ids.
-        var idPrefix: String
-        var source: String
+        let idPrefix: String
+        let source: String
         /// The clearing officers on duty over the day, by service id.
-        var officers: [String]
+        let officers: [String]
         /// Index of its checkpoint queue in `queueCapacity`, if it has a capacity.
-        var queue: Int?
+        let queue: Int?
+
+        init(
+            id: String, country: String, position: Position, utcOffset: Int64, idPrefix: String, source: String, officers: [String],
+            queue: Int?
+        ) {
+            self.id = id
+            self.country = country
+            self.position = position
+            self.utcOffset = utcOffset
+            self.idPrefix = idPrefix
+            self.source = source
+            self.officers = officers
+            self.queue = queue
+        }
     }
 
     struct Pair: Sendable {

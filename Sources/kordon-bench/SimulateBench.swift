@@ -53,7 +53,7 @@ struct SimulateBench: ParsableCommand {
             defer { close(fd) }
             return generate(options, loaded, into: fd)
         }
-        report("to file \(path)", file)
+        report("to file (/tmp, deleted after)", file)
 
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -111,7 +111,7 @@ struct SimulateBench: ParsableCommand {
 
     private func report(_ name: String, _ run: Run) {
         print(
-            "  \(name.padding(toLength: 44, withPad: " ", startingAt: 0))"
+            "  \(name.padding(toLength: 30, withPad: " ", startingAt: 0))"
                 + "\(String(format: "%12.0f", Double(events) / run.seconds)) events/s "
                 + "\(String(format: "%9.1f", Double(run.bytes) / run.seconds / 1e6)) MB/s "
                 + "(\(String(format: "%.1f", Double(run.bytes) / 1e6)) MB, \(run.labels) labels, best of \(rounds))")

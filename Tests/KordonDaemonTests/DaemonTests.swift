@@ -9,7 +9,9 @@ extension Kafka {
     /// The real `kordon run` binary against the mock cluster on loopback, fed a simulated stream
     /// with planted incidents; what it publishes is compared with an offline run of the engine.
     @Suite struct DaemonTests {
-        static let partitions: Int32 = 3
+        /// The mock cluster keeps about 5 MB a partition and drops older messages (its retention):
+        /// partitions and streams are sized to stay below that.
+        static let partitions: Int32 = 6
 
         func cluster() throws -> MockCluster {
             let cluster = try MockCluster(brokers: 3, logger: testLogger)
@@ -36,20 +38,22 @@ extension Kafka {
 
         @Test func killedAtRandomMomentsItDeliversEveryAlertOnce() async throws {
             let cluster = try cluster()
-            let stream = try Stream(events: 60_000, seed: 12)
+            let stream = try Stream(events: 40_000, seed: 12)
+            try stream.produce(to: cluster)
             let daemon = try DaemonUnderTest(cluster: cluster, group: "g-crash", name: "crash")
-            try daemon.start()
-            // Produce while the daemon runs, and kill it (SIGKILL: no chance to checkpoint) between slices.
+            // SIGKILL (no chance to checkpoint or commit) at a random moment once it is busy, five times.
             var random = SplitMix64(seed: 12)
-            let slices = 5
-            let size = stream.messages.count / slices
-            for slice in 0..<slices {
-                let end = slice == slices - 1 ? stream.messages.count : (slice + 1) * size
-                try stream.produce(to: cluster, range: slice * size..<end)
-                try await Task.sleep(for: .milliseconds(300 + Int(random.next() % 1500)))
-                #expect(daemon.signal(SIGKILL) != nil)
+            for _ in 0..<5 {
+                let logged = try daemon.loggedIds().count
                 try daemon.start()
+                let deadline = ContinuousClock.now + .seconds(30)
+                while try daemon.loggedIds().count == logged, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await Task.sleep(for: .milliseconds(Int(random.next() % 700)))
+                #expect(daemon.signal(SIGKILL) != nil)
             }
+            try daemon.start()
             #expect(try waitUntilCommittedToEnd(cluster, group: "g-crash", partitions: Self.partitions))
             #expect(daemon.signal(SIGTERM) == 0)
             try expectDelivered(stream, cluster: cluster, logs: [daemon.loggedIds()])
@@ -58,18 +62,18 @@ extension Kafka {
         @Test func brokerFaultsDuringARunLoseAndRepeatNothing() async throws {
             let cluster = try cluster()
             let stream = try Stream(events: 40_000, seed: 13)
+            try stream.produce(to: cluster)
             let daemon = try DaemonUnderTest(cluster: cluster, group: "g-faults", name: "faults")
             try daemon.start()
-            try stream.produce(to: cluster, range: 0..<10_000)
-            try await Task.sleep(for: .seconds(1))
-            // A broker down for a while, then produce and commit requests failing, while the stream goes on.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try daemon.loggedIds().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            // While it works through the stream: a broker down (input and alert partitions lose their
+            // leader), then produce and commit requests failing.
             try cluster.setBrokerDown(2)
-            try stream.produce(to: cluster, range: 10_000..<25_000)
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(4))
             try cluster.setBrokerUp(2)
             cluster.pushRequestErrors(.produce, Array(repeating: .notEnoughReplicas, count: 20))
             cluster.pushRequestErrors(.offsetCommit, Array(repeating: .requestTimedOut, count: 5))
-            try stream.produce(to: cluster, range: 25_000..<stream.messages.count)
             #expect(try waitUntilCommittedToEnd(cluster, group: "g-faults", partitions: Self.partitions))
             #expect(daemon.process?.isRunning == true, "recovered without a restart")
             #expect(daemon.signal(SIGTERM) == 0)
