@@ -80,6 +80,15 @@ public struct KordonConfig: Sendable {
         public var shutdownTimeout: Int64
         /// swift-log level: trace, debug, info, notice, warning, error, critical.
         public var logLevel: String
+        /// Where /metrics, /healthz and /readyz are served (host:port); nil: not served.
+        public var metricsListen: Endpoint?
+        /// A key file: plate and document numbers in alerts become keyed pseudonyms (HMAC-SHA-256).
+        public var pseudonymKeyFile: String?
+    }
+
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: UInt16
     }
 
     public var file: String
@@ -110,7 +119,7 @@ public struct KordonConfig: Sendable {
         var kafka: Kafka?
         var daemon = Daemon(
             stateDirectory: "/var/lib/kordon", snapshotInterval: 5_000_000_000, alertLog: "/var/log/kordon/alerts.jsonl",
-            shutdownTimeout: 30_000_000_000, logLevel: "info")
+            shutdownTimeout: 30_000_000_000, logLevel: "info", metricsListen: Endpoint(host: "127.0.0.1", port: 9464), pseudonymKeyFile: nil)
         let directory = (file as NSString).deletingLastPathComponent
         func resolve(_ name: String) -> String {
             name.hasPrefix("/") || directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
@@ -127,8 +136,13 @@ public struct KordonConfig: Sendable {
             }
             kafka = top.required("kafka").flatMap { readKafka($0, resolve: resolve) }
             if let fields = top.optional("daemon")?.object([
-                "stateDirectory", "snapshotInterval", "alertLog", "shutdownTimeout", "logLevel",
+                "stateDirectory", "snapshotInterval", "alertLog", "shutdownTimeout", "logLevel", "metricsListen",
+                "pseudonymKeyFile",
             ]) {
+                if let value = fields.optional("metricsListen"), let text = value.string() {
+                    daemon.metricsListen = text == "off" ? nil : readListen(text, value)
+                }
+                if let path = fields.optional("pseudonymKeyFile")?.string() { daemon.pseudonymKeyFile = resolve(path) }
                 if let path = fields.optional("stateDirectory")?.string() { daemon.stateDirectory = resolve(path) }
                 if let interval = fields.optional("snapshotInterval")?.positiveDuration() { daemon.snapshotInterval = interval }
                 if let path = fields.optional("alertLog")?.string() { daemon.alertLog = resolve(path) }
@@ -208,6 +222,16 @@ public struct KordonConfig: Sendable {
             bootstrapServers: servers, groupId: groupId, inputTopics: inputs, alertRoutes: routes,
             deadLetterTopic: deadLetter, embedded: embedded, properties: properties, propertyFiles: files,
             idleTimeout: idleTimeout)
+    }
+
+    /// `host:port` for a listener, or nil (recorded) when it is not one.
+    private static func readListen(_ text: String, _ value: YAMLValue) -> Endpoint? {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex, let port = UInt16(text[text.index(after: colon)...])
+        else {
+            value.fail("expected host:port (or off), got \"\(text)\"")
+            return nil
+        }
+        return Endpoint(host: String(text[..<colon]), port: port)
     }
 
     /// A mapping of librdkafka property names to scalar values (numbers and booleans as written).

@@ -1,3 +1,4 @@
+import Dispatch
 import KordonEngine
 import KordonEvents
 import KordonKafka
@@ -70,6 +71,8 @@ public struct PipelineCounters: Sendable, Equatable {
     public var deadLettered = 0
     /// Alerts by rule and severity.
     public var alerts: [AlertCount: Int] = [:]
+    /// Matches swallowed by suppression, as the alerts after them report.
+    public var suppressed = 0
     /// Alert and dead-letter records acknowledged by Kafka.
     public var published = 0
     /// Outputs not published again after a restart because they were already on their topic or in the log.
@@ -84,6 +87,8 @@ public struct PipelineCounters: Sendable, Equatable {
     public var heartbeat = 0
     /// Seconds from an event's Kafka timestamp to the acknowledgement of an alert it released, newest last (bounded).
     public var latencies: [Double] = []
+    /// Latency samples recorded in all, so a reader can tell which of `latencies` are new.
+    public var latencySamples = 0
 
     public init() {}
 
@@ -163,6 +168,7 @@ public final class DetectionPipeline: @unchecked Sendable {
     }
 
     private var pending: PendingCheckpoint?
+    private let writer = CheckpointWriter()
     private var changedSinceCheckpoint = false
     private var nextCheckpoint = ContinuousClock.now
 
@@ -231,12 +237,9 @@ public final class DetectionPipeline: @unchecked Sendable {
 
     public var counters: PipelineCounters { countersBox.withLock { $0 } }
 
-    /// The engine's state size, as last published by the loop.
-    public private(set) var footprint: EngineFootprint? {
-        get { footprintBox.withLock { $0 } }
-        set { footprintBox.withLock { $0 = newValue } }
-    }
-    private let footprintBox = Mutex<EngineFootprint?>(nil)
+    /// The engine's state size and counts, as last published by the loop.
+    public var engineState: (footprint: EngineFootprint, stats: EngineStats)? { engineBox.withLock { $0 } }
+    private let engineBox = Mutex<(footprint: EngineFootprint, stats: EngineStats)?>(nil)
 
     /// Asks `run` to checkpoint, commit and return. Safe from any thread.
     public func stop() { stopRequested.store(true, ordering: .releasing) }
@@ -250,6 +253,12 @@ public final class DetectionPipeline: @unchecked Sendable {
     public func lag() -> [TopicPartition: Int64]? {
         try? consumer.lag(timeout: .seconds(1))
     }
+
+    /// The latest librdkafka statistics JSON of the consumer and the producer (`statistics.interval.ms`).
+    public var statistics: (consumer: String?, producer: String?) { (consumer.statistics, producer.statistics) }
+
+    /// Whether the consumer has partitions; safe from any thread.
+    public var isAssigned: Bool { !((try? consumer.assignment()) ?? []).isEmpty }
 
     /// Reopens the alert log before the next line. Safe from any thread.
     public func reopenLog() { log.requestReopen() }
@@ -270,7 +279,8 @@ public final class DetectionPipeline: @unchecked Sendable {
             applyBackpressure()
             applyReload()
             if pending == nil, changedSinceCheckpoint, ContinuousClock.now >= nextCheckpoint { beginCheckpoint() }
-            if let pending, pending.outstanding == 0 { completeCheckpoint(commit: .async) }
+            finishCheckpointWrite(wait: false)
+            if let pending, pending.outstanding == 0 { completeCheckpoint(wait: false) }
             if ContinuousClock.now - lastPublish >= .milliseconds(250) {
                 publishCounters()
                 lastPublish = ContinuousClock.now
@@ -331,6 +341,7 @@ public final class DetectionPipeline: @unchecked Sendable {
         for raw in alertBuffer {
             let alert = output.transform(raw)
             local.alerts[AlertCount(rule: alert.rule, severity: alert.severity.rawValue), default: 0] += 1
+            local.suppressed += alert.suppressed
             let bytes = alert.jsonBytes()
             if delivered.alerts.contains(OutputIdentity(topic: "", id: alert.id)) {
                 local.alreadyDelivered += 1
@@ -512,34 +523,56 @@ public final class DetectionPipeline: @unchecked Sendable {
         nextCheckpoint = .now + options.checkpointInterval
     }
 
-    private func completeCheckpoint(commit mode: KafkaConsumer.CommitMode) {
-        guard let pending else { return }
+    /// Hands the pending checkpoint to the writer thread (the engine copy is encoded there, so the
+    /// loop goes on consuming); `wait` blocks until it is written and committed.
+    private func completeCheckpoint(wait: Bool) {
+        guard let pending, writer.idle else { return }
         self.pending = nil
         do {
+            // Here, not on the writer: the loop may reopen the log's descriptor at any append.
             try log.sync()
-            let bytes = pending.engine.snapshot()
-            try store.save(
-                Checkpoint(
-                    group: options.group, inputs: pending.inputs, outputs: pending.outputs, log: pending.log, engine: bytes))
-            local.checkpoints += 1
-            local.checkpointBytes = bytes.count
-            logger.debug(
-                "checkpoint written",
-                metadata: ["bytes": "\(bytes.count)", "inputs": "\(pending.inputs.sorted { $0.key < $1.key })"])
         } catch {
             changedSinceCheckpoint = true
             return logger.error("checkpoint not written: \(error)")
         }
-        let commit = pending.inputs.filter { assigned.contains($0.key) }
-        do {
-            try consumer.commit(commit, mode: mode)
-        } catch {
-            logger.warning("commit failed, will retry at the next checkpoint: \(error)")
+        let checkpoint = (
+            group: options.group, inputs: pending.inputs, outputs: pending.outputs, log: pending.log,
+            engine: pending.engine
+        )
+        let store = store
+        writer.submit {
+            let bytes = checkpoint.engine.snapshot()
+            try store.save(
+                Checkpoint(
+                    group: checkpoint.group, inputs: checkpoint.inputs, outputs: checkpoint.outputs, log: checkpoint.log,
+                    engine: bytes))
+            return (checkpoint.inputs, bytes.count)
+        }
+        if wait { finishCheckpointWrite(wait: true) }
+    }
+
+    /// Commits the offsets of a checkpoint the writer has saved.
+    private func finishCheckpointWrite(wait: Bool) {
+        guard let result = writer.result(wait: wait) else { return }
+        switch result {
+        case .failure(let error):
+            changedSinceCheckpoint = true
+            logger.error("checkpoint not written: \(error)")
+        case .success(let (inputs, bytes)):
+            local.checkpoints += 1
+            local.checkpointBytes = bytes
+            let commit = inputs.filter { assigned.contains($0.key) }
+            do {
+                try consumer.commit(commit, mode: wait ? .sync : .async)
+            } catch {
+                logger.warning("commit failed, will retry at the next checkpoint: \(error)")
+            }
         }
     }
 
     /// Checkpoints and commits at once (revoke, stop), waiting up to `drainTimeout` for outputs.
     private func checkpointNow() {
+        finishCheckpointWrite(wait: true)
         if pending == nil { beginCheckpoint() }
         let deadline = ContinuousClock.now + options.drainTimeout
         while let pending, pending.outstanding > 0, ContinuousClock.now < deadline {
@@ -551,7 +584,7 @@ public final class DetectionPipeline: @unchecked Sendable {
             self.pending = nil
             return logger.error("gave up waiting for \(inFlight.count) deliveries; the last checkpoint stays")
         }
-        completeCheckpoint(commit: .sync)
+        completeCheckpoint(wait: true)
         logger.info(
             "checkpointed",
             metadata: [
@@ -588,11 +621,11 @@ public final class DetectionPipeline: @unchecked Sendable {
         local.heartbeat += 1
         let snapshot = local
         local.latencies.removeAll(keepingCapacity: true)
-        let engineFootprint = engine.footprint
+        let state = (engine.footprint, engine.stats)
         countersBox.withLock { total in
             total = snapshot.adding(latenciesTo: total)
         }
-        footprint = engineFootprint
+        engineBox.withLock { $0 = state }
     }
 }
 
@@ -601,10 +634,41 @@ extension PipelineCounters {
     fileprivate func adding(latenciesTo previous: PipelineCounters) -> PipelineCounters {
         var result = self
         result.latencies = Array((previous.latencies + latencies).suffix(10_000))
+        result.latencySamples = previous.latencySamples + latencies.count
         return result
     }
 }
 
 private func clock_ms() -> Int64 {
     Timestamp.now.nanosecondsSinceEpoch / 1_000_000
+}
+
+/// One checkpoint write at a time on a thread of its own; the loop collects the result.
+private final class CheckpointWriter: @unchecked Sendable {
+    typealias Written = (inputs: [TopicPartition: Int64], bytes: Int)
+
+    private let queue = DispatchQueue(label: "kordon-checkpoint")
+    private let state = Mutex<(busy: Bool, result: Result<Written, any Error>?)>((false, nil))
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Nothing being written and no result waiting to be collected.
+    var idle: Bool { state.withLock { !$0.busy && $0.result == nil } }
+
+    func submit(_ work: @escaping @Sendable () throws -> Written) {
+        state.withLock { $0.busy = true }
+        queue.async { [self] in
+            let result = Result { try work() }
+            state.withLock { $0 = (false, result) }
+            done.signal()
+        }
+    }
+
+    /// The result of the last write, once; with `wait`, waits for a write in progress.
+    func result(wait: Bool) -> Result<Written, any Error>? {
+        if wait, state.withLock({ $0.busy }) { done.wait() } else if state.withLock({ $0.result != nil }) { done.wait() }
+        return state.withLock { state in
+            defer { state.result = nil }
+            return state.result
+        }
+    }
 }

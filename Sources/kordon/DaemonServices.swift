@@ -64,13 +64,17 @@ struct DemoFeed: Service {
     let config: KordonConfig
     let bootstrap: String
     let logger: Logger
-    /// Events per second of wall time; a simulated day passes in a few minutes.
-    var rate = 1_000.0
+    /// Events per second of wall time: a simulated day passes in about eight minutes, slowly enough
+    /// that a second's stall leaves partitions well within the allowed lateness of each other.
+    var rate = 50.0
 
     func run() async throws {
         let producer = try KafkaProducer(config: ["bootstrap.servers": bootstrap, "linger.ms": "5"], logger: logger)
         var options = SimulationOptions()
         options.lateness = config.settings.lateness
+        // Many more incidents than a real day has, so alerts appear within seconds.
+        options.incidentsPerDay = 1000
+        options.nearMissesPerDay = 300
         options.duplicateFraction = 0.001
         options.invalidFraction = 0.0005
         var simulator = Simulator(options: options, geography: config.geography, rulebook: config.rulebook)

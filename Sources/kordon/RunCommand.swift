@@ -84,13 +84,16 @@ struct Daemon {
             restore: { bytes in
                 try Engine(restoring: bytes, rulebook: rulebook, geography: geography, settings: settings, clock: { Timestamp.now })
             },
-            output: AlertOutput(config), log: log, logger: logger)
+            output: try AlertOutput(config), log: log, logger: logger)
         var services: [any Service] = [
             PipelineService(pipeline: pipeline, logger: logger),
             SignalService(
                 pipeline: pipeline, configFile: configFile, bootstrapServers: config.kafka.bootstrapServers, logger: logger),
             StatusService(pipeline: pipeline, logger: logger),
         ]
+        if let endpoint = config.daemon.metricsListen {
+            services.append(MetricsService(pipeline: pipeline, endpoint: endpoint, logger: logger))
+        }
         if let cluster {
             services.append(DemoFeed(config: config, bootstrap: cluster.bootstrapServers, logger: logger))
             services.append(AlertEcho(path: config.daemon.alertLog))
@@ -133,6 +136,8 @@ struct KafkaClients {
             base[name] = text
         }
         base["bootstrap.servers"] = config.kafka.bootstrapServers.joined(separator: ",")
+        // For the metrics endpoint's librdkafka figures.
+        base["statistics.interval.ms"] = base["statistics.interval.ms"] ?? "10000"
         admin = base
         consumer = base
         consumer["group.id"] = config.kafka.groupId
@@ -140,6 +145,7 @@ struct KafkaClients {
         // Alerts keyed by plate or sector land where a Java client would put them.
         producer["partitioner"] = producer["partitioner"] ?? "murmur2_random"
         producer["linger.ms"] = producer["linger.ms"] ?? "2"
+
     }
 }
 
@@ -153,8 +159,16 @@ extension KordonConfig {
 }
 
 extension AlertOutput {
-    init(_ config: KordonConfig) {
-        self.init(route: { config.topics(rule: $0.rule, category: $0.category, severity: $0.severity) })
+    /// Routes from the config; pseudonyms for plate and document numbers when it names a key file.
+    init(_ config: KordonConfig) throws {
+        let route: @Sendable (Alert) -> [String] = { config.topics(rule: $0.rule, category: $0.category, severity: $0.severity) }
+        guard let keyFile = config.daemon.pseudonymKeyFile else {
+            self.init(route: route)
+            return
+        }
+        let pseudonymiser = try Pseudonymiser.load(keyFile: keyFile)
+        let rulebook = config.rulebook
+        self.init(route: route, transform: { pseudonymiser.pseudonymise($0, rulebook: rulebook) })
     }
 }
 
@@ -207,10 +221,16 @@ struct SignalService: Service {
         } catch {
             return logger.error("reload refused, the running config stays: \(error)")
         }
+        let output: AlertOutput
+        do {
+            output = try AlertOutput(config)
+        } catch {
+            return logger.error("reload refused, the running config stays: \(error)")
+        }
         logger.notice("SIGHUP: reloading \(configFile)")
         let loaded = config
         pipeline.reload(
             engine: { $0.reconfigured(rulebook: loaded.rulebook, geography: loaded.geography, settings: loaded.settings) },
-            output: AlertOutput(loaded))
+            output: output)
     }
 }
