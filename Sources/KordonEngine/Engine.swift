@@ -136,8 +136,8 @@ public struct Engine: Sendable {
     private let suppressionOwner: [Int]
     /// Per rule: the longest suppression period among the parts sharing its id.
     private let groupSuppress: [Int64]
-    /// Per rule: the event kinds it does anything with (its own, and its follow-up's or expected event's).
-    private let reaches: [Reach]
+    /// Per rule: what dispatch and expiry need of its definition.
+    private let plans: [RulePlan]
     /// The watchlists rules match against: as loaded with the rulebook, then as last reloaded.
     public internal(set) var watchlists: [String: Watchlist]
     var lastWatchlistCheck: Int64
@@ -163,7 +163,7 @@ public struct Engine: Sendable {
         }
         suppressionOwner = rulebook.rules.map { owners[$0.id]! }
         groupSuppress = rulebook.rules.map { longest[$0.id]! }
-        reaches = rulebook.rules.map(Reach.init)
+        plans = rulebook.rules.map(RulePlan.init)
         watchlists = rulebook.watchlists
         lastWatchlistCheck = clock().nanosecondsSinceEpoch
     }
@@ -332,8 +332,7 @@ public struct Engine: Sendable {
         }
         for index in states.indices {
             states[index].expire(
-                now: limit, rule: rulebook.rules[index], suppress: groupSuppress[index],
-                triggerMargin: rulebook.inspectionWait)
+                now: limit, plan: plans[index], suppress: groupSuppress[index], triggerMargin: rulebook.inspectionWait)
         }
     }
 
@@ -395,24 +394,26 @@ public struct Engine: Sendable {
             watchlists: watchlists)
         let evidence = Evidence(id: event.id, kind: event.kind, time: event.time, origin: origin)
         let kind = event.kind.bit
-        for index in rulebook.rules.indices {
+        let isInspection = event.kind == .inspection
+        for index in plans.indices {
             // Most rules ignore most events: decide that from plain bits before touching the rule.
-            let reach = reaches[index]
-            guard reach.mask & kind != 0 else { continue }
-            let rule = rulebook.rules[index]
-            if !joinRules, case .absence(let spec) = rule.kind, spec.expectOn == event.kind {
+            let plan = plans[index]
+            guard plan.reach & kind != 0 else { continue }
+            if !joinRules, plan.expectOn & kind != 0, !states[index].pending.isEmpty,
+                case .absence(let spec) = rulebook.rules[index].kind
+            {
                 var scope = base
                 resolveAbsences(index, spec, &scope)
             }
-            if case .window(let spec) = rule.kind, let follow = spec.followedBy, follow.on == event.kind,
-                joinRules == (event.kind == .inspection && follow.joinsCrossing)
+            if plan.followOn & kind != 0, joinRules == (isInspection && plan.followJoins), !states[index].triggers.isEmpty,
+                case .window(let spec) = rulebook.rules[index].kind, let follow = spec.followedBy
             {
                 var scope = base
                 resolveFollowers(index, spec, follow, scope: &scope, evidence: evidence, into: &alerts)
             }
             // Inspections reach join rules only through the join; every other event reaches the others.
-            let joinPath = event.kind == .inspection && rule.joinsCrossing
-            guard rule.on.contains(event.kind), joinPath == joinRules else { continue }
+            guard plan.on & kind != 0, (isInspection && plan.joinsCrossing) == joinRules else { continue }
+            let rule = rulebook.rules[index]
             if let collection = rule.forEach {
                 for scope in base.each(collection) {
                     runRule(index, scope, joined: joined, evidence: evidence, into: &alerts)
@@ -667,12 +668,11 @@ public struct Engine: Sendable {
     }
 
     /// A follow-up confirms every waiting trigger it shares an identity with that it follows within `within`;
-    /// each confirmed trigger enters the window once, at the follow-up's time.
+    /// each confirmed trigger enters the window once, at the follow-up's time (called with some waiting).
     private mutating func resolveFollowers(
         _ index: Int, _ spec: WindowSpec, _ follow: FollowSpec, scope: inout Scope, evidence: Evidence,
         into alerts: inout [Alert]
     ) {
-        guard !states[index].triggers.isEmpty else { return }
         if let when = follow.when, !when.holds(&scope) { return }
         let time = evidence.time.nanosecondsSinceEpoch
         var confirmed: [Trigger] = []
@@ -766,9 +766,8 @@ public struct Engine: Sendable {
                 facts: facts + Self.facts(rule, scope)))
     }
 
-    /// A follow-up closes every open trigger with the same correlation that it does not precede.
+    /// A follow-up closes every open trigger with the same correlation that it does not precede (called with some open).
     private mutating func resolveAbsences(_ index: Int, _ spec: AbsenceSpec, _ scope: inout Scope) {
-        guard !states[index].pending.isEmpty else { return }
         if let expect = spec.expect, !expect.holds(&scope) { return }
         let time = scope.event.time.nanosecondsSinceEpoch
         for type in rulebook.rules[index].key {
@@ -836,17 +835,37 @@ struct Queued: Comparable, Sendable {
     static func == (a: Queued, b: Queued) -> Bool { a.time == b.time && a.id == b.id }
 }
 
-/// The event kinds a rule reacts to, as bits of `EventKind.bit`.
-struct Reach: Sendable {
-    var mask: UInt8
+/// What dispatch and expiry need of a rule, as plain values (event kinds as bits of `EventKind.bit`):
+/// the per-event loop then neither copies rules nor hashes kinds.
+struct RulePlan: Sendable {
+    /// The kinds it does anything with: its own, and its follow-up's or expected event's.
+    var reach: UInt8
+    var on: UInt8
+    var joinsCrossing: Bool
+    /// Absence rules: the expected event's kind.
+    var expectOn: UInt8 = 0
+    /// Sequence rules: the follow-up's kind, whether it is seen joined, and how long after a trigger it may come.
+    var followOn: UInt8 = 0
+    var followJoins = false
+    var followWithin: Int64?
+    /// Velocity rules: how long a sighting is kept.
+    var sightingWithin: Int64?
 
     init(_ rule: Rule) {
-        mask = rule.on.reduce(0) { $0 | $1.bit }
+        on = rule.on.reduce(0) { $0 | $1.bit }
+        joinsCrossing = rule.joinsCrossing
         switch rule.kind {
-        case .absence(let spec): mask |= spec.expectOn.bit
-        case .window(let spec): mask |= spec.followedBy?.on.bit ?? 0
-        case .match, .velocity: break
+        case .absence(let spec): expectOn = spec.expectOn.bit
+        case .window(let spec):
+            if let follow = spec.followedBy {
+                followOn = follow.on.bit
+                followJoins = follow.joinsCrossing
+                followWithin = follow.within
+            }
+        case .velocity(let spec): sightingWithin = spec.within
+        case .match: break
         }
+        reach = on | expectOn | followOn
     }
 }
 
@@ -1062,17 +1081,17 @@ struct RuleState: Sendable {
     /// once per suppression period, which keeps the cost per entry constant.
     /// `triggerMargin`: how long behind `now` a follow-up may still be processed (a joined inspection).
     /// `suppress`: the longest suppression period of the rule's parts, which share this state's suppression.
-    mutating func expire(now: Int64, rule: Rule, suppress: Int64, triggerMargin: Int64) {
+    mutating func expire(now: Int64, plan: RulePlan, suppress: Int64, triggerMargin: Int64) {
         if !window.windows.isEmpty { window.expire(now: now) }
         for index in recent.indices where !recent[index].windows.isEmpty { recent[index].expire(now: now) }
-        if case .velocity(let spec) = rule.kind {
-            while let first = sightingOrder.first, first.time < now.minus(spec.within) {
+        if let within = plan.sightingWithin {
+            while let first = sightingOrder.first, first.time < now.minus(within) {
                 _ = sightingOrder.removeFirst()
                 if let sighting = sightings[first.key], sighting.time == first.time { sightings[first.key] = nil }
             }
         }
-        if case .window(let spec) = rule.kind, let follow = spec.followedBy {
-            while let first = triggerOrder.first, first.time < now.minus(follow.within).minus(triggerMargin) {
+        if let within = plan.followWithin {
+            while let first = triggerOrder.first, first.time < now.minus(within).minus(triggerMargin) {
                 _ = triggerOrder.removeFirst()
                 _ = forgetTrigger(first.sequence)
             }

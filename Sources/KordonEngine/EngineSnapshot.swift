@@ -137,7 +137,7 @@ struct EngineState {
 /// is described in SnapshotCoding.swift; a change to it takes a new version.
 enum EngineSnapshot {
     static let magic = Array("KRDNSNAP".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 20
     static let checksumSize = 8
 

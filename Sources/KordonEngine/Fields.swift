@@ -110,13 +110,21 @@ extension Scope {
     }
 }
 
-/// Elements bound by `some:` quantifiers; a successful `some` leaves its
-/// witness bound, so titles and facts can name the finding that matched.
-struct Bindings: Sendable {
-    var finding: Finding?
-    var goods: Goods?
-    var person: Person?
-    var permit: Permit?
+/// Elements bound by `some:` quantifiers, as indices into the scope's lists (-1: none); a successful
+/// `some` leaves its witness bound, so titles and facts can name the finding that matched.
+/// Indices rather than copies: scopes are copied per rule and kept by waiting triggers.
+struct Bindings: Sendable, Equatable {
+    var finding: Int32 = -1
+    var goods: Int32 = -1
+    var person: Int32 = -1
+    var permit: Int32 = -1
+}
+
+extension Scope {
+    var finding: Finding? { bound.finding < 0 ? nil : inspection?.findings[Int(bound.finding)] }
+    var goods: Goods? { bound.goods < 0 ? nil : crossing?.goods?[Int(bound.goods)] }
+    var person: Person? { bound.person < 0 ? nil : crossing?.persons?[Int(bound.person)] }
+    var permit: Permit? { bound.permit < 0 ? nil : crossing?.permits?[Int(bound.permit)] }
 }
 
 /// The lists quantifiers range over, named as their bound element.
@@ -294,7 +302,6 @@ enum Field: String, CaseIterable, Sendable {
     func value(in scope: Scope) -> Value? {
         let crossing = scope.crossing
         let vehicle = crossing?.vehicle
-        let bound = scope.bound
         switch self {
         case .eventId: return .string(scope.event.id)
         case .eventKind: return .string(scope.event.kind.rawValue)
@@ -337,37 +344,37 @@ enum Field: String, CaseIterable, Sendable {
         case .inspectionOfficer: return scope.inspection?.officer.map(Value.string)
         case .inspectionDurationSec: return scope.inspection?.durationSec.map(Value.number)
         case .inspectionFindingCount: return scope.inspection.map { .number(Double($0.findings.count)) }
-        case .findingCategory: return bound.finding.map { .string($0.category.rawValue) }
-        case .findingSubstance: return bound.finding?.substance.map { .string($0.lowercased()) }
-        case .findingHs: return bound.finding?.hs.map(Value.string)
-        case .findingWeightKg: return bound.finding?.weightKg.map(Value.number)
-        case .findingQuantity: return bound.finding?.quantity.map(Value.number)
-        case .findingUnit: return bound.finding?.unit.map(Value.string)
-        case .findingDeclared: return bound.finding?.declared.map(Value.bool)
-        case .findingConcealed: return bound.finding?.concealed.map(Value.bool)
-        case .findingCanineAlert: return bound.finding?.canineAlert.map(Value.bool)
-        case .goodsHs: return bound.goods.map { .string($0.hs) }
-        case .goodsSubstance: return bound.goods?.substance.map { .string($0.lowercased()) }
-        case .goodsWeightKg: return bound.goods?.weightKg.map(Value.number)
-        case .goodsValueUsd: return bound.goods?.valueUsd.map(Value.number)
-        case .goodsQuantity: return bound.goods?.quantity.map(Value.number)
-        case .goodsUnit: return bound.goods?.unit.map(Value.string)
-        case .personDoc: return bound.person.map { .string($0.doc) }
-        case .personRole: return bound.person?.role.map { .string($0.rawValue) }
-        case .personMinor: return bound.person?.minor.map(Value.bool)
-        case .personDocHolder: return bound.person?.docHolder.map(Value.string)
-        case .permitId: return bound.permit.map { .string($0.id) }
-        case .permitType: return bound.permit.map { .string($0.type.rawValue) }
+        case .findingCategory: return scope.finding.map { .string($0.category.rawValue) }
+        case .findingSubstance: return scope.finding?.substance.map { .string($0.lowercased()) }
+        case .findingHs: return scope.finding?.hs.map(Value.string)
+        case .findingWeightKg: return scope.finding?.weightKg.map(Value.number)
+        case .findingQuantity: return scope.finding?.quantity.map(Value.number)
+        case .findingUnit: return scope.finding?.unit.map(Value.string)
+        case .findingDeclared: return scope.finding?.declared.map(Value.bool)
+        case .findingConcealed: return scope.finding?.concealed.map(Value.bool)
+        case .findingCanineAlert: return scope.finding?.canineAlert.map(Value.bool)
+        case .goodsHs: return scope.goods.map { .string($0.hs) }
+        case .goodsSubstance: return scope.goods?.substance.map { .string($0.lowercased()) }
+        case .goodsWeightKg: return scope.goods?.weightKg.map(Value.number)
+        case .goodsValueUsd: return scope.goods?.valueUsd.map(Value.number)
+        case .goodsQuantity: return scope.goods?.quantity.map(Value.number)
+        case .goodsUnit: return scope.goods?.unit.map(Value.string)
+        case .personDoc: return scope.person.map { .string($0.doc) }
+        case .personRole: return scope.person?.role.map { .string($0.rawValue) }
+        case .personMinor: return scope.person?.minor.map(Value.bool)
+        case .personDocHolder: return scope.person?.docHolder.map(Value.string)
+        case .permitId: return scope.permit.map { .string($0.id) }
+        case .permitType: return scope.permit.map { .string($0.type.rawValue) }
         case .permitValid:
             // No validUntil: the permit does not expire.
-            guard let permit = bound.permit, let time = scope.crossingTime else { return nil }
+            guard let permit = scope.permit, let time = scope.crossingTime else { return nil }
             return .bool(permit.validUntil?.isValid(at: time) ?? true)
         case .permitCoversFinding:
             // A finding without an HS code can only be judged by permit type.
-            guard let permit = bound.permit, let finding = bound.finding else { return nil }
+            guard let permit = scope.permit, let finding = scope.finding else { return nil }
             return .bool(finding.hs.map { permit.covers(hs: $0) } ?? true)
         case .permitCoversGoods:
-            guard let permit = bound.permit, let goods = bound.goods else { return nil }
+            guard let permit = scope.permit, let goods = scope.goods else { return nil }
             return .bool(permit.covers(hs: goods.hs))
         case .patrolUnit, .patrolObservation, .patrolPillar, .patrolCount:
             guard case .patrol(let patrol) = scope.event.body else { return nil }
@@ -428,23 +435,23 @@ extension Scope {
         let saved = bound
         switch collection {
         case .finding:
-            for finding in inspection?.findings ?? [] {
-                bound.finding = finding
+            for index in 0..<(inspection?.findings.count ?? 0) {
+                bound.finding = Int32(index)
                 if body(&self) { return true }
             }
         case .goods:
-            for goods in crossing?.goods ?? [] {
-                bound.goods = goods
+            for index in 0..<(crossing?.goods?.count ?? 0) {
+                bound.goods = Int32(index)
                 if body(&self) { return true }
             }
         case .person:
-            for person in crossing?.persons ?? [] {
-                bound.person = person
+            for index in 0..<(crossing?.persons?.count ?? 0) {
+                bound.person = Int32(index)
                 if body(&self) { return true }
             }
         case .permit:
-            for permit in crossing?.permits ?? [] {
-                bound.permit = permit
+            for index in 0..<(crossing?.permits?.count ?? 0) {
+                bound.permit = Int32(index)
                 if body(&self) { return true }
             }
         }

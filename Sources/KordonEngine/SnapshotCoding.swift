@@ -791,10 +791,7 @@ extension Scope: SnapshotValue {
             out.write(joined.crossing)
             out.write(joined.time)
         }
-        out.write(bound.finding)
-        out.write(bound.goods)
-        out.write(bound.person)
-        out.write(bound.permit)
+        for index in [bound.finding, bound.goods, bound.person, bound.permit] { out.write(Int(index)) }
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
@@ -802,8 +799,18 @@ extension Scope: SnapshotValue {
         var joined: (id: String, crossing: Crossing, time: Timestamp)?
         if let id = try input.read(String?.self) { joined = (id, try input.read(), try input.read()) }
         self.init(event: event, joined: joined, geography: input.geography, watchlists: input.watchlists)
-        bound = Bindings(
-            finding: try input.read(), goods: try input.read(), person: try input.read(), permit: try input.read())
+        var indices: [Int32] = []
+        for _ in 0..<4 {
+            guard let index = Int32(exactly: try input.read(Int.self)), index >= -1 else {
+                throw EngineSnapshotError(.corrupt("a bound element index is out of range"))
+            }
+            indices.append(index)
+        }
+        bound = Bindings(finding: indices[0], goods: indices[1], person: indices[2], permit: indices[3])
+        let counts = [inspection?.findings.count, crossing?.goods?.count, crossing?.persons?.count, crossing?.permits?.count]
+        for (index, count) in zip(indices, counts) where index >= 0 && Int(index) >= count ?? 0 {
+            throw EngineSnapshotError(.corrupt("a bound element index is past its list"))
+        }
     }
 
     /// The crossing an inspection was joined with (a crossing's own fields are not a join).

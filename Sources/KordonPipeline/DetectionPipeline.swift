@@ -249,10 +249,16 @@ public final class DetectionPipeline: @unchecked Sendable {
         reloadBox.withLock { $0 = (change, output) }
     }
 
-    /// Messages not yet consumed per assigned partition; nil when Kafka cannot say. Safe from any thread.
+    /// Messages not yet consumed per assigned partition, asked of the brokers; nil when Kafka cannot
+    /// say. Blocks up to a second per partition: call it off Swift's cooperative pool.
     public func lag() -> [TopicPartition: Int64]? {
         try? consumer.lag(timeout: .seconds(1))
     }
+
+    /// Messages not yet consumed per assigned partition as of the last fetch responses (no request
+    /// is made), as the loop last published it.
+    public var cachedLag: [TopicPartition: Int64] { cachedLagBox.withLock { $0 } }
+    private let cachedLagBox = Mutex<[TopicPartition: Int64]>([:])
 
     /// The latest librdkafka statistics JSON of the consumer and the producer (`statistics.interval.ms`).
     public var statistics: (consumer: String?, producer: String?) { (consumer.statistics, producer.statistics) }
@@ -622,6 +628,11 @@ public final class DetectionPipeline: @unchecked Sendable {
         let snapshot = local
         local.latencies.removeAll(keepingCapacity: true)
         let state = (engine.footprint, engine.stats)
+        var lag: [TopicPartition: Int64] = [:]
+        for tp in assigned {
+            if let high = consumer.cachedHighWatermark(tp), let position = position(tp) { lag[tp] = max(high - position, 0) }
+        }
+        cachedLagBox.withLock { $0 = lag }
         countersBox.withLock { total in
             total = snapshot.adding(latenciesTo: total)
         }

@@ -8,9 +8,13 @@ public final class ChildProcess {
     public let process = Process()
 
     /// `stderr`: a file to write the child's standard error to (appending), else the test's own.
-    public init(_ executable: String, _ arguments: [String], stderr: String? = nil) throws {
+    /// `environment`: added to the test's own.
+    public init(_ executable: String, _ arguments: [String], stderr: String? = nil, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let stderr {
             if !FileManager.default.fileExists(atPath: stderr) { _ = FileManager.default.createFile(atPath: stderr, contents: nil) }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))

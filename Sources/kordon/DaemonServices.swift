@@ -33,7 +33,7 @@ struct StatusService: Service {
             recentAlerts.append((now, alerts))
             recentAlerts.removeAll { now - $0.0 > .seconds(60) }
             // Unknown (Kafka unreachable) counts as behind: no progress to report.
-            let lag = pipeline.lag()?.values.reduce(0, +)
+            let lag = try? await onDedicatedThread(name: "kordon-lag") { pipeline.lag() }?.values.reduce(0, +)
             let alive = counters.heartbeat != previous.heartbeat
             let progressed = alive && (counters.consumed > previous.consumed || lag == 0)
             let rate = Double(counters.consumed - previous.consumed) / (now - last).seconds

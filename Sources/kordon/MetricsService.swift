@@ -98,7 +98,8 @@ final class MetricsExporter: @unchecked Sendable {
             registry.gauge("kordon_watchlist_reload_errors", help: "Watchlist files that failed to reload.")
                 .set(Double(stats.watchlistErrors))
         }
-        if let lag = pipeline.lag() {
+        do {
+            let lag = pipeline.cachedLag
             for (tp, messages) in lag {
                 lagSeries.insert(tp)
                 registry.gauge(

@@ -28,6 +28,11 @@ extension Kafka {
             let daemon = try DaemonUnderTest(cluster: cluster, group: "g-e2e", name: "e2e")
             try daemon.start()
             #expect(try waitUntilCommittedToEnd(cluster, group: "g-e2e", partitions: Self.partitions))
+            // The metrics endpoint counts what was delivered.
+            #expect(daemon.metric("kordon_alerts_total") == Double(stream.expected.count))
+            #expect(daemon.metric("kordon_messages_consumed_total") == Double(stream.messages.count))
+            #expect(daemon.get("/readyz")?.0 == 200)
+            #expect(daemon.get("/healthz")?.0 == 200)
             let began = ContinuousClock.now
             #expect(daemon.signal(SIGTERM) == 0)
             #expect(ContinuousClock.now - began < .seconds(15))
