@@ -33,6 +33,7 @@ bench: deps
 	.build/release/kordon-bench decode
 	.build/release/kordon-bench consume
 	.build/release/kordon-bench engine
+	.build/release/kordon-bench pipeline
 
 # Binary, config (never overwriting an edited one), systemd unit, sysusers, tmpfiles, logrotate.
 install: build

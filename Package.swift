@@ -81,6 +81,7 @@ let package = Package(
             name: "kordon-bench",
             dependencies: [
                 "KordonKafka",
+                "KordonPipeline",
                 "KordonEvents",
                 "KordonEngine",
                 "KordonSimulator",

@@ -25,6 +25,9 @@ public struct PipelineOptions: Sendable {
     /// A partition with no message for this long stops holding back event time.
     public var idleTimeout: Duration
     public var stateDirectory: String
+    /// The one-partition topic whose holder, in the group `activeGroup`, is the active instance.
+    public var activeTopic: String { group + ".active" }
+    public var activeGroup: String { group + ".active" }
     /// Every topic a route may send alerts to, read back after a restart.
     public var alertTopics: [String]
 
@@ -122,8 +125,20 @@ public final class DetectionPipeline: @unchecked Sendable {
     private let producer: KafkaProducer
     private let log: AlertLog
     private let store: CheckpointStore
+    /// Reads the input partitions (assigned by us, all of them, while active); commits for the group.
     private var consumer: KafkaConsumer!
+    /// Membership of the group that decides which instance is active: the one holding the only
+    /// partition of `activeTopic`. The engine correlates events across every input partition, so
+    /// one instance consumes them all; the others stand by and take over when it goes.
+    private var coordinator: KafkaConsumer!
+    private var active = false
+    private var activationDue: ContinuousClock.Instant?
+    /// A problem no retry mends (a damaged checkpoint): `run` stops and throws it.
+    private var fatal: (any Error)?
     private var engine: Engine
+    private let restore: ([UInt8]) throws -> Engine
+    /// The last config reload, applied again to state restored later.
+    private var reconfigure: (@Sendable (Engine) -> Engine)?
     private var output: AlertOutput
     private var delivered = DeliveredOutputs()
 
@@ -178,20 +193,36 @@ public final class DetectionPipeline: @unchecked Sendable {
     private var local = PipelineCounters()
     private var alertBuffer: [Alert] = []
 
-    /// Restores the checkpoint in the state directory if there is one (otherwise `engine` starts
-    /// empty) and reads back what reached the outputs since. `restore` rebuilds an engine from
-    /// checkpointed bytes.
+    /// `engine` is the state to start from when the state directory has no checkpoint; `restore`
+    /// rebuilds an engine from checkpointed bytes. Nothing is read until the instance is active.
     public init(
-        options: PipelineOptions, engine: Engine, restore: ([UInt8]) throws -> Engine, output: AlertOutput,
+        options: PipelineOptions, engine: Engine, restore: @escaping ([UInt8]) throws -> Engine, output: AlertOutput,
         log: AlertLog, logger: Logger
     ) throws {
         self.options = options
         self.logger = logger
         self.output = output
         self.log = log
+        self.engine = engine
+        self.restore = restore
         decoder = EventDecoder(limits: options.decoderLimits)
         store = CheckpointStore(directory: options.stateDirectory)
-        var engine = engine
+        producer = try KafkaProducer(config: options.producer, logger: logger)
+        consumer = try KafkaConsumer(config: options.consumer, logger: logger)
+        var coordination = options.consumer
+        coordination["group.id"] = options.activeGroup
+        // Sticky: an instance joining does not take the active role from the one that has it.
+        coordination["partition.assignment.strategy"] = "cooperative-sticky"
+        coordinator = try KafkaConsumer(config: coordination, logger: logger) { [unowned self] _, change in
+            self.roleChanged(change)
+            return [:]
+        }
+    }
+
+    /// On taking up the active role: the engine, input positions and output marks from the latest
+    /// checkpoint (this instance's last, or the previous active one's when they share the state
+    /// directory), and what reached the outputs since it, so reprocessing repeats nothing.
+    private func restoreState() throws {
         var readFrom: [TopicPartition: Int64]?
         var logSince: AlertLog.Position?
         if let checkpoint = try store.load() {
@@ -201,22 +232,25 @@ public final class DetectionPipeline: @unchecked Sendable {
                     problem: "belongs to group \"\(checkpoint.group)\", not \"\(options.group)\"; move it away to start afresh")
             }
             engine = try restore(checkpoint.engine)
+            if let reconfigure { engine = reconfigure(engine) }
             positions = checkpoint.inputs
             readFrom = checkpoint.outputs
             logSince = checkpoint.log
             logger.notice(
                 "restored checkpoint", metadata: ["partitions": "\(positions.count)", "bytes": "\(checkpoint.engine.count)"])
         }
-        self.engine = engine
-        producer = try KafkaProducer(config: options.producer, logger: logger)
         var readback = options.consumer
         readback["group.id"] = options.group + ".readback"
         delivered = try OutputReadback.read(
             topics: options.alertTopics, deadLetterTopic: options.deadLetterTopic, inputTopics: options.inputTopics,
             from: readFrom, config: readback, logger: logger, timeout: options.drainTimeout)
         outputEnds = delivered.ends
+        recovery = nil
         if let readFrom, let logSince {
             recovery = Recovery(outputs: readFrom, log: logSince, inputEnds: delivered.inputEnds)
+            for line in AlertLog.lines(since: logSince, path: log.path) {
+                if let id = AlertLine.id(in: line) { delivered.alerts.insert(OutputIdentity(topic: "", id: id)) }
+            }
         } else {
             // A first checkpoint before any work: a crash before the next one still finds where
             // this run's outputs begin, and does not publish them twice.
@@ -224,14 +258,6 @@ public final class DetectionPipeline: @unchecked Sendable {
                 Checkpoint(
                     group: options.group, inputs: [:], outputs: delivered.ends, log: log.position(),
                     engine: engine.snapshot()))
-        }
-        if let logSince {
-            for line in AlertLog.lines(since: logSince, path: log.path) {
-                if let id = AlertLine.id(in: line) { delivered.alerts.insert(OutputIdentity(topic: "", id: id)) }
-            }
-        }
-        consumer = try KafkaConsumer(config: options.consumer, logger: logger) { [unowned self] _, rebalance in
-            self.rebalanced(rebalance)
         }
     }
 
@@ -263,7 +289,7 @@ public final class DetectionPipeline: @unchecked Sendable {
     /// The latest librdkafka statistics JSON of the consumer and the producer (`statistics.interval.ms`).
     public var statistics: (consumer: String?, producer: String?) { (consumer.statistics, producer.statistics) }
 
-    /// Whether the consumer has partitions; safe from any thread.
+    /// Whether this instance is the active one (consuming); safe from any thread.
     public var isAssigned: Bool { !((try? consumer.assignment()) ?? []).isEmpty }
 
     /// Reopens the alert log before the next line. Safe from any thread.
@@ -271,9 +297,12 @@ public final class DetectionPipeline: @unchecked Sendable {
 
     /// Runs until `stop`; blocking, so call it on a dedicated thread.
     public func run() throws {
-        try consumer.subscribe(options.inputTopics)
+        try coordinator.subscribe([options.activeTopic])
         var lastPublish = ContinuousClock.now
         while !stopRequested.load(ordering: .acquiring) {
+            // The active topic carries no messages: this serves the role's rebalances and heartbeats.
+            _ = coordinator.poll(maxMessages: 1, timeout: .zero)
+            if let due = activationDue, ContinuousClock.now >= due { activate() }
             // Paused, poll still serves rebalances and keeps the group membership alive; it only
             // returns what was fetched before the pause.
             let batch = consumer.poll(maxMessages: options.maxBatch, timeout: .milliseconds(paused ? 10 : 100))
@@ -292,9 +321,12 @@ public final class DetectionPipeline: @unchecked Sendable {
                 lastPublish = ContinuousClock.now
             }
         }
-        checkpointNow()
+        if active { checkpointNow() }
         publishCounters()
+        // Leaving the role's group hands it to a standby, after a last checkpoint on revoke.
+        try coordinator.close()
         try consumer.close()
+        if let fatal { throw fatal }
     }
 
     // MARK: - Events
@@ -302,9 +334,12 @@ public final class DetectionPipeline: @unchecked Sendable {
     private func handle(_ message: KafkaMessage) {
         let tp = message.topicPartition
         local.consumed += 1
+        // New data after a quiet spell: every idle input holds the watermark again until it too
+        // has been quiet for `idleTimeout`, so a burst on one partition cannot run ahead of the
+        // others' messages still in flight and make them late.
+        if idle.contains(tp) { wakeIdleInputs() }
         positions[tp] = message.offset + 1
         lastMessage[tp] = .now
-        idle.remove(tp)
         changedSinceCheckpoint = true
         guard let value = message.value else {
             return deadLetter(message, reason: "message: null value (tombstone)")
@@ -489,20 +524,29 @@ public final class DetectionPipeline: @unchecked Sendable {
         }
     }
 
+    private func wakeIdleInputs() {
+        for tp in idle {
+            lastMessage[tp] = .now
+            engine.markActive(InputID(topic: tp.topic, partition: tp.partition))
+        }
+        idle.removeAll()
+    }
+
     /// Known to have messages not read yet (as of the last fetch response).
     private func hasLag(_ tp: TopicPartition) -> Bool {
         guard let high = consumer.cachedHighWatermark(tp), let position = position(tp) else { return false }
         return position < high
     }
 
-    /// The next offset to read: ours once a message came, else where the consumer started.
+    /// The next offset to read, as far as messages were handled (set for every partition on activation).
     private func position(_ tp: TopicPartition) -> Int64? {
-        positions[tp] ?? (try? consumer.position([tp]))?[tp]
+        positions[tp]
     }
 
     private func applyReload() {
         guard let change = reloadBox.withLock({ box in defer { box = nil }; return box }) else { return }
         engine = change.engine(engine)
+        reconfigure = change.engine
         output = change.output
         changedSinceCheckpoint = true
         logger.notice("config reloaded", metadata: ["rules": "\(engine.rulebook.rules.count)"])
@@ -513,6 +557,8 @@ public final class DetectionPipeline: @unchecked Sendable {
     /// Captures the state now (a copy-on-write copy of the engine); it is written once every
     /// output made so far is acknowledged.
     private func beginCheckpoint() {
+        // A standby's state is not the group's: never let it replace the active one's checkpoint.
+        guard active else { return }
         let position: AlertLog.Position
         do {
             position = try log.position()
@@ -600,26 +646,73 @@ public final class DetectionPipeline: @unchecked Sendable {
             ])
     }
 
-    // MARK: - Rebalance
+    // MARK: - Active and standby
 
-    private func rebalanced(_ change: Rebalance) -> [TopicPartition: Int64] {
+    private func roleChanged(_ change: Rebalance) {
         local.rebalances += 1
         switch change {
         case .assigned(let partitions):
+            if !partitions.isEmpty { activate() }
+        case .revoked(let partitions, let lost):
+            guard !partitions.isEmpty, active else { return }
+            // Everything delivered, checkpointed and committed before the next instance starts.
+            if !lost { checkpointNow() }
+            do {
+                try consumer.assign([:])
+            } catch {
+                logger.error("standing down: \(error)")
+            }
+            assigned = []
+            lastMessage = [:]
+            idle = []
+            active = false
+            activationDue = nil
+            logger.notice("standby: another instance is active")
+        }
+    }
+
+    /// Takes every partition of the input topics, each from where our state is (the checkpoint, or
+    /// where we were when we last stood down), else from the group's committed offset.
+    private func activate() {
+        activationDue = nil
+        do {
+            try restoreState()
+        } catch let error as CheckpointError {
+            logger.critical("cannot take up the active role: \(error)")
+            fatal = error
+            return stop()
+        } catch let error as EngineSnapshotError {
+            logger.critical("cannot take up the active role: checkpoint \(store.path): \(error)")
+            fatal = error
+            return stop()
+        } catch {
+            logger.error("cannot take up the active role yet, retrying: \(error)")
+            activationDue = .now + .seconds(1)
+            return
+        }
+        do {
+            let counts = try KafkaAdmin(config: options.producer, logger: logger).topics(timeout: .seconds(10))
+            let partitions = options.inputTopics.flatMap { topic in
+                (0..<(counts[topic] ?? 0)).map { TopicPartition(topic, $0) }
+            }
+            let committed = try consumer.committed(partitions, timeout: .seconds(10))
             var start: [TopicPartition: Int64] = [:]
             for tp in partitions {
-                assigned.insert(tp)
+                // A concrete offset, so "caught up" compares what we handled with the high watermark
+                // (librdkafka's own position runs ahead to what it has fetched but we have not read).
+                start[tp] = try positions[tp] ?? committed[tp] ?? consumer.watermarks(tp, timeout: .seconds(10)).low
+                positions[tp] = start[tp]
                 engine.register(InputID(topic: tp.topic, partition: tp.partition))
                 lastMessage[tp] = .now
                 idle.remove(tp)
-                // Where our state is: a restored checkpoint, or where we were before the partition left.
-                if let position = positions[tp] { start[tp] = position }
             }
-            return start
-        case .revoked(let partitions, let lost):
-            if !lost { checkpointNow() }
-            for tp in partitions { assigned.remove(tp) }
-            return [:]
+            try consumer.assign(start)
+            assigned = Set(partitions)
+            active = true
+            logger.notice("active: consuming \(partitions.count) partitions")
+        } catch {
+            logger.error("cannot take up the active role yet, retrying: \(error)")
+            activationDue = .now + .seconds(1)
         }
     }
 

@@ -55,6 +55,7 @@ struct Daemon {
             // The mock cluster does not serve CreateTopics: make every topic here.
             for topic in config.kafka.inputTopics { try mock.createTopic(topic, partitions: 4) }
             for topic in config.alertTopics + [config.kafka.deadLetterTopic] { try mock.createTopic(topic, partitions: 6) }
+            try mock.createTopic(config.kafka.groupId + ".active", partitions: 1)
             // The cluster is new, so a checkpoint from an earlier run points at offsets it never had.
             try? FileManager.default.removeItem(atPath: CheckpointStore(directory: config.daemon.stateDirectory).path)
             FileHandle.standardOutput.write(
@@ -108,12 +109,16 @@ struct Daemon {
 
 }
 
-/// Alert topics and the dead-letter topic are the daemon's own: it creates those missing.
+/// Alert topics, the dead-letter topic and the group's active-role topic are the daemon's own: it
+/// creates those missing.
 func createOutputTopics(_ config: KordonConfig, logger: Logger) throws {
     let admin = try KafkaAdmin(config: KafkaClients(config: config).admin, logger: logger)
     let existing = try admin.topics(timeout: .seconds(30))
-    let specs = (config.alertTopics + [config.kafka.deadLetterTopic]).filter { existing[$0] == nil }
+    var specs = (config.alertTopics + [config.kafka.deadLetterTopic]).filter { existing[$0] == nil }
         .map { TopicSpec(name: $0, partitions: 6) }
+    // Whoever holds its one partition is the active instance of the group.
+    let active = config.kafka.groupId + ".active"
+    if existing[active] == nil { specs.append(TopicSpec(name: active, partitions: 1)) }
     let created = try admin.createMissingTopics(specs, timeout: .seconds(30))
     if !created.isEmpty { logger.notice("created topics", metadata: ["topics": "\(created)"]) }
 }

@@ -81,11 +81,15 @@ final class DaemonUnderTest {
 
     let metricsPort: UInt16
 
-    init(cluster: MockCluster, group: String, name: String, extraKafka: String = "") throws {
+    /// Where checkpoints go; a standby sharing the active one's resumes from its state.
+    let stateDirectory: String
+
+    init(cluster: MockCluster, group: String, name: String, stateDirectory: String? = nil, extraKafka: String = "") throws {
         self.cluster = cluster
         self.group = group
         metricsPort = try freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-daemon-\(name)-\(UUID().uuidString)").path
+        self.stateDirectory = stateDirectory ?? directory + "/state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/kordon.yaml"
         try writeConfig(extraKafka: extraKafka)
@@ -114,7 +118,7 @@ final class DaemonUnderTest {
                 reconnect.backoff.max.ms: "500"
             \(extraKafka)
             daemon:
-              stateDirectory: \(directory)/state
+              stateDirectory: \(stateDirectory)
               snapshotInterval: 300ms
               alertLog: \(directory)/alerts.jsonl
               shutdownTimeout: 15s

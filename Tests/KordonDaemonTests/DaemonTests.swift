@@ -18,6 +18,9 @@ extension Kafka {
             for topic in inputTopics { try cluster.createTopic(topic, partitions: Self.partitions) }
             // The mock cluster does not serve CreateTopics, so the daemon finds its output topics made.
             for topic in alertTopics + ["border.events.dlq"] { try cluster.createTopic(topic, partitions: 3) }
+            for group in ["g-e2e", "g-crash", "g-faults", "g-rebalance", "g-failover"] {
+                try cluster.createTopic(group + ".active", partitions: 1)
+            }
             return cluster
         }
 
@@ -85,4 +88,61 @@ extension Kafka {
             try expectDelivered(stream, cluster: cluster, logs: [daemon.loggedIds()])
         }
     }
+}
+
+extension Kafka.DaemonTests {
+    /// A second daemon joins the group mid-stream and leaves again: it stands by (the engine needs
+    /// every partition, so one instance is active), and the stream goes on undisturbed.
+    @Test func aSecondDaemonJoiningAndLeavingLosesAndRepeatsNothing() async throws {
+        let cluster = try cluster()
+        let stream = try Stream(events: 40_000, seed: 14)
+        let first = try DaemonUnderTest(cluster: cluster, group: "g-rebalance", name: "first")
+        let second = try DaemonUnderTest(cluster: cluster, group: "g-rebalance", name: "second")
+        // The whole stream first: the simulator packs days into seconds, and partitions filled
+        // while the daemon watches would drift hours apart in event time.
+        try stream.produce(to: cluster)
+        try first.start()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try first.loggedIds().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        try second.start()
+        #expect(try await waitFor { second.daemonLog.contains("assigned 0 partitions") }, "the second daemon joined")
+        try await Task.sleep(for: .seconds(1))
+        #expect(second.signal(SIGTERM) == 0)
+        #expect(try waitUntilCommittedToEnd(cluster, group: "g-rebalance", partitions: Self.partitions))
+        #expect(first.signal(SIGTERM) == 0)
+        #expect(!second.daemonLog.contains("active: consuming"), "the second daemon stood by")
+        try expectDelivered(stream, cluster: cluster, logs: [first.loggedIds(), second.loggedIds()])
+    }
+}
+
+extension Kafka.DaemonTests {
+    /// The active daemon stops while another stands by with access to its state directory: the
+    /// standby takes over from the last checkpoint, and the two together deliver every alert once.
+    @Test func aStandbyTakesOverFromTheActiveOnesCheckpoint() async throws {
+        let cluster = try cluster()
+        let stream = try Stream(events: 40_000, seed: 15)
+        try stream.produce(to: cluster)
+        let first = try DaemonUnderTest(cluster: cluster, group: "g-failover", name: "active")
+        let second = try DaemonUnderTest(
+            cluster: cluster, group: "g-failover", name: "standby", stateDirectory: first.stateDirectory)
+        try first.start()
+        #expect(try await waitFor { try !first.loggedIds().isEmpty })
+        try second.start()
+        #expect(try await waitFor { second.daemonLog.contains("assigned 0 partitions") }, "the standby joined")
+        #expect(first.signal(SIGTERM) == 0)
+        #expect(try await waitFor { second.daemonLog.contains("active: consuming") }, "the standby took over")
+        #expect(try waitUntilCommittedToEnd(cluster, group: "g-failover", partitions: Self.partitions))
+        #expect(second.signal(SIGTERM) == 0)
+        try expectDelivered(stream, cluster: cluster, logs: [first.loggedIds(), second.loggedIds()])
+    }
+}
+
+/// Polls `condition` every 50 ms for up to `timeout`.
+func waitFor(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return false
 }

@@ -12,16 +12,8 @@ extension Kafka {
             let cluster = try MockCluster(brokers: 3, logger: testLogger)
             for topic in inputTopics { try cluster.createTopic(topic, partitions: 6) }
             for topic in alertTopics + ["border.events.dlq"] { try cluster.createTopic(topic, partitions: 3) }
+            for group in ["g-usr1", "g-hup", "g-notify"] { try cluster.createTopic(group + ".active", partitions: 1) }
             return cluster
-        }
-
-        func waitFor(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if try condition() { return true }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return false
         }
 
         @Test func sigusr1ReopensARotatedLogAndNothingIsLostOrRepeated() async throws {

@@ -25,6 +25,7 @@ func makePipeline(
     directory: String, consumer: [String: String] = [:], producer: [String: String] = [:], maxInFlight: Int = 100_000
 ) throws -> DetectionPipeline {
     let config = try shippedConfig()
+    try cluster.createTopic(group + ".active", partitions: 1)
     let make = { Engine(rulebook: config.rulebook, geography: config.geography, settings: config.settings) { Timestamp.now } }
     return try DetectionPipeline(
         options: PipelineOptions(
