@@ -19,9 +19,10 @@ test-deps:
 build: deps
 	$(SWIFT) build -c release --product kordon
 
-# The daemon's main job comes with the pipeline; until then, a local broker for trying things out.
+# The whole pipeline with no broker to set up: librdkafka's mock cluster in-process, fed by the
+# simulator (config/demo.yaml). Ctrl-C stops it.
 run: build
-	.build/release/kordon dev-broker
+	.build/release/kordon run --config config/demo.yaml
 
 test: test-deps
 	$(SWIFT) build --build-tests
@@ -33,6 +34,7 @@ bench: deps
 	.build/release/kordon-bench decode
 	.build/release/kordon-bench consume
 	.build/release/kordon-bench engine
+	.build/release/kordon-bench simulate
 	.build/release/kordon-bench pipeline
 
 # Binary, config (never overwriting an edited one), systemd unit, sysusers, tmpfiles, logrotate.

@@ -126,7 +126,7 @@ public struct Engine: Sendable {
     var processed = FIFO<(time: Int64, id: String)>()
     private let idRetention: Int64
     private let joinsCrossings: Bool
-    var crossings: [String: StoredCrossing] = [:]
+    var crossings: [String: EventRecord] = [:]
     var crossingOrder = FIFO<(time: Int64, id: String)>()
     var awaiting: [String: [AwaitingInspection]] = [:]
     var states: [RuleState]
@@ -137,7 +137,7 @@ public struct Engine: Sendable {
     /// Per rule: the longest suppression period among the parts sharing its id.
     private let groupSuppress: [Int64]
     /// Per rule: what dispatch and expiry need of its definition.
-    private let plans: [RulePlan]
+    let plans: [RulePlan]
     /// The watchlists rules match against: as loaded with the rulebook, then as last reloaded.
     public internal(set) var watchlists: [String: Watchlist]
     var lastWatchlistCheck: Int64
@@ -233,7 +233,7 @@ public struct Engine: Sendable {
         }
         stats.accepted += 1
         seen[event.id] = time
-        queue.push(Queued(time: time, id: event.id, event: event, origin: origin))
+        queue.push(Queued(time: time, id: event.id, record: EventRecord(event: event, origin: origin)))
         if time > inputs[input] ?? Int64.min {
             inputs[input] = time
             advanceWatermark(into: &alerts)
@@ -283,7 +283,7 @@ public struct Engine: Sendable {
         now = max(now, end)
         for inspection in waiting {
             stats.unjoinedInspections += 1
-            runRules(inspection.event, inspection.origin, joined: nil, joinRules: true, into: &alerts)
+            runRules(inspection.record, joined: nil, joinRules: true, into: &alerts)
         }
         stats.openAbsences = footprint.openAbsences
         watermark = max(watermark, end)
@@ -316,7 +316,7 @@ public struct Engine: Sendable {
                 let inspection = waiting.remove(at: index)
                 awaiting[crossingId] = waiting.isEmpty ? nil : waiting
                 stats.unjoinedInspections += 1
-                runRules(inspection.event, inspection.origin, joined: nil, joinRules: true, into: &alerts)
+                runRules(inspection.record, joined: nil, joinRules: true, into: &alerts)
             }
         }
     }
@@ -347,34 +347,32 @@ public struct Engine: Sendable {
     private mutating func process(_ item: Queued, into alerts: inout [Alert]) {
         now = max(now, item.time)
         processed.append((item.time, item.id))
-        let event = item.event
-        switch event.body {
+        let record = item.record
+        switch record.event.body {
         case .crossing(let crossing):
             countUnknown(crossing.checkpoint)
-            runRules(event, item.origin, joined: nil, joinRules: false, into: &alerts)
+            runRules(record, joined: nil, joinRules: false, into: &alerts)
             guard joinsCrossings else { return }
-            let stored = StoredCrossing(
-                crossing: crossing, time: event.time, evidence: Evidence(id: event.id, kind: .crossing, time: event.time, origin: item.origin))
-            crossings[event.id] = stored
-            crossingOrder.append((item.time, event.id))
-            if let waiting = awaiting.removeValue(forKey: event.id) {
+            crossings[item.id] = record
+            crossingOrder.append((item.time, item.id))
+            if let waiting = awaiting.removeValue(forKey: item.id) {
                 for inspection in waiting {
-                    runRules(inspection.event, inspection.origin, joined: stored, joinRules: true, into: &alerts)
+                    runRules(inspection.record, joined: record, joinRules: true, into: &alerts)
                 }
             }
         case .inspection(let inspection):
             countUnknown(inspection.checkpoint)
-            runRules(event, item.origin, joined: nil, joinRules: false, into: &alerts)
+            runRules(record, joined: nil, joinRules: false, into: &alerts)
             guard joinsCrossings else { return }
             if let stored = crossings[inspection.crossingId] {
-                runRules(event, item.origin, joined: stored, joinRules: true, into: &alerts)
+                runRules(record, joined: stored, joinRules: true, into: &alerts)
             } else {
                 let sequence = schedule(due: item.time.plus(rulebook.inspectionWait), .joinTimeout(inspection.crossingId))
                 awaiting[inspection.crossingId, default: []].append(
-                    AwaitingInspection(event: event, origin: item.origin, time: item.time, sequence: sequence))
+                    AwaitingInspection(record: record, time: item.time, sequence: sequence))
             }
         default:
-            runRules(event, item.origin, joined: nil, joinRules: false, into: &alerts)
+            runRules(record, joined: nil, joinRules: false, into: &alerts)
         }
     }
 
@@ -387,12 +385,11 @@ public struct Engine: Sendable {
     /// Runs, in rulebook order, the rules that see this event: absence and sequence follow-ups,
     /// then each rule on its kind (once per element with `forEach`).
     private mutating func runRules(
-        _ event: Event, _ origin: EventOrigin, joined: StoredCrossing?, joinRules: Bool, into alerts: inout [Alert]
+        _ record: EventRecord, joined: EventRecord?, joinRules: Bool, into alerts: inout [Alert]
     ) {
-        let base = Scope(
-            event: event, joined: joined.map { ($0.evidence.id, $0.crossing, $0.time) }, geography: geography,
-            watchlists: watchlists)
-        let evidence = Evidence(id: event.id, kind: event.kind, time: event.time, origin: origin)
+        let event = record.event
+        let base = Scope(record: record, joined: joined, geography: geography, watchlists: watchlists)
+        let evidence = record.evidence
         let kind = event.kind.bit
         let isInspection = event.kind == .inspection
         for index in plans.indices {
@@ -425,7 +422,7 @@ public struct Engine: Sendable {
     }
 
     private mutating func runRule(
-        _ index: Int, _ base: Scope, joined: StoredCrossing?, evidence: Evidence, into alerts: inout [Alert]
+        _ index: Int, _ base: Scope, joined: EventRecord?, evidence: Evidence, into alerts: inout [Alert]
     ) {
         let rule = rulebook.rules[index]
         var scope = base
@@ -657,14 +654,13 @@ public struct Engine: Sendable {
     private mutating func addTrigger(
         _ index: Int, _ follow: FollowSpec, scope: Scope, key: AlertKey, evidence: Evidence, escalation: EscalationResult
     ) {
-        let identities = follow.same.compactMap { type in type.value(in: scope).map { AlertKey(type: type, value: $0) } }
-        guard !identities.isEmpty else { return }
+        guard follow.same.contains(where: { $0.value(in: scope) != nil }) else { return }
         nextSequence += 1
         let time = evidence.time.nanosecondsSinceEpoch
-        states[index].triggers[nextSequence] = Trigger(
-            time: time, scope: scope, key: key, evidence: evidence, escalation: escalation, identities: identities)
+        let trigger = Trigger(time: time, scope: scope, key: key, escalation: escalation)
+        states[index].triggers[nextSequence] = trigger
         states[index].triggerOrder.append((time, nextSequence))
-        for identity in identities { states[index].triggersByIdentity[identity, default: []].append(nextSequence) }
+        trigger.forEachIdentity(follow.same) { states[index].triggersByIdentity[$0, default: Sequences()].append(nextSequence) }
     }
 
     /// A follow-up confirms every waiting trigger it shares an identity with that it follows within `within`;
@@ -680,11 +676,11 @@ public struct Engine: Sendable {
             guard let value = type.value(in: scope),
                 let sequences = states[index].triggersByIdentity[AlertKey(type: type, value: value)]
             else { continue }
-            for sequence in sequences {
+            for sequence in sequences.all {
                 guard let trigger = states[index].triggers[sequence], trigger.time < time,
                     time <= trigger.time.plus(follow.within)
                 else { continue }
-                confirmed.append(states[index].forgetTrigger(sequence)!)
+                confirmed.append(states[index].forgetTrigger(sequence, same: follow.same)!)
             }
         }
         confirmed.sort { Evidence.precedes($0.evidence, $1.evidence) }
@@ -706,7 +702,7 @@ public struct Engine: Sendable {
         guard let id = scope.crossing?.checkpoint, let checkpoint = geography.checkpoints[id] else { return }
         let time = evidence.time.nanosecondsSinceEpoch
         let previous = states[index].sightings[key]
-        states[index].sightings[key] = Sighting(time: time, checkpoint: id, position: checkpoint.position, evidence: evidence)
+        states[index].sightings[key] = Sighting(time: time, checkpoint: id, position: checkpoint.position, record: scope.record)
         states[index].sightingOrder.append((time, key))
         guard let previous, previous.checkpoint != id, time <= previous.time.plus(spec.within) else { return }
         let km = greatCircleKm(previous.position, checkpoint.position)
@@ -716,7 +712,7 @@ public struct Engine: Sendable {
         guard spec.strict ? speed > spec.limit : speed >= spec.limit else { return }
         let facts: [(name: String, value: Value)] = [
             ("fromCheckpoint", .string(previous.checkpoint)),
-            ("fromTime", .string(previous.evidence.time.rfc3339)),
+            ("fromTime", .string(previous.record.event.time.rfc3339)),
             ("toCheckpoint", .string(id)),
             ("distanceKm", .number((km * 10).rounded() / 10)),
             ("minutes", .number((Double(time - previous.time) / 6e9).rounded() / 10)),
@@ -724,7 +720,7 @@ public struct Engine: Sendable {
             (spec.strict ? "speedAboveKmh" : "speedAtLeastKmh", .number(spec.limit)),
         ]
         emit(
-            index, scope: scope, key: key, time: evidence.time, evidence: [previous.evidence, evidence],
+            index, scope: scope, key: key, time: evidence.time, evidence: [previous.record.evidence, evidence],
             extraFacts: facts + escalation.facts, severity: escalation.severity, into: &alerts)
     }
 
@@ -744,26 +740,29 @@ public struct Engine: Sendable {
         _ index: Int, _ spec: AbsenceSpec, scope: Scope, key: AlertKey, evidence: Evidence, severity: Severity
     ) {
         guard let correlation = Self.correlation(key, spec.correlate.map(\.trigger), scope) else { return }
-        let rule = rulebook.rules[index]
         let time = evidence.time.nanosecondsSinceEpoch
-        let deadline = time.plus(spec.within)
-        let sequence = schedule(due: deadline, .absence(rule: index, correlation: correlation))
+        let sequence = schedule(due: time.plus(spec.within), .absence(rule: index, correlation: correlation))
+        // The title and facts are rendered from the kept scope if the deadline passes: most triggers are resolved.
+        states[index].pending[correlation, default: []].append(
+            PendingAbsence(sequence: sequence, time: time, key: key, scope: scope, severity: severity))
+    }
+
+    /// The facts of an absence alert: the deadline, the correlated values expected, then the rule's own.
+    private static func absenceFacts(_ rule: Rule, _ spec: AbsenceSpec, _ pending: PendingAbsence)
+        -> [(name: String, value: Value)]
+    {
         var facts: [(name: String, value: Value)] = [
             ("within", .string(formatDuration(spec.within))),
-            ("deadline", .string(Timestamp(nanosecondsSinceEpoch: deadline).rfc3339)),
+            ("deadline", .string(Timestamp(nanosecondsSinceEpoch: pending.time.plus(spec.within)).rfc3339)),
         ]
         for pair in spec.correlate {
             // `crossing.checkpoint` → `expectedCheckpoint`.
             let name = pair.follow.rawValue.split(separator: ".").last.map(String.init) ?? pair.follow.rawValue
-            if let value = pair.trigger.value(in: scope) {
+            if let value = pair.trigger.value(in: pending.scope) {
                 facts.append(("expected" + name.prefix(1).uppercased() + name.dropFirst(), value))
             }
         }
-        states[index].pending[correlation, default: []].append(
-            PendingAbsence(
-                sequence: sequence, time: time, key: key, evidence: evidence, severity: severity,
-                title: rule.title.render(scope, key: key), location: Self.location(scope),
-                facts: facts + Self.facts(rule, scope)))
+        return facts + Self.facts(rule, pending.scope)
     }
 
     /// A follow-up closes every open trigger with the same correlation that it does not precede (called with some open).
@@ -787,15 +786,17 @@ public struct Engine: Sendable {
         let pending = open.remove(at: position)
         states[index].pending[correlation] = open.isEmpty ? nil : open
         let rule = rulebook.rules[index]
-        guard
+        guard case .absence(let spec) = rule.kind,
             let carried = states[suppressionOwner[index]].admit(
                 pending.key, at: now, suppress: rule.suppress, severity: pending.severity)
         else { return }
+        let evidence = pending.scope.record.evidence
         alerts.append(
             Alert(
-                rule: rule.id, category: rule.category, severity: pending.severity, title: pending.title,
-                time: pending.evidence.time, emittedAt: clock(), key: pending.key, location: pending.location,
-                evidence: [pending.evidence], facts: pending.facts, suppressed: carried))
+                rule: rule.id, category: rule.category, severity: pending.severity,
+                title: rule.title.render(pending.scope, key: pending.key), time: evidence.time, emittedAt: clock(),
+                key: pending.key, location: Self.location(pending.scope), evidence: [evidence],
+                facts: Self.absenceFacts(rule, spec, pending), suppressed: carried))
         stats.alerts += 1
     }
 }
@@ -803,30 +804,11 @@ public struct Engine: Sendable {
 // MARK: - State
 
 /// An event waiting in the buffer for the watermark; ordered by (time, id).
-/// The event sits in a box: heap moves and peeks then copy two references, not every field of the event.
+/// The event sits in its record: heap moves and peeks then copy references, not every field of the event.
 struct Queued: Comparable, Sendable {
-    final class Payload: Sendable {
-        let event: Event
-        let origin: EventOrigin
-
-        init(event: Event, origin: EventOrigin) {
-            self.event = event
-            self.origin = origin
-        }
-    }
-
     var time: Int64
     var id: String
-    let payload: Payload
-
-    init(time: Int64, id: String, event: Event, origin: EventOrigin) {
-        self.time = time
-        self.id = id
-        payload = Payload(event: event, origin: origin)
-    }
-
-    var event: Event { payload.event }
-    var origin: EventOrigin { payload.origin }
+    let record: EventRecord
 
     static func < (a: Queued, b: Queued) -> Bool {
         a.time != b.time ? a.time < b.time : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
@@ -848,6 +830,7 @@ struct RulePlan: Sendable {
     var followOn: UInt8 = 0
     var followJoins = false
     var followWithin: Int64?
+    var followSame: [KeyType] = []
     /// Velocity rules: how long a sighting is kept.
     var sightingWithin: Int64?
 
@@ -861,6 +844,7 @@ struct RulePlan: Sendable {
                 followOn = follow.on.bit
                 followJoins = follow.joinsCrossing
                 followWithin = follow.within
+                followSame = follow.same
             }
         case .velocity(let spec): sightingWithin = spec.within
         case .match: break
@@ -896,28 +880,19 @@ struct Timer: Comparable, Sendable {
     static func == (a: Timer, b: Timer) -> Bool { a.due == b.due && a.sequence == b.sequence }
 }
 
-struct StoredCrossing: Sendable {
-    var crossing: Crossing
-    var time: Timestamp
-    var evidence: Evidence
-}
-
 struct AwaitingInspection: Sendable {
-    var event: Event
-    var origin: EventOrigin
+    var record: EventRecord
     var time: Int64
     var sequence: Int64
 }
 
+/// An absence rule's trigger waiting for its expected event; its scope (bindings included) renders the alert.
 struct PendingAbsence: Sendable {
     var sequence: Int64
     var time: Int64
     var key: AlertKey
-    var evidence: Evidence
+    var scope: Scope
     var severity: Severity
-    var title: String
-    var location: AlertLocation
-    var facts: [(name: String, value: Value)]
 }
 
 struct WindowEntry: Sendable {
@@ -993,7 +968,7 @@ struct Sighting: Sendable {
     var time: Int64
     var checkpoint: String
     var position: Position
-    var evidence: Evidence
+    var record: EventRecord
 }
 
 /// A window rule's matching event waiting for its follow-up.
@@ -1001,9 +976,38 @@ struct Trigger: Sendable {
     var time: Int64
     var scope: Scope
     var key: AlertKey
-    var evidence: Evidence
     var escalation: EscalationResult
-    var identities: [AlertKey]
+
+    var evidence: Evidence { scope.record.evidence }
+
+    /// Its identities (values of the follow-up's `same` types), derived rather than stored: a million triggers wait at once.
+    func forEachIdentity(_ same: [KeyType], _ body: (AlertKey) -> Void) {
+        for type in same {
+            if let value = type.value(in: scope) { body(AlertKey(type: type, value: value)) }
+        }
+    }
+}
+
+/// The triggers waiting under one identity, in the order added; the first inline, as most identities have one.
+struct Sequences: Sendable {
+    private var first: Int64?
+    private var rest: [Int64] = []
+
+    var isEmpty: Bool { first == nil }
+
+    var all: [Int64] { first.map { [$0] + rest } ?? [] }
+
+    mutating func append(_ sequence: Int64) {
+        if first == nil { first = sequence } else { rest.append(sequence) }
+    }
+
+    mutating func remove(_ sequence: Int64) {
+        if first == sequence {
+            first = rest.isEmpty ? nil : rest.removeFirst()
+        } else {
+            rest.removeAll { $0 == sequence }
+        }
+    }
 }
 
 /// The severity an escalation decided, with the figures and events behind it.
@@ -1036,7 +1040,7 @@ struct RuleState: Sendable {
     var sightings: [AlertKey: Sighting] = [:]
     var sightingOrder = FIFO<(time: Int64, key: AlertKey)>()
     var triggers: [Int64: Trigger] = [:]
-    var triggersByIdentity: [AlertKey: [Int64]] = [:]
+    var triggersByIdentity: [AlertKey: Sequences] = [:]
     var triggerOrder = FIFO<(time: Int64, sequence: Int64)>()
 
     init(rule: Rule) {
@@ -1068,10 +1072,19 @@ struct RuleState: Sendable {
         return carried
     }
 
-    mutating func forgetTrigger(_ sequence: Int64) -> Trigger? {
+    /// Lists every waiting trigger under its identities, in the order they were added (by sequence).
+    mutating func indexTriggers(same: [KeyType]) {
+        triggersByIdentity = [:]
+        for sequence in triggers.keys.sorted() {
+            triggers[sequence]!.forEachIdentity(same) { triggersByIdentity[$0, default: Sequences()].append(sequence) }
+        }
+    }
+
+    /// `same`: the follow-up's identity types, which the trigger is listed under.
+    mutating func forgetTrigger(_ sequence: Int64, same: [KeyType]) -> Trigger? {
         guard let trigger = triggers.removeValue(forKey: sequence) else { return nil }
-        for identity in trigger.identities {
-            triggersByIdentity[identity]?.removeAll { $0 == sequence }
+        trigger.forEachIdentity(same) { identity in
+            triggersByIdentity[identity]?.remove(sequence)
             if triggersByIdentity[identity]?.isEmpty == true { triggersByIdentity[identity] = nil }
         }
         return trigger
@@ -1093,7 +1106,7 @@ struct RuleState: Sendable {
         if let within = plan.followWithin {
             while let first = triggerOrder.first, first.time < now.minus(within).minus(triggerMargin) {
                 _ = triggerOrder.removeFirst()
-                _ = forgetTrigger(first.sequence)
+                _ = forgetTrigger(first.sequence, same: plan.followSame)
             }
         }
         guard !suppression.isEmpty, now >= lastSweep.plus(suppress) else { return }

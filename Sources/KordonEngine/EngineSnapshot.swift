@@ -58,11 +58,18 @@ extension Engine {
     public func reconfigured(rulebook: Rulebook, geography: Geography, settings: EngineSettings) -> Engine {
         var engine = Engine(rulebook: rulebook, geography: geography, settings: settings, clock: clock)
         engine.adopt(capturedState)
-        // Waiting sequence triggers hold their scope: let it see the new places and lists, as a restored one would.
-        for index in engine.states.indices where !engine.states[index].triggers.isEmpty {
+        // Waiting triggers and absences hold their scope: let it see the new places and lists, as a restored one would.
+        for index in engine.states.indices {
             for (sequence, trigger) in engine.states[index].triggers {
                 engine.states[index].triggers[sequence]?.scope = trigger.scope.rebased(
                     geography: geography, watchlists: rulebook.watchlists)
+            }
+            for (correlation, open) in engine.states[index].pending {
+                engine.states[index].pending[correlation] = open.map { pending in
+                    var pending = pending
+                    pending.scope = pending.scope.rebased(geography: geography, watchlists: rulebook.watchlists)
+                    return pending
+                }
             }
         }
         return engine
@@ -84,7 +91,9 @@ extension Engine {
         for (index, fingerprint) in fingerprints.enumerated().reversed() { slots[fingerprint, default: []].append(index) }
         let target = state.rules.map { slots[$0.fingerprint]?.popLast() }
         for (old, new) in target.enumerated() {
-            if let new { states[new] = state.rules[old].state }
+            guard let new else { continue }
+            states[new] = state.rules[old].state
+            states[new].indexTriggers(same: plans[new].followSame)
         }
         timers = Heap()
         for var timer in state.timers.elements {
@@ -123,7 +132,7 @@ struct EngineState {
     var timers: Heap<Timer>
     var seen: [String: Int64]
     var processed: FIFO<(time: Int64, id: String)>
-    var crossings: [String: StoredCrossing]
+    var crossings: [String: EventRecord]
     var crossingOrder: FIFO<(time: Int64, id: String)>
     var awaiting: [String: [AwaitingInspection]]
     var rules: [(fingerprint: RuleFingerprint, state: RuleState)]
@@ -168,7 +177,13 @@ enum EngineSnapshot {
         for (time, id) in state.crossingOrder.elements {
             out.write(time)
             out.write(id)
-            out.write(state.crossings[id])
+            // A crossing forgotten early has no record left; its id and time still rank the others.
+            if let record = state.crossings[id] {
+                out.byte(1)
+                out.record(record)
+            } else {
+                out.byte(0)
+            }
         }
         out.entries(state.awaiting, by: <)
         return seal(out.bytes)
@@ -233,13 +248,13 @@ enum EngineSnapshot {
             processed.append((time, id))
             seen[id] = time
         }
-        var crossings: [String: StoredCrossing] = [:]
+        var crossings: [String: EventRecord] = [:]
         var crossingOrder = FIFO<(time: Int64, id: String)>()
         for _ in 0..<(try input.count()) {
             let time: Int64 = try input.read()
             let id: String = try input.read()
             crossingOrder.append((time, id))
-            if let stored = try input.read(StoredCrossing?.self) { crossings[id] = stored }
+            if try input.read(Bool.self) { crossings[id] = try input.record() }
         }
         let awaiting: [String: [AwaitingInspection]] = try input.entries()
         guard input.isAtEnd else { throw EngineSnapshotError(.corrupt("unread bytes at the end of the state")) }

@@ -1,63 +1,76 @@
 import KordonEvents
 
+/// One accepted event with where it was read. Allocated once at ingest and shared by everything that
+/// keeps the event (the buffer, scopes, stored crossings, waiting triggers and absences, sightings), so
+/// state holds one reference per use rather than copies of the event's fields.
+final class EventRecord: Sendable {
+    let event: Event
+    let origin: EventOrigin
+    /// The body's crossing or inspection, taken out once: rules read their fields on every evaluation,
+    /// and reading them through the body's enum copies the whole payload each time.
+    let crossing: Crossing?
+    let inspection: Inspection?
+
+    init(event: Event, origin: EventOrigin) {
+        self.event = event
+        self.origin = origin
+        switch event.body {
+        case .crossing(let crossing):
+            self.crossing = crossing
+            inspection = nil
+        case .inspection(let inspection):
+            crossing = nil
+            self.inspection = inspection
+        default:
+            crossing = nil
+            inspection = nil
+        }
+    }
+
+    var evidence: Evidence { Evidence(id: event.id, kind: event.kind, time: event.time, origin: origin) }
+}
+
 /// The event as rules see it: the event itself, its crossing (its own or the
 /// one an inspection joined), and the elements quantifiers have bound.
 struct Scope: Sendable {
     /// Shared by every rule's copy of the scope: copying a scope then costs one retain, not one per field.
     private final class Context: Sendable {
-        let event: Event
-        let crossing: Crossing?
-        let crossingId: String?
-        let crossingTime: Timestamp?
-        let inspection: Inspection?
+        let record: EventRecord
+        /// The crossing an inspection was joined with.
+        let joined: EventRecord?
         let geography: Geography
         let watchlists: [String: Watchlist]
 
-        init(
-            event: Event, joined: (id: String, crossing: Crossing, time: Timestamp)?, geography: Geography,
-            watchlists: [String: Watchlist]
-        ) {
-            self.event = event
+        init(record: EventRecord, joined: EventRecord?, geography: Geography, watchlists: [String: Watchlist]) {
+            self.record = record
+            self.joined = joined
             self.geography = geography
             self.watchlists = watchlists
-            switch event.body {
-            case .crossing(let crossing):
-                self.crossing = crossing
-                crossingId = event.id
-                crossingTime = event.time
-                inspection = nil
-            case .inspection(let inspection):
-                self.inspection = inspection
-                crossing = joined?.crossing
-                crossingId = joined?.id
-                crossingTime = joined?.time
-            default:
-                crossing = nil
-                crossingId = nil
-                crossingTime = nil
-                inspection = nil
-            }
         }
     }
 
     private let context: Context
     var bound = Bindings()
 
-    var event: Event { context.event }
-    var crossing: Crossing? { context.crossing }
+    var record: EventRecord { context.record }
+    var joined: EventRecord? { context.joined }
+    var event: Event { context.record.event }
+    /// Only an inspection's scope has a joined crossing, and only a crossing's record has one of its own.
+    var crossing: Crossing? { context.record.crossing ?? context.joined?.crossing }
     /// The crossing's event id: the event's own, or the inspected crossing's.
-    var crossingId: String? { context.crossingId }
+    var crossingId: String? { crossingRecord?.event.id }
     /// The crossing's event time: permits are judged valid at the crossing, not at a later inspection.
-    var crossingTime: Timestamp? { context.crossingTime }
-    var inspection: Inspection? { context.inspection }
+    var crossingTime: Timestamp? { crossingRecord?.event.time }
+    var inspection: Inspection? { context.record.inspection }
     var geography: Geography { context.geography }
     var watchlists: [String: Watchlist] { context.watchlists }
 
-    init(
-        event: Event, joined: (id: String, crossing: Crossing, time: Timestamp)?, geography: Geography,
-        watchlists: [String: Watchlist] = [:]
-    ) {
-        context = Context(event: event, joined: joined, geography: geography, watchlists: watchlists)
+    private var crossingRecord: EventRecord? { context.record.crossing != nil ? context.record : context.joined }
+
+    /// `joined`: for an inspection, the crossing it inspected (ignored for other events).
+    init(record: EventRecord, joined: EventRecord? = nil, geography: Geography, watchlists: [String: Watchlist] = [:]) {
+        let joined = record.event.kind == .inspection ? joined : nil
+        context = Context(record: record, joined: joined, geography: geography, watchlists: watchlists)
     }
 }
 

@@ -4,10 +4,25 @@ import KordonEvents
 // The binary encoding of engine snapshots: little-endian fixed-width Int64 and Double (bit pattern, so exact),
 // LEB128 varints for counts and small integers, strings as a byte count and UTF-8, optionals as a 0/1 byte
 // then the value, enums as their raw value. Dictionaries are written in key order or in the order of the
-// queue that already ranks them, so equal states give equal bytes.
+// queue that already ranks them, so equal states give equal bytes. An event record shared by several parts
+// of the state is written in full where it first appears and by its number after that.
 
 struct SnapshotWriter {
     private(set) var bytes: [UInt8] = []
+    /// Records written so far, numbered in order of appearance.
+    private var records: [ObjectIdentifier: Int] = [:]
+
+    /// 0 then the event and its origin the first time, else the record's number plus one.
+    mutating func record(_ record: EventRecord) {
+        if let number = records[ObjectIdentifier(record)] {
+            varint(UInt64(number + 1))
+            return
+        }
+        records[ObjectIdentifier(record)] = records.count
+        varint(0)
+        write(record.event)
+        write(record.origin)
+    }
 
     mutating func byte(_ value: UInt8) {
         bytes.append(value)
@@ -59,9 +74,25 @@ struct SnapshotReader {
     private let bytes: [UInt8]
     private var position: Int
     private let end: Int
-    /// Rebuilt scopes (of waiting sequence triggers) see the restoring engine's places and lists.
+    /// Rebuilt scopes (of waiting triggers and absences) see the restoring engine's places and lists.
     let geography: Geography
     let watchlists: [String: Watchlist]
+    /// Records read so far, in order of appearance.
+    private var records: [EventRecord] = []
+
+    mutating func record() throws(EngineSnapshotError) -> EventRecord {
+        // Not `count()`: a back-reference is a number, not a count of bytes to come.
+        let number = try varint()
+        guard number == 0 else {
+            guard number <= UInt64(records.count) else {
+                throw EngineSnapshotError(.corrupt("an event record is referred to before it is written"))
+            }
+            return records[Int(number) - 1]
+        }
+        let record = EventRecord(event: try read(), origin: try read())
+        records.append(record)
+        return record
+    }
 
     init(_ bytes: [UInt8], from start: Int, to end: Int, geography: Geography, watchlists: [String: Watchlist]) {
         self.bytes = bytes
@@ -620,13 +651,12 @@ extension InputID: SnapshotValue {
 extension Queued: SnapshotValue {
     /// Time and id are the event's own.
     func write(to out: inout SnapshotWriter) {
-        out.write(event)
-        out.write(origin)
+        out.record(record)
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
-        let event: Event = try input.read()
-        self.init(time: event.time.nanosecondsSinceEpoch, id: event.id, event: event, origin: try input.read())
+        let record = try input.record()
+        self.init(time: record.event.time.nanosecondsSinceEpoch, id: record.event.id, record: record)
     }
 }
 
@@ -658,28 +688,15 @@ extension Timer: SnapshotValue {
     }
 }
 
-extension StoredCrossing: SnapshotValue {
-    func write(to out: inout SnapshotWriter) {
-        out.write(crossing)
-        out.write(time)
-        out.write(evidence)
-    }
-
-    init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
-        self.init(crossing: try input.read(), time: try input.read(), evidence: try input.read())
-    }
-}
-
 extension AwaitingInspection: SnapshotValue {
     func write(to out: inout SnapshotWriter) {
-        out.write(event)
-        out.write(origin)
+        out.record(record)
         out.write(time)
         out.write(sequence)
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
-        self.init(event: try input.read(), origin: try input.read(), time: try input.read(), sequence: try input.read())
+        self.init(record: try input.record(), time: try input.read(), sequence: try input.read())
     }
 }
 
@@ -688,17 +705,14 @@ extension PendingAbsence: SnapshotValue {
         out.write(sequence)
         out.write(time)
         out.write(key)
-        out.write(evidence)
+        out.write(scope)
         out.write(severity)
-        out.write(title)
-        out.write(location)
-        out.facts(facts)
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
         self.init(
-            sequence: try input.read(), time: try input.read(), key: try input.read(), evidence: try input.read(),
-            severity: try input.read(), title: try input.read(), location: try input.read(), facts: try input.facts())
+            sequence: try input.read(), time: try input.read(), key: try input.read(), scope: try input.read(),
+            severity: try input.read())
     }
 }
 
@@ -762,11 +776,11 @@ extension Sighting: SnapshotValue {
         out.write(time)
         out.write(checkpoint)
         out.write(position)
-        out.write(evidence)
+        out.record(record)
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
-        self.init(time: try input.read(), checkpoint: try input.read(), position: try input.read(), evidence: try input.read())
+        self.init(time: try input.read(), checkpoint: try input.read(), position: try input.read(), record: try input.record())
     }
 }
 
@@ -785,20 +799,20 @@ extension EscalationResult: SnapshotValue {
 extension Scope: SnapshotValue {
     /// The event, the crossing an inspection joined, and the bound elements; places and lists are the engine's.
     func write(to out: inout SnapshotWriter) {
-        out.write(event)
-        out.write(joined?.id)
+        out.record(record)
         if let joined {
-            out.write(joined.crossing)
-            out.write(joined.time)
+            out.byte(1)
+            out.record(joined)
+        } else {
+            out.byte(0)
         }
         for index in [bound.finding, bound.goods, bound.person, bound.permit] { out.write(Int(index)) }
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
-        let event: Event = try input.read()
-        var joined: (id: String, crossing: Crossing, time: Timestamp)?
-        if let id = try input.read(String?.self) { joined = (id, try input.read(), try input.read()) }
-        self.init(event: event, joined: joined, geography: input.geography, watchlists: input.watchlists)
+        let record = try input.record()
+        let joined = try input.read(Bool.self) ? try input.record() : nil
+        self.init(record: record, joined: joined, geography: input.geography, watchlists: input.watchlists)
         var indices: [Int32] = []
         for _ in 0..<4 {
             guard let index = Int32(exactly: try input.read(Int.self)), index >= -1 else {
@@ -813,15 +827,9 @@ extension Scope: SnapshotValue {
         }
     }
 
-    /// The crossing an inspection was joined with (a crossing's own fields are not a join).
-    var joined: (id: String, crossing: Crossing, time: Timestamp)? {
-        guard inspection != nil, let crossingId, let crossing, let crossingTime else { return nil }
-        return (crossingId, crossing, crossingTime)
-    }
-
     /// The same scope over other places and lists, for an engine with a reloaded configuration.
     func rebased(geography: Geography, watchlists: [String: Watchlist]) -> Scope {
-        var scope = Scope(event: event, joined: joined, geography: geography, watchlists: watchlists)
+        var scope = Scope(record: record, joined: joined, geography: geography, watchlists: watchlists)
         scope.bound = bound
         return scope
     }
@@ -832,15 +840,11 @@ extension Trigger: SnapshotValue {
         out.write(time)
         out.write(scope)
         out.write(key)
-        out.write(evidence)
         out.write(escalation)
-        out.write(identities)
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
-        self.init(
-            time: try input.read(), scope: try input.read(), key: try input.read(), evidence: try input.read(),
-            escalation: try input.read(), identities: try input.read())
+        self.init(time: try input.read(), scope: try input.read(), key: try input.read(), escalation: try input.read())
     }
 }
 
@@ -857,7 +861,8 @@ extension RuleState.Suppression: SnapshotValue {
 }
 
 extension RuleState: SnapshotValue {
-    /// Dictionaries in key order; `triggersByIdentity` is rebuilt from the triggers (by sequence, as they were added).
+    /// Dictionaries in key order; `triggersByIdentity` is rebuilt from the triggers by the engine that adopts
+    /// the state (`Engine.adopt`), which knows the identities its rule lists them under.
     func write(to out: inout SnapshotWriter) {
         out.write(lastSweep)
         out.entries(suppression, by: AlertKey.precedes)
@@ -888,9 +893,6 @@ extension RuleState: SnapshotValue {
         sightings = try input.entries()
         for _ in 0..<(try input.count()) { sightingOrder.append((try input.read(), try input.read())) }
         triggers = try input.entries()
-        for sequence in triggers.keys.sorted() {
-            for identity in triggers[sequence]!.identities { triggersByIdentity[identity, default: []].append(sequence) }
-        }
         for _ in 0..<(try input.count()) { triggerOrder.append((try input.read(), try input.read())) }
     }
 }

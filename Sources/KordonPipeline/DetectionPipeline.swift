@@ -290,7 +290,7 @@ public final class DetectionPipeline: @unchecked Sendable {
     public var statistics: (consumer: String?, producer: String?) { (consumer.statistics, producer.statistics) }
 
     /// Whether this instance is the active one (consuming); safe from any thread.
-    public var isAssigned: Bool { !((try? consumer.assignment()) ?? []).isEmpty }
+    public var isActive: Bool { !((try? consumer.assignment()) ?? []).isEmpty }
 
     /// Reopens the alert log before the next line. Safe from any thread.
     public func reopenLog() { log.requestReopen() }

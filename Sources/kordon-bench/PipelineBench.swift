@@ -179,7 +179,7 @@ struct PipelineBench: ParsableCommand {
                 throw ValidationError("pipeline: only \(published.last?.consumed ?? 0) of \(total) events in 300 s")
             }
             Thread.sleep(forTimeInterval: 0.001)
-            if assigned == nil, running.pipeline.isAssigned { assigned = .now }
+            if assigned == nil, running.pipeline.isActive { assigned = .now }
             let counters = running.pipeline.counters
             if counters.heartbeat != heartbeat {
                 heartbeat = counters.heartbeat
@@ -219,7 +219,7 @@ struct PipelineBench: ParsableCommand {
         let probe = try TransportProbe(bootstrap: cluster.bootstrapServers, topics: topics, fetchWait: fetchWait, logger: logger)
         let running = try RunningPipeline(mockFix, cluster: cluster, topics: topics, group: "bench-latency", logger: logger)
         let joinDeadline = ContinuousClock.now + .seconds(60)
-        while !running.pipeline.isAssigned || !probe.isAssigned {
+        while !running.pipeline.isActive || !probe.isActive {
             guard ContinuousClock.now < joinDeadline else {
                 _ = try? running.stop()
                 throw ValidationError("no partitions assigned in 60 s")
@@ -532,7 +532,7 @@ final class TransportProbe: Sendable {
         thread.start()
     }
 
-    var isAssigned: Bool { !((try? consumer.assignment()) ?? []).isEmpty }
+    var isActive: Bool { !((try? consumer.assignment()) ?? []).isEmpty }
 
     /// Seconds from each event's Kafka timestamp to its consumption, for events produced from `since` (ms).
     func stop(since: Int64) -> [Double] {

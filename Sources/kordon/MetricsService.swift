@@ -18,7 +18,7 @@ struct MetricsService: Service {
         let exporter = MetricsExporter(registry: registry)
         let pipeline = pipeline
         let server = try HTTPStatusServer(host: endpoint.host, port: endpoint.port, registry: registry) {
-            pipeline.isAssigned ? nil : "no partitions assigned yet"
+            pipeline.isActive ? nil : "no partitions assigned yet"
         }
         defer { server.stop() }
         logger.notice("metrics on http://\(endpoint.host):\(server.port)/metrics")

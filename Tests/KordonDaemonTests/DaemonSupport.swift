@@ -22,6 +22,8 @@ struct Stream {
     var messages: [(topic: String, value: [UInt8])] = []
     /// Alert ids an engine fed the whole stream gives once every input has gone idle (as the daemon's have at the end).
     var expected: Set<String> = []
+    /// The alerts behind `expected`, as the engine made them (raw identifiers).
+    var alerts: [Alert] = []
     var integrity: Set<String> = []
 
     init(events: Int, seed: UInt64) throws {
@@ -55,6 +57,7 @@ struct Stream {
             offset += 1
         }
         engine.markIdle(input, into: &alerts)
+        self.alerts = alerts
         expected = Set(alerts.map(\.id))
         integrity = Set(alerts.filter { $0.rule.hasPrefix("integrity.") }.map(\.id))
     }
@@ -84,7 +87,11 @@ final class DaemonUnderTest {
     /// Where checkpoints go; a standby sharing the active one's resumes from its state.
     let stateDirectory: String
 
-    init(cluster: MockCluster, group: String, name: String, stateDirectory: String? = nil, extraKafka: String = "") throws {
+    /// `extraDaemon`: more lines for the config's `daemon` section.
+    init(
+        cluster: MockCluster, group: String, name: String, stateDirectory: String? = nil, extraKafka: String = "",
+        extraDaemon: String = ""
+    ) throws {
         self.cluster = cluster
         self.group = group
         metricsPort = try freePort()
@@ -92,8 +99,11 @@ final class DaemonUnderTest {
         self.stateDirectory = stateDirectory ?? directory + "/state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/kordon.yaml"
+        self.extraDaemon = extraDaemon
         try writeConfig(extraKafka: extraKafka)
     }
+
+    private var extraDaemon = ""
 
     func writeConfig(rules: String? = nil, extraKafka: String = "") throws {
         let config = repositoryRoot.appendingPathComponent("config").path
@@ -124,6 +134,7 @@ final class DaemonUnderTest {
               shutdownTimeout: 15s
               logLevel: info
               metricsListen: 127.0.0.1:\(metricsPort)
+            \(extraDaemon)
 
             """
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)

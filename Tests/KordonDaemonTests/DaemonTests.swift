@@ -18,7 +18,7 @@ extension Kafka {
             for topic in inputTopics { try cluster.createTopic(topic, partitions: Self.partitions) }
             // The mock cluster does not serve CreateTopics, so the daemon finds its output topics made.
             for topic in alertTopics + ["border.events.dlq"] { try cluster.createTopic(topic, partitions: 3) }
-            for group in ["g-e2e", "g-crash", "g-faults", "g-rebalance", "g-failover"] {
+            for group in ["g-e2e", "g-crash", "g-faults", "g-rebalance", "g-failover", "g-pseudo"] {
                 try cluster.createTopic(group + ".active", partitions: 1)
             }
             return cluster
@@ -145,4 +145,45 @@ func waitFor(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) a
         try await Task.sleep(for: .milliseconds(50))
     }
     return false
+}
+
+extension Kafka.DaemonTests {
+    /// With a pseudonymisation key, plate and document numbers reach neither the log nor the topics;
+    /// each alert carries the keyed pseudonym of its number, the same for the same number.
+    @Test func pseudonymisedAlertsCarryNoRawIdentifiers() async throws {
+        let cluster = try cluster()
+        let stream = try Stream(events: 20_000, seed: 16)
+        try stream.produce(to: cluster)
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-key-\(UUID().uuidString)").path
+        try String(repeating: "k3y-", count: 12).write(toFile: keyFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        let daemon = try DaemonUnderTest(
+            cluster: cluster, group: "g-pseudo", name: "pseudo", extraDaemon: "  pseudonymKeyFile: \(keyFile)")
+        try daemon.start()
+        #expect(try waitUntilCommittedToEnd(cluster, group: "g-pseudo", partitions: Self.partitions))
+        #expect(daemon.signal(SIGTERM) == 0)
+
+        let pseudonymiser = try Pseudonymiser.load(keyFile: keyFile)
+        let identified = stream.alerts.filter { [.plate, .doc].contains($0.key.type) }
+        #expect(identified.count > 100)
+        let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
+        var topics = ""
+        let consumer = try KafkaConsumer(config: consumerConfig(cluster, group: "pseudo-reader"), logger: testLogger)
+        try consumer.subscribe(alertTopics)
+        var count = 0
+        try pollUntil(consumer, process: { batch in
+            for message in batch { topics += message.text ?? ""; count += 1 }
+        }, done: { count >= stream.expected.count })
+        try consumer.close()
+        let logged = Set(log.split(separator: "\n").compactMap { AlertLine(json: $0)?.key.value })
+        var leaked: Set<String> = []
+        for alert in identified {
+            let raw = alert.key.value
+            if log.contains(raw) || topics.contains(raw) { leaked.insert(raw) }
+            #expect(logged.contains(pseudonymiser.pseudonym(raw, type: alert.key.type.rawValue)))
+        }
+        #expect(leaked.isEmpty, "\(leaked.count) raw identifiers in the log or on the topics")
+        #expect(count == stream.expected.count)
+    }
 }

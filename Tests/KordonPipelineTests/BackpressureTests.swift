@@ -28,8 +28,11 @@ extension Kafka {
                 // Small fetches, so the pause comes well before the end of the topic.
                 consumer: ["max.partition.fetch.bytes": "16384"],
                 producer: ["queue.buffering.max.messages": "500", "reconnect.backoff.max.ms": "500"], maxInFlight: 1000)
-            try cluster.setBrokerDown(3)
             async let finished: Void = onDedicatedThread(name: "pipeline") { try pipeline.run() }
+            // Down once the pipeline is active (taking the role reads the output topics' ends).
+            let active = ContinuousClock.now + .seconds(30)
+            while !pipeline.isActive, ContinuousClock.now < active { try await Task.sleep(for: .milliseconds(20)) }
+            try cluster.setBrokerDown(3)
 
             let deadline = ContinuousClock.now + .seconds(60)
             while pipeline.counters.pauses == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
