@@ -305,9 +305,11 @@ public final class DetectionPipeline: @unchecked Sendable {
             if let due = activationDue, ContinuousClock.now >= due { activate() }
             // Paused, poll still serves rebalances and keeps the group membership alive; it only
             // returns what was fetched before the pause.
-            let batch = consumer.poll(maxMessages: options.maxBatch, timeout: .milliseconds(paused ? 10 : 100))
+            // While deliveries are outstanding, wait briefly: their reports are served between polls.
+            let wait: Duration = paused || !inFlight.isEmpty ? .milliseconds(paused ? 10 : 2) : .milliseconds(100)
+            let batch = consumer.poll(maxMessages: options.maxBatch, timeout: wait)
             markIdlePartitions()
-            for message in batch { handle(message) }
+            handle(batch)
             markIdlePartitions()
             serveDeliveries(timeout: paused ? .milliseconds(10) : .zero)
             sendUnsent()
@@ -331,16 +333,33 @@ public final class DetectionPipeline: @unchecked Sendable {
 
     // MARK: - Events
 
-    private func handle(_ message: KafkaMessage) {
-        let tp = message.topicPartition
-        local.consumed += 1
-        // New data after a quiet spell: every idle input holds the watermark again until it too
-        // has been quiet for `idleTimeout`, so a burst on one partition cannot run ahead of the
-        // others' messages still in flight and make them late.
-        if idle.contains(tp) { wakeIdleInputs() }
-        positions[tp] = message.offset + 1
-        lastMessage[tp] = .now
+    /// Handles a batch; per-partition bookkeeping is done once per run of messages from one
+    /// partition (a batch comes in such runs), not once per message.
+    private func handle(_ batch: KafkaMessageBatch) {
+        guard !batch.isEmpty else { return }
         changedSinceCheckpoint = true
+        let now = ContinuousClock.now
+        var current: TopicPartition?
+        var next: Int64 = 0
+        for message in batch {
+            if current?.partition != message.partition || current?.topic != message.topic {
+                if let current { positions[current] = next }
+                let tp = message.topicPartition
+                // New data after a quiet spell: every idle input holds the watermark again until it
+                // too has been quiet for `idleTimeout`, so a burst on one partition cannot run ahead
+                // of the others' messages still in flight and make them late.
+                if idle.contains(tp) { wakeIdleInputs() }
+                lastMessage[tp] = now
+                current = tp
+            }
+            next = message.offset + 1
+            handle(message)
+        }
+        if let current { positions[current] = next }
+    }
+
+    private func handle(_ message: KafkaMessage) {
+        local.consumed += 1
         guard let value = message.value else {
             return deadLetter(message, reason: "message: null value (tombstone)")
         }
@@ -350,18 +369,40 @@ public final class DetectionPipeline: @unchecked Sendable {
         case .success(let event):
             let origin = EventOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
             let admission = engine.ingest(event, from: origin, into: &alertBuffer)
-            let outcome: String
+            let outcome: Outcome
             switch admission {
-            case .accepted: outcome = "accepted"
-            case .duplicate: outcome = "duplicate"
+            case .accepted: outcome = .accepted
+            case .duplicate: outcome = .duplicate
             case .late:
-                outcome = "late"
-                logger.warning(
-                    "late event not processed", metadata: ["id": "\(event.id)", "time": "\(event.time.rfc3339)", "input": "\(tp)"])
+                outcome = .late
+                lateSinceReport[message.topicPartition, default: (0, event.id)].count += 1
             }
-            local.events[EventOutcome(kind: event.kind.rawValue, outcome: outcome), default: 0] += 1
+            outcomes[EventKind.allCases.firstIndex(of: event.kind)! * Outcome.allCases.count + outcome.rawValue] += 1
             emitAlerts(sourceTime: message.timestamp)
         }
+    }
+
+    private enum Outcome: Int, CaseIterable {
+        case accepted, duplicate, late
+        var name: String { ["accepted", "duplicate", "late"][rawValue] }
+    }
+
+    /// Events by kind and outcome, kept as plain counts on the hot path.
+    private var outcomes = [Int](repeating: 0, count: EventKind.allCases.count * Outcome.allCases.count)
+    /// Late events per input since the last warning about them, with one id as an example.
+    private var lateSinceReport: [TopicPartition: (count: Int, example: String)] = [:]
+    private var lastLateReport = ContinuousClock.now
+
+    /// One warning per input and ten seconds, however many events came too late.
+    private func reportLateEvents() {
+        guard !lateSinceReport.isEmpty, ContinuousClock.now - lastLateReport >= .seconds(10) else { return }
+        for (tp, late) in lateSinceReport.sorted(by: { $0.key < $1.key }) {
+            logger.warning(
+                "late events not processed: older than the watermark by more than the allowed lateness",
+                metadata: ["input": "\(tp)", "count": "\(late.count)", "example": "\(late.example)"])
+        }
+        lateSinceReport = [:]
+        lastLateReport = .now
     }
 
     private func deadLetter(_ message: KafkaMessage, reason: String) {
@@ -718,6 +759,12 @@ public final class DetectionPipeline: @unchecked Sendable {
 
     private func publishCounters() {
         local.heartbeat += 1
+        reportLateEvents()
+        for (index, count) in outcomes.enumerated() where count > 0 {
+            let kind = EventKind.allCases[index / Outcome.allCases.count]
+            let outcome = Outcome.allCases[index % Outcome.allCases.count]
+            local.events[EventOutcome(kind: kind.rawValue, outcome: outcome.name)] = count
+        }
         let snapshot = local
         local.latencies.removeAll(keepingCapacity: true)
         let state = (engine.footprint, engine.stats)
