@@ -108,6 +108,24 @@ public struct KordonConfig: Sendable {
         return "config/kordon.yaml"
     }
 
+    /// The fields each section of the daemon config accepts, by section path: "" for the top level,
+    /// "kafka.alertRoutes[]" for each route. README.md's configuration reference is checked against it.
+    public static let fields: [String: Set<String>] = [
+        "": topFields, "engine": engineFields, "kafka": kafkaFields, "kafka.alertRoutes[]": routeFields,
+        "daemon": daemonFields,
+    ]
+    static let topFields: Set<String> = ["rules", "geography", "engine", "kafka", "daemon"]
+    static let engineFields: Set<String> = ["lateness", "idRetention", "watchlistCheck"]
+    static let kafkaFields: Set<String> = [
+        "bootstrapServers", "groupId", "inputTopics", "alertRoutes", "deadLetterTopic", "embedded", "properties",
+        "propertyFiles", "idleTimeout",
+    ]
+    static let routeFields: Set<String> = ["topic", "rules", "categories", "minSeverity", "continue"]
+    static let daemonFields: Set<String> = [
+        "stateDirectory", "snapshotInterval", "alertLog", "shutdownTimeout", "logLevel", "metricsListen",
+        "pseudonymKeyFile",
+    ]
+
     /// Loads `file` and the rulebook and geography it names (relative to its own directory).
     /// Throws `ConfigErrors` listing every problem found in any of the files.
     public static func load(file: String) throws(ConfigErrors) -> KordonConfig {
@@ -125,20 +143,17 @@ public struct KordonConfig: Sendable {
             name.hasPrefix("/") || directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
         }
         if let text = read(file, into: &errors), let root = reader.root(yaml: text),
-            let top = root.object(["rules", "geography", "engine", "kafka", "daemon"])
+            let top = root.object(topFields)
         {
             rulesName = top.required("rules")?.string()
             geographyName = top.required("geography")?.string()
-            if let engine = top.optional("engine")?.object(["lateness", "idRetention", "watchlistCheck"]) {
+            if let engine = top.optional("engine")?.object(engineFields) {
                 if let lateness = engine.optional("lateness")?.duration() { settings.lateness = lateness }
                 settings.idRetention = engine.optional("idRetention")?.duration()
                 if let check = engine.optional("watchlistCheck")?.duration() { settings.watchlistCheck = check }
             }
             kafka = top.required("kafka").flatMap { readKafka($0, resolve: resolve) }
-            if let fields = top.optional("daemon")?.object([
-                "stateDirectory", "snapshotInterval", "alertLog", "shutdownTimeout", "logLevel", "metricsListen",
-                "pseudonymKeyFile",
-            ]) {
+            if let fields = top.optional("daemon")?.object(daemonFields) {
                 if let value = fields.optional("metricsListen"), let text = value.string() {
                     daemon.metricsListen = text == "off" ? nil : readListen(text, value)
                 }
@@ -188,12 +203,7 @@ public struct KordonConfig: Sendable {
     }
 
     private static func readKafka(_ value: YAMLValue, resolve: (String) -> String) -> Kafka? {
-        guard
-            let fields = value.object([
-                "bootstrapServers", "groupId", "inputTopics", "alertRoutes", "deadLetterTopic", "embedded",
-                "properties", "propertyFiles", "idleTimeout",
-            ])
-        else { return nil }
+        guard let fields = value.object(kafkaFields) else { return nil }
         let servers = fields.required("bootstrapServers").flatMap { readStrings($0) { server, item in
             // host:port, the form librdkafka takes.
             guard let colon = server.lastIndex(of: ":"), colon != server.startIndex,
@@ -276,7 +286,7 @@ public struct KordonConfig: Sendable {
         guard let items = value.elements() else { return nil }
         var routes: [AlertRoute] = []
         for item in items {
-            guard let fields = item.object(["topic", "rules", "categories", "minSeverity", "continue"]) else { continue }
+            guard let fields = item.object(routeFields) else { continue }
             let topic = fields.required("topic").flatMap { value -> String? in
                 guard let topic = value.string(), checkTopic(topic, value) else { return nil }
                 return topic

@@ -64,7 +64,8 @@ public final class AlertLog: @unchecked Sendable {
     }
 
     /// The lines appended since `position`: from the file at the path, or, when that is a newer file
-    /// (rotated since), from the rotated one (`path.1`) and all of the newer one.
+    /// (rotated since), from the rotated one, whatever logrotate named it (found in the same
+    /// directory by its inode; gone if already compressed), and all of the newer one.
     public static func lines(since position: Position, path: String) -> [ArraySlice<UInt8>] {
         func read(_ file: String, from offset: Int64) -> [ArraySlice<UInt8>] {
             guard let handle = FileHandle(forReadingAtPath: file) else { return [] }
@@ -73,16 +74,15 @@ public final class AlertLog: @unchecked Sendable {
             let bytes = [UInt8]((try? handle.readToEnd()) ?? Data())
             return bytes.split(separator: UInt8(ascii: "\n"))
         }
-        func identity(_ file: String) -> (UInt64, UInt64)? {
+        func isRecorded(_ file: String) -> Bool {
             var info = stat()
-            guard stat(file, &info) == 0 else { return nil }
-            return (UInt64(info.st_dev), UInt64(info.st_ino))
+            return stat(file, &info) == 0 && UInt64(info.st_dev) == position.device && UInt64(info.st_ino) == position.inode
         }
-        if let current = identity(path), current == (position.device, position.inode) {
-            return read(path, from: position.size)
-        }
-        let rotated = identity(path + ".1").map { $0 == (position.device, position.inode) } ?? false
-        return (rotated ? read(path + ".1", from: position.size) : []) + read(path, from: 0)
+        if isRecorded(path) { return read(path, from: position.size) }
+        let directory = (path as NSString).deletingLastPathComponent
+        let siblings = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+        let rotated = siblings.lazy.map { (directory as NSString).appendingPathComponent($0) }.first(where: isRecorded)
+        return (rotated.map { read($0, from: position.size) } ?? []) + read(path, from: 0)
     }
 
     /// Makes every appended line durable (fsync): call before committing the offsets behind them.

@@ -149,7 +149,8 @@ func waitFor(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) a
 
 extension Kafka.DaemonTests {
     /// With a pseudonymisation key, plate and document numbers reach neither the log nor the topics;
-    /// each alert carries the keyed pseudonym of its number, the same for the same number.
+    /// each alert carries the keyed pseudonym of its number, the same for the same number. A Kafka
+    /// secret read from a file shows up neither in the daemon's log nor in `kordon check`.
     @Test func pseudonymisedAlertsCarryNoRawIdentifiers() async throws {
         let cluster = try cluster()
         let stream = try Stream(events: 20_000, seed: 16)
@@ -158,8 +159,26 @@ extension Kafka.DaemonTests {
         try String(repeating: "k3y-", count: 12).write(toFile: keyFile, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
         defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        let secret = "s3cret-\(UUID().uuidString)"
+        let secretFile = keyFile + ".password"
+        try secret.write(toFile: secretFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: secretFile) }
         let daemon = try DaemonUnderTest(
-            cluster: cluster, group: "g-pseudo", name: "pseudo", extraDaemon: "  pseudonymKeyFile: \(keyFile)")
+            cluster: cluster, group: "g-pseudo", name: "pseudo",
+            // A property every client takes, so librdkafka gets the secret without SASL being set up.
+            extraKafka: "  propertyFiles:\n    ssl.key.password: \(secretFile)",
+            extraDaemon: "  pseudonymKeyFile: \(keyFile)")
+        let check = Process()
+        check.executableURL = productsDirectory.appendingPathComponent("kordon")
+        check.arguments = ["check", "--config", daemon.configPath]
+        let checkOutput = Pipe()
+        check.standardOutput = checkOutput
+        check.standardError = checkOutput
+        try check.run()
+        check.waitUntilExit()
+        let checked = String(decoding: checkOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(check.terminationStatus == 0, "\(checked)")
+        #expect(!checked.contains(secret))
         try daemon.start()
         #expect(try waitUntilCommittedToEnd(cluster, group: "g-pseudo", partitions: Self.partitions))
         #expect(daemon.signal(SIGTERM) == 0)
@@ -184,6 +203,7 @@ extension Kafka.DaemonTests {
             #expect(logged.contains(pseudonymiser.pseudonym(raw, type: alert.key.type.rawValue)))
         }
         #expect(leaked.isEmpty, "\(leaked.count) raw identifiers in the log or on the topics")
+        #expect(!daemon.daemonLog.contains(secret))
         #expect(count == stream.expected.count)
     }
 }

@@ -68,3 +68,20 @@ final class AlertLogTests {
         } throws: { "\($0)" == "alert log /nonexistent-dir/alerts.jsonl: open: No such file or directory" }
     }
 }
+
+extension AlertLogTests {
+    /// After a rotation under any name (logrotate's dateext), the lines since a position come from
+    /// the rotated file, found by its inode, then from all of the new one.
+    @Test func linesSinceAPositionFollowARotationUnderAnyName() throws {
+        let path = directory + "/alerts.jsonl"
+        let log = try AlertLog(path: path)
+        try log.append(Array("old-1".utf8))
+        let position = try log.position()
+        try log.append(Array("old-2".utf8))
+        try FileManager.default.moveItem(atPath: path, toPath: directory + "/alerts.jsonl-20261129")
+        try log.append(Array("new-1".utf8))
+        let lines = AlertLog.lines(since: position, path: path).map { String(decoding: $0, as: UTF8.self) }
+        #expect(lines == ["old-2", "new-1"])
+        #expect(AlertLog.lines(since: try log.position(), path: path).isEmpty)
+    }
+}
