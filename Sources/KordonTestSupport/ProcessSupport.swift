@@ -70,7 +70,20 @@ public func freePort() throws -> UInt16 {
 public func waitForListener(port: UInt16, timeout: Duration) -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if LoopbackClient(port: port) != nil { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return false
+}
+
+/// A loopback TCP client, one connection per instance.
+public final class LoopbackClient {
+    public let fd: Int32
+
+    public init?(port: UInt16) {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -80,11 +93,39 @@ public func waitForListener(port: UInt16, timeout: Duration) -> Bool {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        close(fd)
-        if connected { return true }
-        Thread.sleep(forTimeInterval: 0.1)
+        guard connected else {
+            close(fd)
+            return nil
+        }
     }
-    return false
+
+    deinit { close(fd) }
+
+    public func send(_ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Everything until the server closes the connection; nil if it is still open after 5 s.
+    public func receiveAll() -> String? {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count < 0 { return nil }
+            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
+            bytes += buffer[..<count]
+        }
+    }
+}
+
+/// A GET over a new loopback connection: the status and the body, nil when nothing answers.
+public func httpGet(port: UInt16, path: String) -> (status: Int, body: String)? {
+    guard let client = LoopbackClient(port: port) else { return nil }
+    client.send("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    guard let text = client.receiveAll(), let blank = text.range(of: "\r\n\r\n"),
+        let status = Int(text.dropFirst("HTTP/1.1 ".count).prefix(3))
+    else { return nil }
+    return (status, String(text[blank.upperBound...]))
 }
 
 /// The path of `command` on PATH, if any.

@@ -265,30 +265,3 @@ func expectDelivered(_ stream: Stream, cluster: MockCluster, logs: [[String]], s
     let misrouted = published.filter { ($0.topic == "border.alerts.integrity") != stream.integrity.contains($0.id) }.count
     #expect(misrouted == 0, sourceLocation: sourceLocation)
 }
-
-/// A minimal HTTP/1.1 GET over a loopback socket.
-func httpGet(port: UInt16, path: String) -> (Int, String)? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { return nil }
-    let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
-    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return nil }
-    var response: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n <= 0 { break }
-        response += chunk[..<n]
-    }
-    let text = String(decoding: response, as: UTF8.self)
-    guard let head = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else { return nil }
-    return (status, String(text[head.upperBound...]))
-}

@@ -1,49 +1,8 @@
 import Foundation
 import KordonService
+import KordonTestSupport
 import Synchronization
 import Testing
-
-/// A loopback TCP client, one connection per instance.
-private final class Client {
-    let fd: Int32
-
-    init?(port: UInt16) {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-        guard connected else {
-            close(fd)
-            return nil
-        }
-    }
-
-    deinit { close(fd) }
-
-    func send(_ text: String) {
-        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// Everything until the server closes the connection; nil if it is still open after 5 s.
-    func receiveAll() -> String? {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count < 0 { return nil }
-            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
-            bytes += buffer[..<count]
-        }
-    }
-}
 
 private struct Response {
     var status: Int
@@ -60,7 +19,7 @@ private struct Response {
 }
 
 private func exchange(_ port: UInt16, _ request: String) throws -> Response {
-    let client = try #require(Client(port: port))
+    let client = try #require(LoopbackClient(port: port))
     client.send(request)
     return try #require(Response(client.receiveAll()))
 }
@@ -112,16 +71,16 @@ struct HTTPStatusServerTests {
         #expect(try exchange(server.port, "GET /healthz HTTP/1.1\n\n").status == 200)  // bare line feeds
         #expect(try exchange(server.port, "GET /healthz HTTP/1.1\r\nX: " + String(repeating: "a", count: 20000)).status == 431)
         // Connect and leave at once, or half a request then leave.
-        do { _ = Client(port: server.port) }
-        do { Client(port: server.port)?.send("GET /metr") }
+        do { _ = LoopbackClient(port: server.port) }
+        do { LoopbackClient(port: server.port)?.send("GET /metr") }
         #expect(try get(server.port, "/healthz").status == 200)
     }
 
     @Test func aSilentClientDelaysNoOneAndIsDropped() throws {
         let server = try HTTPStatusServer(registry: MetricsRegistry(), requestTimeout: .seconds(1)) { nil }
         defer { server.stop() }
-        let silent = try #require(Client(port: server.port))
-        let slow = try #require(Client(port: server.port))
+        let silent = try #require(LoopbackClient(port: server.port))
+        let slow = try #require(LoopbackClient(port: server.port))
         slow.send("GET /healthz HTTP/1.1\r\n")
         let clock = ContinuousClock()
         let started = clock.now
@@ -136,10 +95,10 @@ struct HTTPStatusServerTests {
 
     @Test func stopClosesTheListener() throws {
         let server = try HTTPStatusServer(registry: MetricsRegistry()) { nil }
-        let idle = try #require(Client(port: server.port))
+        let idle = try #require(LoopbackClient(port: server.port))
         #expect(try get(server.port, "/healthz").status == 200)
         server.stop()
-        #expect(Client(port: server.port) == nil)
+        #expect(LoopbackClient(port: server.port) == nil)
         #expect(idle.receiveAll() == "")
         server.stop()
     }
