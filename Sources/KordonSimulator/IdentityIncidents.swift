@@ -6,10 +6,11 @@ import KordonEvents
 struct TraffickingIndicators: IncidentPlanter {
     let rule = "trafficking.indicators"
 
-    /// One adult, the driver or an escorting passenger, holds the documents of 3–5 other adults
-    /// (the rule: 3) in a car, van or bus. Near misses: a parent holding their 2–4 children's
-    /// documents (normal, never counted), or an adult holding two others'.
+    /// One adult, the driver or an escorting passenger, holds the documents of as many other adults
+    /// as the rule counts (by default 3), or up to two more, in a car, van or bus. Near misses: a parent
+    /// holding their 2–4 children's documents (normal, never counted), or an adult holding one fewer.
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        guard let held = sim.figures[rule]?.lowerBound("crossing.docsHeld.max")?.least else { return }
         var (persons, vehicle) = sim.travellers(sim.rng.pick([.car, .van, .bus]))
         var holder = persons[0]
         if !nearMiss, sim.rng.chance(0.4) {
@@ -17,12 +18,14 @@ struct TraffickingIndicators: IncidentPlanter {
             persons.append(holder)
         }
         let variant: String
-        if nearMiss, sim.rng.chance(0.5) {
+        if nearMiss, held < 2 || sim.rng.chance(0.5) {
             for _ in 0..<(2 + sim.rng.below(3)) { persons.append(Person(doc: sim.ids.doc(), role: .passenger, minor: true, docHolder: holder.doc)) }
             variant = "parent-holds-minors-documents"
         } else {
-            for _ in 0..<(nearMiss ? 2 : 3 + sim.rng.below(3)) { persons.append(Person(doc: sim.ids.doc(), role: .passenger, docHolder: holder.doc)) }
-            variant = nearMiss ? "holds-two-adults-documents" : holder.role == .driver ? "driver-holds-adults-documents" : "escort-holds-adults-documents"
+            for _ in 0..<(nearMiss ? held - 1 : max(held, 1) + sim.rng.below(3)) {
+                persons.append(Person(doc: sim.ids.doc(), role: .passenger, docHolder: holder.doc))
+            }
+            variant = nearMiss ? "holds-\(spelled(held - 1))-adults-documents" : holder.role == .driver ? "driver-holds-adults-documents" : "escort-holds-adults-documents"
         }
         sim.plant(
             [(sim.incidentTrip(persons, vehicle), 0)], expect: [Expectation(rule: rule, fire: !nearMiss, keyType: "doc", keyValue: holder.doc)],
@@ -33,21 +36,25 @@ struct TraffickingIndicators: IncidentPlanter {
 struct ReleaseAnomaly: IncidentPlanter {
     let rule = "integrity.release-anomaly"
 
-    /// One exit officer releases three travellers over a few days (the rule: 3 in 30 days) whom the
-    /// entry side's inspection then finds carrying narcotics, an undeclared weapon or undeclared
-    /// goods, each of which also fires its own rule; the near miss releases two. The officer is
-    /// reserved around the pattern, so the background rotation adds no third release. Each trip is
-    /// an incident of its own within the pattern, labelled as soon as it is complete, since its
-    /// find alerts whether or not the stream runs until the last release.
+    /// One exit officer releases as many travellers over a few days as the rule counts in its window
+    /// (by default 3 in 30 days) whom the entry side's inspection then finds carrying narcotics, an
+    /// undeclared weapon or undeclared goods, each of which also fires its own rule; the near miss
+    /// releases one fewer. The officer is reserved around the pattern, so the background rotation
+    /// adds no release to it. Each trip is an incident of its own within the pattern, labelled as soon
+    /// as it is complete, since its find alerts whether or not the stream runs until the last release.
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
-        guard !sim.geography.pairs.isEmpty else { return }
+        // A trip's entry and inspection follow its exit within two hours, which `followedBy` must allow.
+        guard let figures = sim.figures[rule], let window = figures.window, let count = figures.count?.least, count >= 2,
+            let follow = figures.within, follow >= 2 * hour, !sim.geography.pairs.isEmpty
+        else { return }
+        let releases = nearMiss ? count - 1 : count
+        let gaps = spacing(count, within: window, usual: 4 * 3600...30 * 3600)
         let pair = sim.rng.pick(sim.geography.pairs)
         let outbound = sim.rng.chance(0.5)
         var offsets: [Int64] = [0]
-        for _ in 1..<(nearMiss ? 2 : 3) { offsets.append(offsets[offsets.count - 1] + seconds(sim.uniform(4 * 3600...30 * 3600))) }
-        // The last trip's entry and inspection follow its exit within two hours.
+        for _ in 1..<releases { offsets.append(offsets[offsets.count - 1] + seconds(sim.uniform(gaps))) }
         guard sim.completes(by: time + offsets[offsets.count - 1] + 2 * hour) else { return }
-        let officer = sim.reserveOfficer(pair.from(outbound: outbound), for: offsets.map { time + $0 })
+        let officer = sim.reserveOfficer(pair.from(outbound: outbound), for: offsets.map { time + $0 }, span: window + day)
         let pattern = sim.reserveIncident()
         var events: [String] = []
         for offset in offsets {
@@ -75,7 +82,7 @@ struct ReleaseAnomaly: IncidentPlanter {
         }
         let label = Label(
             incident: sim.incidentName(pattern), rule: rule, fire: !nearMiss, keyType: "officer", keyValue: officer,
-            variant: nearMiss ? "two-releases-found" : "three-releases-found", events: events)
+            variant: "\(spelled(releases))-releases-found", events: events)
         sim.commitIncident(pattern, events: events.count, labels: [label], absence: nil)
     }
 }
@@ -84,11 +91,14 @@ struct ImpossibleTravel: IncidentPlanter {
     let rule = "documents.impossible-travel"
 
     /// A document crosses at one checkpoint pair and, in another vehicle, at another pair sooner
-    /// than 0.4 × the distance at 200 km/h (the rule: over 200 km/h; even a 15-minute queue leaves
-    /// it over 260 km/h). The near miss is the same traveller driving on at 50–90 km/h.
+    /// than 0.4 × the distance at the rule's speed (by default over 200 km/h; even a 15-minute queue
+    /// leaves it over 260 km/h). The near miss is the same traveller driving on at a quarter to
+    /// 45 % of that speed.
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
         let pairs = sim.geography.pairs
-        guard pairs.count >= 2 else { return }
+        guard let figures = sim.figures[rule], let speed = figures.speed?.value, speed > 0, let within = figures.within,
+            pairs.count >= 2
+        else { return }
         let first = sim.rng.below(pairs.count)
         let second = (first + 1 + sim.rng.below(pairs.count - 1)) % pairs.count
         let outbound = sim.rng.chance(0.5)
@@ -100,8 +110,10 @@ struct ImpossibleTravel: IncidentPlanter {
         let clone = pedestrian || nearMiss ? car : Vehicle(plate: sim.ids.plate(), type: .car)
         let after =
             nearMiss
-            ? trip.travel + seconds(km / sim.uniform(50...90) * 3600) + 20 * minute
-            : seconds(km / 200 * 3600 * sim.uniform(0.1...0.4))
+            ? trip.travel + seconds(km / sim.uniform(0.25 * speed...0.45 * speed) * 3600) + 20 * minute
+            : seconds(km / speed * 3600 * sim.uniform(0.1...0.4))
+        // The rule compares sightings at most `within` apart; an hour covers the queues.
+        guard nearMiss || after + hour < within else { return }
         sim.plant(
             [(trip, 0), (sim.incidentTrip([person], clone, pair: pairs[second], outbound: !outbound), after)],
             expect: [Expectation(rule: rule, fire: !nearMiss, keyType: "doc", keyValue: person.doc)],

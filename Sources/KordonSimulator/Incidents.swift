@@ -4,9 +4,9 @@ import KordonEvents
 /// looks for, which must not raise its alert. A new rule plugs in with a planter here
 /// and an entry in `Planters.all`.
 ///
-/// Figures mirror the default rulebook (config/rules.yaml): a planted incident clears
-/// each threshold and a near miss stays clear of it by a margin that survives the
-/// checkpoint queues (at most 15 minutes of delay) and the allowed lateness.
+/// Figures come from the rulebook the simulator is given (`Simulator.figures`): a planted
+/// incident clears each threshold and a near miss stays clear of it by a margin that
+/// survives the checkpoint queues (at most 15 minutes of delay) and the allowed lateness.
 protocol IncidentPlanter: Sendable {
     var rule: String { get }
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64)
@@ -121,6 +121,24 @@ extension Simulator {
     }
 }
 
+/// Gaps (seconds) between `count` trips of one pattern: `usual`, scaled down where needed so all
+/// of them fall within 80 % of the rule's `window`.
+func spacing(_ count: Int, within window: Int64, usual: ClosedRange<Double>) -> ClosedRange<Double> {
+    let scale = min(1, 0.8 * Double(window / nanosPerSecond) / Double(max(count - 1, 1)) / usual.upperBound)
+    return usual.lowerBound * scale...usual.upperBound * scale
+}
+
+/// A figure as variant names show it: 5, 2.5.
+func shown(_ figure: Double) -> String {
+    figure == figure.rounded() && abs(figure) < 1e15 ? String(Int(figure)) : String(figure)
+}
+
+/// A count as variant names spell it ("three-trips-with-arms").
+func spelled(_ count: Int) -> String {
+    let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+    return words.indices.contains(count) ? words[count] : String(count)
+}
+
 struct WeaponsUndeclared: IncidentPlanter {
     let rule = "weapons.undeclared"
 
@@ -155,47 +173,55 @@ struct WeaponsUndeclared: IncidentPlanter {
 struct WeaponsRepeatMovement: IncidentPlanter {
     let rule = "weapons.repeat-movement"
 
-    /// Three trips the same way with declared, permitted arms (the rule counts 3 in 30 days); a near miss makes two.
+    /// As many trips the same way with declared, permitted arms as the rule counts in its window
+    /// (by default 3 in 30 days); a near miss makes one fewer.
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        guard let figures = sim.figures[rule], let window = figures.window,
+            let count = figures.distinct?.least ?? figures.count?.least
+        else { return }
+        let trips = max(0, nearMiss ? count - 1 : count)
+        let gaps = spacing(count, within: window, usual: 18 * 3600...40 * 3600)
         let (persons, vehicle, keyType, key) = sim.suspect([.van, .car])
         let pair = sim.rng.pick(sim.geography.pairs)
         let outbound = sim.rng.chance(0.5)
         let permit = Permit(id: sim.ids.permit("ARMS"), type: .weapon, validUntil: sim.validUntil(days: 365, from: time), covers: ["93"])
-        var trips: [(trip: Trip, after: Int64)] = []
+        var planned: [(trip: Trip, after: Int64)] = []
         var offset: Int64 = 0
-        for _ in 0..<(nearMiss ? 2 : 3) {
+        for _ in 0..<trips {
             var trip = sim.incidentTrip(persons, vehicle, pair: pair, outbound: outbound)
             trip.goods = [
                 Goods(hs: "9303", description: "sporting rifles", quantity: Double(2 + sim.rng.below(6)), unit: "pcs", weightKg: 20, valueUsd: sim.uniform(3000...9000).rounded()),
                 Goods(hs: "9306", description: "cartridges", quantity: Double(500 + sim.rng.below(2000)), unit: "pcs", weightKg: 15, valueUsd: sim.uniform(300...900).rounded()),
             ]
             trip.permits = [permit]
-            trips.append((trip, offset))
+            planned.append((trip, offset))
             sim.returnTrip(trip, at: time + offset + seconds(sim.uniform(3 * 3600...8 * 3600)))
-            offset += seconds(sim.uniform(18 * 3600...40 * 3600))
+            offset += seconds(sim.uniform(gaps))
         }
         sim.plant(
-            trips, expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)],
-            variant: nearMiss ? "two-trips-with-arms" : "three-trips-with-arms", at: time)
+            planned, expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)],
+            variant: "\(spelled(trips))-trips-with-arms", at: time)
     }
 }
 
 struct MissingCounterpart: IncidentPlanter {
     let rule = "crossing.missing-counterpart"
-    static let within: Int64 = 6 * hour
 
-    /// An exit never followed by an entry at the facing checkpoint; a near miss arrives after 5 to 5.6 hours.
+    /// An exit never followed by an entry at the facing checkpoint; a near miss arrives 24 to 60
+    /// minutes before the rule's `within` (by default 6 hours) runs out.
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        guard let within = sim.figures[rule]?.within, !nearMiss || within >= 2 * hour else { return }
         let (persons, vehicle, keyType, key) = sim.suspect([.car, .truck, .van, .pedestrian])
         var trip = sim.incidentTrip(persons, vehicle)
         if nearMiss {
-            trip.travel = seconds(sim.uniform(5 * 3600...5.6 * 3600))
+            let deadline = Double(within / nanosPerSecond)
+            trip.travel = seconds(sim.uniform(deadline - 3600...deadline - 1440))
         } else {
             trip.arrives = false
         }
         sim.plant(
             [(trip, 0)], expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)],
-            variant: nearMiss ? "late-arrival" : "never-arrived", at: time, absence: nearMiss ? nil : Self.within)
+            variant: nearMiss ? "late-arrival" : "never-arrived", at: time, absence: nearMiss ? nil : within)
     }
 }
 
@@ -224,48 +250,77 @@ struct UndeclaredGoods: IncidentPlanter {
 struct WeightMismatch: IncidentPlanter {
     let rule = "contraband.weight-mismatch"
 
-    /// Measured gross over 5 % and 500 kg off the declaration; near misses: a heavy truck 3–4.5 % off,
-    /// or a light van 8–12 % off (under 500 kg).
+    /// Measured gross off the declaration by more than the rule's share and weight (by default 5 % and
+    /// 500 kg); near misses: a heavy truck 0.5–2 points under the share, or a light van 3–7 points
+    /// over it but under the weight.
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        guard let figures = sim.figures[rule], let percent = figures.lowerBound("crossing.vehicle.weightDifferencePercent")?.value
+        else { return }
+        let kg = figures.lowerBound("crossing.vehicle.weightDifferenceKg")?.value ?? 0
         let van = nearMiss && sim.rng.chance(0.5)
         let (persons, vehicle) = sim.travellers(van ? .van : .truck)
         let declared = vehicle?.declaredWeightKg ?? 20000
-        let share = van ? sim.uniform(0.08...0.12) : nearMiss ? sim.uniform(0.03...0.045) : sim.uniform(0.07...0.2)
+        let low: Double
+        let high: Double
+        if van {
+            (low, high) = ((percent + 3) / 100, min((percent + 7) / 100, (kg - 50) / declared))
+        } else if nearMiss {
+            (low, high) = (max(0, percent - 2) / 100, (percent - 0.5) / 100)
+        } else {
+            // At least 300 kg over the rule's weight, also on the lightest trucks.
+            low = max((percent + 2) / 100, (kg + 300) / declared)
+            high = max((percent + 15) / 100, low + 0.05)
+        }
+        guard low >= 0, low < high else { return }
+        let share = sim.uniform(low...high)
         var trip = sim.incidentTrip(persons, vehicle)
         trip.goods = sim.freight(grossKg: declared, origin: trip.pair.from(outbound: trip.outbound).country)
         trip.measuredAtEntry = (declared * (1 + (sim.rng.chance(0.7) ? share : -share))).rounded()
         let plate = vehicle?.plate ?? ""
         sim.plant(
             [(trip, 0)], expect: [Expectation(rule: rule, fire: !nearMiss, keyType: "plate", keyValue: plate)],
-            variant: van ? "light-van-over-5-percent" : nearMiss ? "under-5-percent" : "over-5-percent", at: time)
+            variant: (van ? "light-van-over-" : nearMiss ? "under-" : "over-") + "\(shown(percent))-percent", at: time)
     }
 }
 
 struct Structuring: IncidentPlanter {
     let rule = "contraband.structuring"
 
-    /// Four trips the same way within four days, each declared under 1000 USD, together over 3000 USD.
-    /// Near misses: three such trips, or four that together stay under 3000 USD.
+    /// As many trips the same way as the rule counts in its window (by default 4 in 7 days), each
+    /// declared under the duty-free value (1000 USD) but together over the sum (3000 USD). Near
+    /// misses: one trip fewer, or all of them with a total under the sum.
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        guard let figures = sim.figures[rule], let window = figures.window, let count = figures.count?.least, count > 0,
+            let dutyFree = figures.upperBound("crossing.goods.valueUsd")?.value
+        else { return }
+        let sum = figures.sum?.value
+        // Each declaration stays 1 % under the duty-free value and carries its share of the sum with 1 % to spare
+        // (a near miss: 5 % short of it).
+        let over = (low: max(0.76 * dutyFree, 1.01 * (sum ?? 0) / Double(count)), high: 0.99 * dutyFree)
+        let underHigh = min(0.7 * dutyFree, 0.95 * (sum ?? 0) / Double(count))
+        let under = (low: 0.45 * dutyFree < underHigh ? 0.45 * dutyFree : underHigh / 2, high: underHigh)
+        guard over.low < over.high else { return }
         let (persons, vehicle, keyType, key) = sim.suspect([.car, .van, .pedestrian])
         let pair = sim.rng.pick(sim.geography.pairs)
         let outbound = sim.rng.chance(0.5)
-        let fewer = nearMiss && sim.rng.chance(0.5)
-        let values: ClosedRange<Double> = nearMiss && !fewer ? 450...700 : 760...990
+        // Without a sum to stay under, a near miss can only be a trip short.
+        let fewer = nearMiss && (sim.rng.chance(0.5) || sum == nil)
+        let values = nearMiss && !fewer ? under.low...under.high : over.low...over.high
+        let gaps = spacing(count, within: window, usual: 10 * 3600...30 * 3600)
+        let legs = fewer ? count - 1 : count
         var trips: [(trip: Trip, after: Int64)] = []
         var offset: Int64 = 0
-        for _ in 0..<(fewer ? 3 : 4) {
+        for _ in 0..<legs {
             var trip = sim.incidentTrip(persons, vehicle, pair: pair, outbound: outbound)
             let item = sim.rng.pick(Catalog.personal)
             trip.goods = [Goods(hs: item.hs, description: item.description, weightKg: Double(5 + sim.rng.below(30)), valueUsd: sim.uniform(values).rounded(), origin: pair.from(outbound: outbound).country)]
             trips.append((trip, offset))
             sim.returnTrip(trip, at: time + offset + seconds(sim.uniform(2 * 3600...6 * 3600)))
-            offset += seconds(sim.uniform(10 * 3600...30 * 3600))
+            offset += seconds(sim.uniform(gaps))
         }
         sim.plant(
             trips, expect: [Expectation(rule: rule, fire: !nearMiss, keyType: keyType, keyValue: key)],
-            variant: fewer ? "three-trips-under-duty-free" : nearMiss ? "four-trips-small-total" : "four-trips-under-duty-free",
-            at: time)
+            variant: "\(spelled(legs))-trips-" + (nearMiss && !fewer ? "small-total" : "under-duty-free"), at: time)
     }
 }
 
@@ -356,25 +411,29 @@ struct ControlledSubstance: IncidentPlanter {
 struct CapacityOverload: IncidentPlanter {
     let rule = "capacity.overload"
 
-    /// A rush of capacity + 3 to 8 crossings in 8 minutes that bypasses the checkpoint queue; the near
-    /// miss is a rush of exactly the capacity through the queue, which fills the window to the limit.
+    /// A rush of 3 to 8 crossings more than the rule allows (by default the geography's capacity per
+    /// 15 minutes) in 8/15 of its window, that bypasses the checkpoint queue; the near miss is a rush of
+    /// exactly the allowance through the queue, which fills the window to the limit.
     func plant(in sim: inout Simulator, nearMiss: Bool, at time: Int64) {
+        // The queues follow the rule's limit only when it reads as a number or the capacity.
+        guard let figures = sim.figures[rule], let window = figures.window, figures.count?.most(capacity: 0) != nil else { return }
         let candidates = sim.geography.pairs.flatMap { pair in [(pair, true), (pair, false)] }.filter { pair, outbound in
             let side = pair.from(outbound: outbound)
-            return sim.geography.capacity[side.id] != nil && sim.isFree(rule, side.id, at: time)
+            return side.queue != nil && sim.isFree(rule, side.id, at: time)
         }
         guard !candidates.isEmpty else { return }
         let (pair, outbound) = sim.rng.pick(candidates)
         let side = pair.from(outbound: outbound)
-        let capacity = sim.geography.capacity[side.id] ?? 0
-        sim.claim(rule, side.id, at: time, for: 2 * hour)
+        let capacity = side.queue.map { sim.queues[$0].capacity } ?? 0
+        let rush = Double(window / nanosPerSecond) * 8 / 15
+        sim.claim(rule, side.id, at: time, for: max(2 * hour, 3 * window))
         var trips: [(trip: Trip, after: Int64)] = []
         for _ in 0..<(nearMiss ? capacity : capacity + 3 + sim.rng.below(6)) {
             let (persons, vehicle) = sim.travellers(sim.rng.pick([.car, .pedestrian, .pedestrian]))
             var trip = sim.incidentTrip(persons, vehicle, pair: pair, outbound: outbound)
             trip.travel = seconds(sim.uniform(1200...3600))
             trip.throttled = nearMiss
-            trips.append((trip, seconds(sim.uniform(0...480))))
+            trips.append((trip, seconds(sim.uniform(0...rush))))
         }
         sim.plant(
             trips, expect: [Expectation(rule: rule, fire: !nearMiss, keyType: "checkpoint", keyValue: side.id)],

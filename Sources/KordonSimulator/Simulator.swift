@@ -60,8 +60,8 @@ public enum Emitted: Sendable, Hashable {
 /// vessel tracks and the incident clocks each put their next occurrence on it, and
 /// what an occurrence causes later (the entry after an exit, an inspection after a
 /// crossing, the next trip of a structuring driver) goes on it too. Crossings pass a
-/// queue per checkpoint that admits at most the checkpoint's capacity per
-/// `capacity.overload` window, as a real checkpoint would hold traffic back; only a
+/// queue per checkpoint that admits at most what `capacity.overload` allows per its
+/// window, as a real checkpoint would hold traffic back; only a
 /// planted overload bypasses it. A label is released once every event of its incident
 /// has been written (and, for an absence, once the stream's time passed the deadline),
 /// so a stream cut anywhere has labels that match what a consumer can detect in it.
@@ -75,7 +75,7 @@ public struct Simulator: Sendable {
 
     private var schedule = Schedule()
     /// By `SimGeography.Side.queue`.
-    private var queues: [CheckpointQueue]
+    private(set) var queues: [CheckpointQueue]
     private var ready = Ring<Ready>()
     /// The bytes of the messages in `ready`, emptied whenever `ready` is.
     private var readyBytes: [UInt8] = []
@@ -95,20 +95,29 @@ public struct Simulator: Sendable {
     let watchlisted: (plates: [String], docs: [String])
     /// Per officer, when they released a trip that was then found carrying something (see `releasingOfficer`).
     var releasedThenFound: [String: [Int64]] = [:]
+    /// The figures of the rulebook's rules, by id; a rule absent (or disabled) there is not planted.
+    let figures: [String: RuleFigures]
     private let end: Int64
 
-    /// `rulebook` supplies the watchlists `watchlist.hit` incidents use; without one none are planted.
-    public init(options: SimulationOptions, geography: Geography, rulebook: Rulebook? = nil) {
+    /// Planted incidents and near misses follow `rulebook`'s figures and use its watchlists.
+    public init(options: SimulationOptions, geography: Geography, rulebook: Rulebook) {
         self.options = options
-        let watchlists = rulebook?.watchlists.values.map { $0 } ?? []
+        let watchlists = rulebook.watchlists.values.map { $0 }
         watchlisted = (Set(watchlists.flatMap(\.plates)).sorted(), Set(watchlists.flatMap(\.docs)).sorted())
         self.geography = SimGeography(geography)
-        queues = Array(repeating: CheckpointQueue(), count: self.geography.queueCapacity.count)
+        let figures = RuleFigures.read(rulebook)
+        self.figures = figures
+        // Queues hold checkpoints to what `capacity.overload` allows; without that rule, to their capacity per 15 minutes.
+        let overload = figures["capacity.overload"]
+        queues = self.geography.queueCapacity.map { capacity in
+            CheckpointQueue(
+                window: overload?.window ?? 15 * minute, capacity: overload?.count?.most(capacity: capacity) ?? capacity)
+        }
         rng = SplitMix64(seed: options.seed)
         ids = Identities(seed: options.seed)
         planters = Planters.all.compactMap { planter in
             let weight = options.mix[planter.rule] ?? 0
-            return weight > 0 ? (planter, weight) : nil
+            return weight > 0 && figures[planter.rule] != nil ? (planter, weight) : nil
         }
         end = options.duration.map { options.start.nanosecondsSinceEpoch.plusClamped($0) } ?? Int64.max
         let start = options.start.nanosecondsSinceEpoch
@@ -208,7 +217,7 @@ public struct Simulator: Sendable {
 
     private mutating func emit(_ event: Scheduled, at time: Int64) {
         if let queue = event.queue {
-            if event.throttled, let admit = queues[queue].admission(at: time, capacity: geography.queueCapacity[queue]), admit > time {
+            if event.throttled, let admit = queues[queue].admission(at: time), admit > time {
                 schedule.push(admit, .planned(event))
                 return
             }
@@ -411,17 +420,25 @@ struct Held: Sendable {
     var eventKind: EventKind
 }
 
-/// A checkpoint's traffic in the `capacity.overload` window: (t − 15 min, t].
+/// A checkpoint's traffic in the `capacity.overload` window: (t − window, t].
 struct CheckpointQueue: Sendable {
-    static let window: Int64 = 15 * minute
+    let window: Int64
+    /// The most crossings the window admits.
+    let capacity: Int
     private var times = Ring<Int64>()
 
+    init(window: Int64, capacity: Int) {
+        self.window = window
+        // At least one, or nothing would ever pass.
+        self.capacity = max(1, capacity)
+    }
+
     /// When a crossing arriving at `time` can pass without the window exceeding `capacity`.
-    mutating func admission(at time: Int64, capacity: Int) -> Int64? {
-        while let first = times.first, first <= time - Self.window { _ = times.removeFirst() }
+    mutating func admission(at time: Int64) -> Int64? {
+        while let first = times.first, first <= time - window { _ = times.removeFirst() }
         guard times.count >= capacity else { return nil }
         // Wait until enough of the oldest have left the window; a second later, as checkpoints record whole seconds.
-        return times[times.count - capacity] + Self.window + nanosPerSecond
+        return times[times.count - capacity] + window + nanosPerSecond
     }
 
     mutating func record(_ time: Int64) {

@@ -85,7 +85,6 @@ struct SimGeography: Sendable {
 
     var pairs: [Pair] = []
     var sources: [Source] = []
-    var capacity: [String: Int] = [:]
     /// The capacity of each checkpoint queue (`Side.queue`).
     var queueCapacity: [Int] = []
     /// A coarse border line through the checkpoint pairs, for patrols and sensors.
@@ -114,7 +113,6 @@ struct SimGeography: Sendable {
         var queues: [String: Int] = [:]
         for checkpoint in checkpoints {
             if let capacity = checkpoint.capacity {
-                self.capacity[checkpoint.id] = capacity
                 queues[checkpoint.id] = queueCapacity.count
                 queueCapacity.append(capacity)
             }
@@ -248,14 +246,22 @@ extension Simulator {
         rng.pick(side.officers)
     }
 
+    /// `integrity.release-anomaly`'s window with a day to spare, and how many releases in it it counts.
+    var releasePattern: (span: Int64, count: Int)? {
+        guard let figures = figures["integrity.release-anomaly"], let window = figures.window, let count = figures.count?.least
+        else { return nil }
+        return (window + day, count)
+    }
+
     /// The exit officer of a trip the entry side will find something on. Officers are picked so none
-    /// has released three such trips in 30 days: that pattern is `integrity.release-anomaly`'s to
-    /// find, and must only occur where an incident of it is planted.
+    /// reaches `integrity.release-anomaly`'s count of such trips in its window: that pattern is the
+    /// rule's to find, and must only occur where an incident of it is planted.
     mutating func releasingOfficer(_ side: SimGeography.Side, at time: Int64) -> String {
         var name = officer(side)
+        guard let pattern = releasePattern else { return name }
         for _ in 0..<64 {
-            let recent = (releasedThenFound[name] ?? []).filter { $0 > time - 31 * day }
-            if recent.count < 2 {
+            let recent = (releasedThenFound[name] ?? []).filter { $0 > time - pattern.span }
+            if recent.count < pattern.count - 1 {
                 releasedThenFound[name] = recent + [time]
                 return name
             }
@@ -265,13 +271,13 @@ extension Simulator {
         return "\(side.country.lowercased())-o-t\(ids.permit("X"))"
     }
 
-    /// An officer of `side` with no found-after-release trips within 31 days of `times`, who is then
+    /// An officer of `side` with no found-after-release trips within `span` of `times`, who is then
     /// booked for `times` so the rotation above avoids them around it (a fresh one if all are busy).
-    mutating func reserveOfficer(_ side: SimGeography.Side, for times: [Int64]) -> String {
+    mutating func reserveOfficer(_ side: SimGeography.Side, for times: [Int64], span: Int64) -> String {
         let first = times.min() ?? 0
         let last = times.max() ?? 0
         let free = side.officers.filter { name in
-            !(releasedThenFound[name] ?? []).contains { $0 > first - 31 * day && $0 < last + 31 * day }
+            !(releasedThenFound[name] ?? []).contains { $0 > first - span && $0 < last + span }
         }
         let name = free.isEmpty ? "\(side.country.lowercased())-o-t\(ids.permit("X"))" : rng.pick(free)
         releasedThenFound[name, default: []] += times
