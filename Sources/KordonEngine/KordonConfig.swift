@@ -140,7 +140,8 @@ public struct KordonConfig: Sendable {
             shutdownTimeout: 30_000_000_000, logLevel: "info", metricsListen: Endpoint(host: "127.0.0.1", port: 9464), pseudonymKeyFile: nil)
         let directory = (file as NSString).deletingLastPathComponent
         func resolve(_ name: String) -> String {
-            name.hasPrefix("/") || directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
+            name.hasPrefix("/") || directory.isEmpty
+                ? name : ((directory as NSString).appendingPathComponent(name) as NSString).standardizingPath
         }
         if let text = read(file, into: &errors), let root = reader.root(yaml: text),
             let top = root.object(topFields)
