@@ -68,6 +68,65 @@ indirect enum Condition: Sendable {
     }
 }
 
+/// A condition compiled to closures once at load: evaluating it then neither walks the enum tree nor
+/// switches on the test kind per event. Same results and bindings as `Condition.holds`.
+typealias Check = @Sendable (inout Scope) -> Bool
+
+extension Condition {
+    var compiled: Check {
+        switch self {
+        case .all(let conditions):
+            let checks = conditions.map(\.compiled)
+            if checks.count == 1 { return checks[0] }
+            return { scope in
+                let saved = scope.bound
+                for check in checks where !check(&scope) {
+                    scope.bound = saved
+                    return false
+                }
+                return true
+            }
+        case .any(let conditions):
+            let checks = conditions.map(\.compiled)
+            return { scope in
+                for check in checks where check(&scope) { return true }
+                return false
+            }
+        case .not(let condition):
+            let check = condition.compiled
+            return { scope in
+                let saved = scope.bound
+                let result = check(&scope)
+                scope.bound = saved
+                return !result
+            }
+        case .some(let collection, let condition):
+            let check = condition.compiled
+            return { scope in scope.bindEach(collection) { check(&$0) } }
+        case .none(let collection, let condition):
+            let check = condition.compiled
+            return { scope in
+                let saved = scope.bound
+                let found = scope.bindEach(collection) { check(&$0) }
+                scope.bound = saved
+                return !found
+            }
+        case .test(let field, let test):
+            switch test {
+            case .eq(let expected): return { field.value(in: $0) == expected }
+            case .ne(let expected): return { field.value(in: $0) != expected }
+            case .exists(let expected): return { (field.value(in: $0) != nil) == expected }
+            case .isIn(let set):
+                return { scope in
+                    guard case .string(let text) = field.value(in: scope) else { return false }
+                    return set.contains(text)
+                }
+            default: return { test.holds(field.value(in: $0), $0) }
+            }
+        }
+    }
+}
+
 extension Condition.Test {
     func holds(_ value: Value?, _ scope: Scope) -> Bool {
         switch self {

@@ -122,11 +122,11 @@ public struct Engine: Sendable {
     /// cannot depend on when state was swept.
     var now = Int64.min
     /// Ids buffered or processed, with their event time, and the processed ones in time order for forgetting.
-    var seen: [String: Int64] = [:]
+    var seen: [HashedID: Int64] = [:]
     var processed = FIFO<(time: Int64, id: String)>()
     private let idRetention: Int64
     private let joinsCrossings: Bool
-    var crossings: [String: EventRecord] = [:]
+    var crossings: [HashedID: EventRecord] = [:]
     var crossingOrder = FIFO<(time: Int64, id: String)>()
     var awaiting: [String: [AwaitingInspection]] = [:]
     var states: [RuleState]
@@ -219,20 +219,23 @@ public struct Engine: Sendable {
                 reloadWatchlists(force: false)
             }
         }
-        if seen[event.id] != nil {
+        let time = event.time.nanosecondsSinceEpoch
+        // One hash lookup checks and records the id; the rare duplicate or late event undoes the insertion.
+        let id = HashedID(event.id)
+        if let previous = seen.updateValue(time, forKey: id) {
+            seen[id] = previous
             stats.duplicates += 1
             return .duplicate
         }
-        let time = event.time.nanosecondsSinceEpoch
         let input = InputID(origin)
         if !idle.isEmpty { idle.remove(input) }
         if time < watermark {
+            seen[id] = nil
             stats.late += 1
             stats.lateByInput[input, default: 0] += 1
             return .late(watermark: Timestamp(nanosecondsSinceEpoch: watermark))
         }
         stats.accepted += 1
-        seen[event.id] = time
         queue.push(Queued(time: time, id: event.id, record: EventRecord(event: event, origin: origin)))
         if time > inputs[input] ?? Int64.min {
             inputs[input] = time
@@ -293,8 +296,8 @@ public struct Engine: Sendable {
 
     private mutating func release(before limit: Int64, into alerts: inout [Alert]) {
         watermark = limit
-        while let next = queue.min, next.time < limit {
-            fireTimers(before: next.time, into: &alerts)
+        while let time = queue.min?.time, time < limit {
+            fireTimers(before: time, into: &alerts)
             process(queue.pop()!, into: &alerts)
         }
         fireTimers(before: limit, into: &alerts)
@@ -303,9 +306,9 @@ public struct Engine: Sendable {
 
     /// Fires deadlines strictly before `time`: an event exactly at a deadline still counts.
     private mutating func fireTimers(before time: Int64, into alerts: inout [Alert]) {
-        while let timer = timers.min, timer.due < time {
-            _ = timers.pop()
-            now = max(now, timer.due)
+        while let due = timers.min?.due, due < time {
+            let timer = timers.pop()!
+            now = max(now, due)
             switch timer.action {
             case .absence(let rule, let correlation):
                 fireAbsence(rule: rule, correlation: correlation, sequence: timer.sequence, into: &alerts)
@@ -324,13 +327,13 @@ public struct Engine: Sendable {
     private mutating func forget(before limit: Int64) {
         while let first = processed.first, first.time < limit.minus(idRetention) {
             _ = processed.removeFirst()
-            seen[first.id] = nil
+            seen[HashedID(first.id)] = nil
         }
         while let first = crossingOrder.first, first.time < limit.minus(rulebook.crossingRetention) {
             _ = crossingOrder.removeFirst()
-            crossings[first.id] = nil
+            crossings[HashedID(first.id)] = nil
         }
-        for index in states.indices {
+        for index in states.indices where states[index].due <= limit {
             states[index].expire(
                 now: limit, plan: plans[index], suppress: groupSuppress[index], triggerMargin: rulebook.inspectionWait)
         }
@@ -348,27 +351,28 @@ public struct Engine: Sendable {
         now = max(now, item.time)
         processed.append((item.time, item.id))
         let record = item.record
-        switch record.event.body {
-        case .crossing(let crossing):
-            countUnknown(crossing.checkpoint)
+        switch record.kind {
+        case .crossing:
+            countUnknown(record.crossing?.checkpoint)
             runRules(record, joined: nil, joinRules: false, into: &alerts)
             guard joinsCrossings else { return }
-            crossings[item.id] = record
+            crossings[HashedID(item.id)] = record
             crossingOrder.append((item.time, item.id))
-            if let waiting = awaiting.removeValue(forKey: item.id) {
+            if !awaiting.isEmpty, let waiting = awaiting.removeValue(forKey: item.id) {
                 for inspection in waiting {
                     runRules(inspection.record, joined: record, joinRules: true, into: &alerts)
                 }
             }
-        case .inspection(let inspection):
-            countUnknown(inspection.checkpoint)
+        case .inspection:
+            // Fields read in place: taking the inspection out of its record would copy its findings.
+            countUnknown(record.inspection?.checkpoint)
             runRules(record, joined: nil, joinRules: false, into: &alerts)
-            guard joinsCrossings else { return }
-            if let stored = crossings[inspection.crossingId] {
+            guard joinsCrossings, let crossingId = record.inspection?.crossingId else { return }
+            if let stored = crossings[HashedID(crossingId)] {
                 runRules(record, joined: stored, joinRules: true, into: &alerts)
             } else {
-                let sequence = schedule(due: item.time.plus(rulebook.inspectionWait), .joinTimeout(inspection.crossingId))
-                awaiting[inspection.crossingId, default: []].append(
+                let sequence = schedule(due: item.time.plus(rulebook.inspectionWait), .joinTimeout(crossingId))
+                awaiting[crossingId, default: []].append(
                     AwaitingInspection(record: record, time: item.time, sequence: sequence))
             }
         default:
@@ -376,8 +380,8 @@ public struct Engine: Sendable {
         }
     }
 
-    private mutating func countUnknown(_ checkpoint: String) {
-        if !geography.checkpoints.isEmpty, geography.checkpoints[checkpoint] == nil {
+    private mutating func countUnknown(_ checkpoint: String?) {
+        if let checkpoint, !geography.checkpoints.isEmpty, geography.checkpoints[checkpoint] == nil {
             stats.unknownCheckpoints += 1
         }
     }
@@ -387,33 +391,33 @@ public struct Engine: Sendable {
     private mutating func runRules(
         _ record: EventRecord, joined: EventRecord?, joinRules: Bool, into alerts: inout [Alert]
     ) {
-        let event = record.event
         let base = Scope(record: record, joined: joined, geography: geography, watchlists: watchlists)
         let evidence = record.evidence
-        let kind = event.kind.bit
-        let isInspection = event.kind == .inspection
+        let kind = record.kind.bit
+        let isInspection = record.kind == .inspection
         for index in plans.indices {
             // Most rules ignore most events: decide that from plain bits before touching the rule.
-            let plan = plans[index]
-            guard plan.reach & kind != 0 else { continue }
-            if !joinRules, plan.expectOn & kind != 0, !states[index].pending.isEmpty,
+            guard plans[index].reach & kind != 0 else { continue }
+            if !joinRules, plans[index].expectOn & kind != 0, !states[index].pending.isEmpty,
                 case .absence(let spec) = rulebook.rules[index].kind
             {
                 var scope = base
                 resolveAbsences(index, spec, &scope)
             }
-            if plan.followOn & kind != 0, joinRules == (isInspection && plan.followJoins), !states[index].triggers.isEmpty,
+            if plans[index].followOn & kind != 0, joinRules == (isInspection && plans[index].followJoins),
+                !states[index].triggers.isEmpty,
                 case .window(let spec) = rulebook.rules[index].kind, let follow = spec.followedBy
             {
                 var scope = base
                 resolveFollowers(index, spec, follow, scope: &scope, evidence: evidence, into: &alerts)
             }
             // Inspections reach join rules only through the join; every other event reaches the others.
-            guard plan.on & kind != 0, (isInspection && plan.joinsCrossing) == joinRules else { continue }
-            let rule = rulebook.rules[index]
-            if let collection = rule.forEach {
-                for scope in base.each(collection) {
-                    runRule(index, scope, joined: joined, evidence: evidence, into: &alerts)
+            guard plans[index].on & kind != 0, (isInspection && plans[index].joinsCrossing) == joinRules else { continue }
+            if let collection = plans[index].forEach {
+                var scope = base
+                _ = scope.bindEach(collection) { element in
+                    runRule(index, element, joined: joined, evidence: evidence, into: &alerts)
+                    return false
                 }
             } else {
                 runRule(index, base, joined: joined, evidence: evidence, into: &alerts)
@@ -426,15 +430,14 @@ public struct Engine: Sendable {
     ) {
         let rule = rulebook.rules[index]
         var scope = base
-        if let when = rule.when, !when.holds(&scope) { return }
+        if let when = plans[index].when, !when(&scope) { return }
         guard let key = Self.key(rule, scope) else { return }
         let escalation = escalate(index, base, key: key, evidence: evidence)
         switch rule.kind {
         case .match:
-            var items = [evidence] + escalation.evidence
-            if let joined { items.append(joined.evidence) }
             emit(
-                index, scope: scope, key: key, time: evidence.time, evidence: uniqueEvidence(items),
+                index, scope: scope, key: key, time: evidence.time,
+                evidence: uniqueEvidence([evidence] + escalation.evidence + (joined.map { [$0.evidence] } ?? [])),
                 extraFacts: escalation.facts, severity: escalation.severity, into: &alerts)
         case .window(let spec):
             if let follow = spec.followedBy {
@@ -495,7 +498,7 @@ public struct Engine: Sendable {
         var held: [Bool] = []
         for (number, escalation) in rule.escalations.enumerated() {
             var fresh = scope
-            let holds = escalation.when.map { $0.holds(&fresh) } ?? true
+            let holds = plans[index].escalations[number].map { $0(&fresh) } ?? true
             held.append(holds)
             guard holds, let recent = escalation.recent else { continue }
             let values = recent.thresholds.compactMap { threshold -> [String]? in
@@ -564,16 +567,8 @@ public struct Engine: Sendable {
         _ index: Int, _ spec: WindowSpec, scope: Scope, key: AlertKey, evidence: [Evidence], time: Timestamp,
         escalation: EscalationResult, into alerts: inout [Alert]
     ) {
-        var limits: [Double] = []
-        for threshold in spec.thresholds {
-            switch threshold.operand {
-            case .literal(let limit): limits.append(limit)
-            case .field(let field):
-                // Without the limit (e.g. a checkpoint with no configured capacity) the rule does not apply.
-                guard case .number(let limit) = field.value(in: scope) else { return }
-                limits.append(limit)
-            }
-        }
+        // Without a limit (e.g. a checkpoint with no configured capacity) the rule does not apply.
+        for threshold in spec.thresholds where Self.limit(threshold, scope) == nil { return }
         var partition = ""
         for field in spec.per {
             // Events without a partition value are outside every partition.
@@ -596,21 +591,33 @@ public struct Engine: Sendable {
             WindowEntry(
                 time: time.nanosecondsSinceEpoch, evidence: evidence, amount: amount, distinct: distinct,
                 position: scope.position))
-        var measures: [Double] = []
-        for (threshold, limit) in zip(spec.thresholds, limits) {
-            let measured: Double =
-                switch threshold.measure {
-                case .count: Double(window.count)
-                case .sum: window.sum
-                case .distinct: Double(window.distinctCount)
-                }
-            guard threshold.holds(measured, limit: limit) else { return }
-            measures.append(measured)
+        func measured(_ threshold: Threshold) -> Double {
+            switch threshold.measure {
+            case .count: Double(window.count)
+            case .sum: window.sum
+            case .distinct: Double(window.distinctCount)
+            }
         }
+        for threshold in spec.thresholds where !threshold.holds(measured(threshold), limit: Self.limit(threshold, scope)!) {
+            return
+        }
+        // Most matches leave the window below its thresholds: the figures are gathered only for an alert.
+        let measures = spec.thresholds.map(measured)
+        let limits = spec.thresholds.map { Self.limit($0, scope)! }
         emit(
             index, scope: scope, key: key, time: time, evidence: window.evidence,
             extraFacts: Self.windowFacts(spec, measures, limits, time) + escalation.facts,
             severity: escalation.severity, into: &alerts)
+    }
+
+    /// A threshold's limit: its literal, or the field's value on the matching event (nil when it has none).
+    private static func limit(_ threshold: Threshold, _ scope: Scope) -> Double? {
+        switch threshold.operand {
+        case .literal(let limit): return limit
+        case .field(let field):
+            guard case .number(let limit) = field.value(in: scope) else { return nil }
+            return limit
+        }
     }
 
     private static func windowFacts(_ spec: WindowSpec, _ measures: [Double], _ limits: [Double], _ time: Timestamp)
@@ -669,7 +676,7 @@ public struct Engine: Sendable {
         _ index: Int, _ spec: WindowSpec, _ follow: FollowSpec, scope: inout Scope, evidence: Evidence,
         into alerts: inout [Alert]
     ) {
-        if let when = follow.when, !when.holds(&scope) { return }
+        if let when = plans[index].followWhen, !when(&scope) { return }
         let time = evidence.time.nanosecondsSinceEpoch
         var confirmed: [Trigger] = []
         for type in follow.same {
@@ -699,10 +706,10 @@ public struct Engine: Sendable {
         escalation: EscalationResult, into alerts: inout [Alert]
     ) {
         // Checkpoints missing from the geography are counted by `process`; they have no position to compare.
-        guard let id = scope.crossing?.checkpoint, let checkpoint = geography.checkpoints[id] else { return }
+        guard let id = scope.crossingRecord?.crossing?.checkpoint, let checkpoint = geography.checkpoints[id] else { return }
         let time = evidence.time.nanosecondsSinceEpoch
-        let previous = states[index].sightings[key]
-        states[index].sightings[key] = Sighting(time: time, checkpoint: id, position: checkpoint.position, record: scope.record)
+        let previous = states[index].sightings.updateValue(
+            Sighting(time: time, checkpoint: id, position: checkpoint.position, record: scope.record), forKey: key)
         states[index].sightingOrder.append((time, key))
         guard let previous, previous.checkpoint != id, time <= previous.time.plus(spec.within) else { return }
         let km = greatCircleKm(previous.position, checkpoint.position)
@@ -712,7 +719,7 @@ public struct Engine: Sendable {
         guard spec.strict ? speed > spec.limit : speed >= spec.limit else { return }
         let facts: [(name: String, value: Value)] = [
             ("fromCheckpoint", .string(previous.checkpoint)),
-            ("fromTime", .string(previous.record.event.time.rfc3339)),
+            ("fromTime", .string(previous.record.time.rfc3339)),
             ("toCheckpoint", .string(id)),
             ("distanceKm", .number((km * 10).rounded() / 10)),
             ("minutes", .number((Double(time - previous.time) / 6e9).rounded() / 10)),
@@ -728,10 +735,13 @@ public struct Engine: Sendable {
 
     /// Correlation of a trigger or follow-up: the key and the correlated field values; nil when any is missing.
     private static func correlation(_ key: AlertKey, _ fields: [Field], _ scope: Scope) -> String? {
-        var text = key.type.rawValue + "\u{0}" + key.value
+        var text = key.type.rawValue
+        text.append("\u{0}")
+        text.append(key.value)
         for field in fields {
             guard let value = field.value(in: scope) else { return nil }
-            text += "\u{0}" + self.text(value)
+            text.append("\u{0}")
+            text.append(self.text(value))
         }
         return text
     }
@@ -739,7 +749,7 @@ public struct Engine: Sendable {
     private mutating func openAbsence(
         _ index: Int, _ spec: AbsenceSpec, scope: Scope, key: AlertKey, evidence: Evidence, severity: Severity
     ) {
-        guard let correlation = Self.correlation(key, spec.correlate.map(\.trigger), scope) else { return }
+        guard let correlation = Self.correlation(key, plans[index].correlateTrigger, scope) else { return }
         let time = evidence.time.nanosecondsSinceEpoch
         let sequence = schedule(due: time.plus(spec.within), .absence(rule: index, correlation: correlation))
         // The title and facts are rendered from the kept scope if the deadline passes: most triggers are resolved.
@@ -767,11 +777,11 @@ public struct Engine: Sendable {
 
     /// A follow-up closes every open trigger with the same correlation that it does not precede (called with some open).
     private mutating func resolveAbsences(_ index: Int, _ spec: AbsenceSpec, _ scope: inout Scope) {
-        if let expect = spec.expect, !expect.holds(&scope) { return }
-        let time = scope.event.time.nanosecondsSinceEpoch
+        if let expect = plans[index].expect, !expect(&scope) { return }
+        let time = scope.record.time.nanosecondsSinceEpoch
         for type in rulebook.rules[index].key {
             guard let value = type.value(in: scope),
-                let correlation = Self.correlation(AlertKey(type: type, value: value), spec.correlate.map(\.follow), scope),
+                let correlation = Self.correlation(AlertKey(type: type, value: value), plans[index].correlateFollow, scope),
                 var open = states[index].pending[correlation]
             else { continue }
             open.removeAll { $0.time <= time }
@@ -803,6 +813,24 @@ public struct Engine: Sendable {
 
 // MARK: - State
 
+/// An event id that carries its hash, for the large tables of ids: growing a table or removing from it
+/// rehashes keys, and hashing long ids again each time showed in profiles.
+struct HashedID: Hashable, Sendable {
+    let id: String
+    private let hash: Int
+
+    init(_ id: String) {
+        self.id = id
+        hash = id.hashValue
+    }
+
+    static func == (a: HashedID, b: HashedID) -> Bool { a.hash == b.hash && a.id == b.id }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(hash)
+    }
+}
+
 /// An event waiting in the buffer for the watermark; ordered by (time, id).
 /// The event sits in its record: heap moves and peeks then copy references, not every field of the event.
 struct Queued: Comparable, Sendable {
@@ -833,18 +861,35 @@ struct RulePlan: Sendable {
     var followSame: [KeyType] = []
     /// Velocity rules: how long a sighting is kept.
     var sightingWithin: Int64?
+    /// The rule's conditions, compiled: its `when`, each escalation's, the follow-up's and the expected event's.
+    var when: Check?
+    var escalations: [Check?]
+    var followWhen: Check?
+    var expect: Check?
+    var forEach: Collection?
+    /// Absence rules: the fields correlated on the expected event and on the trigger.
+    var correlateFollow: [Field] = []
+    var correlateTrigger: [Field] = []
 
     init(_ rule: Rule) {
+        forEach = rule.forEach
         on = rule.on.reduce(0) { $0 | $1.bit }
         joinsCrossing = rule.joinsCrossing
+        when = rule.when?.compiled
+        escalations = rule.escalations.map { $0.when?.compiled }
         switch rule.kind {
-        case .absence(let spec): expectOn = spec.expectOn.bit
+        case .absence(let spec):
+            expectOn = spec.expectOn.bit
+            expect = spec.expect?.compiled
+            correlateFollow = spec.correlate.map(\.follow)
+            correlateTrigger = spec.correlate.map(\.trigger)
         case .window(let spec):
             if let follow = spec.followedBy {
                 followOn = follow.on.bit
                 followJoins = follow.joinsCrossing
                 followWithin = follow.within
                 followSame = follow.same
+                followWhen = follow.when?.compiled
             }
         case .velocity(let spec): sightingWithin = spec.within
         case .match: break
@@ -943,22 +988,33 @@ struct SlidingWindows: Sendable {
     mutating func add(_ key: WindowKey, _ entry: WindowEntry) -> KeyWindow {
         expire(now: entry.time)
         order.append((entry.time, key))
-        windows[key, default: KeyWindow()].entries.append(entry)
-        for value in entry.distinct { windows[key]!.distinctCounts[value, default: 0] += 1 }
-        return windows[key]!
+        // One hash lookup for the whole update.
+        func update(_ window: inout KeyWindow) -> KeyWindow {
+            window.entries.append(entry)
+            for value in entry.distinct { window.distinctCounts[value, default: 0] += 1 }
+            return window
+        }
+        return update(&windows[key, default: KeyWindow()])
+    }
+
+    /// The earliest `now` at which `expire` drops something (a head at Int64.min even when `now − length` saturates).
+    var due: Int64 {
+        guard let first = order.first else { return .max }
+        return first.time == .min ? .min : first.time.plus(length)
     }
 
     /// Drops entries at or before `now − length`, freeing keys left empty.
     mutating func expire(now: Int64) {
         while let first = order.first, first.time <= now.minus(length) {
             _ = order.removeFirst()
-            guard var window = windows.removeValue(forKey: first.key) else { continue }
-            let entry = window.entries.removeFirst()
+            // Updated in place through its index: one hash lookup per entry.
+            guard let position = windows.index(forKey: first.key) else { continue }
+            let entry = windows.values[position].entries.removeFirst()
             for value in entry.distinct {
-                let remaining = (window.distinctCounts[value] ?? 1) - 1
-                window.distinctCounts[value] = remaining > 0 ? remaining : nil
+                let remaining = (windows.values[position].distinctCounts[value] ?? 1) - 1
+                windows.values[position].distinctCounts[value] = remaining > 0 ? remaining : nil
             }
-            if !window.entries.isEmpty { windows[first.key] = window }
+            if windows.values[position].entries.isEmpty { windows.remove(at: position) }
         }
     }
 }
@@ -1031,17 +1087,21 @@ struct RuleState: Sendable {
         var severity: Severity
     }
 
-    var suppression: [AlertKey: Suppression] = [:]
+    // Changing what `expire` looks at makes it due again: it works out when next at its end.
+    var suppression: [AlertKey: Suppression] = [:] { didSet { due = .min } }
     var lastSweep = Int64.min
-    var window: SlidingWindows
+    var window: SlidingWindows { didSet { due = .min } }
     /// One history per escalation (empty ones for escalations without `recent`).
-    var recent: [SlidingWindows]
+    var recent: [SlidingWindows] { didSet { due = .min } }
     var pending: [String: [PendingAbsence]] = [:]
     var sightings: [AlertKey: Sighting] = [:]
-    var sightingOrder = FIFO<(time: Int64, key: AlertKey)>()
+    var sightingOrder = FIFO<(time: Int64, key: AlertKey)>() { didSet { due = .min } }
     var triggers: [Int64: Trigger] = [:]
     var triggersByIdentity: [AlertKey: Sequences] = [:]
-    var triggerOrder = FIFO<(time: Int64, sequence: Int64)>()
+    var triggerOrder = FIFO<(time: Int64, sequence: Int64)>() { didSet { due = .min } }
+    /// The watermark before which `expire` has nothing to do: a state untouched for a while is skipped
+    /// rather than checked on every watermark move. Not in snapshots: a restored state starts due.
+    private(set) var due = Int64.min
 
     init(rule: Rule) {
         var length: Int64 = 0
@@ -1084,8 +1144,9 @@ struct RuleState: Sendable {
     mutating func forgetTrigger(_ sequence: Int64, same: [KeyType]) -> Trigger? {
         guard let trigger = triggers.removeValue(forKey: sequence) else { return nil }
         trigger.forEachIdentity(same) { identity in
-            triggersByIdentity[identity]?.remove(sequence)
-            if triggersByIdentity[identity]?.isEmpty == true { triggersByIdentity[identity] = nil }
+            guard let position = triggersByIdentity.index(forKey: identity) else { return }
+            triggersByIdentity.values[position].remove(sequence)
+            if triggersByIdentity.values[position].isEmpty { triggersByIdentity.remove(at: position) }
         }
         return trigger
     }
@@ -1095,12 +1156,15 @@ struct RuleState: Sendable {
     /// `triggerMargin`: how long behind `now` a follow-up may still be processed (a joined inspection).
     /// `suppress`: the longest suppression period of the rule's parts, which share this state's suppression.
     mutating func expire(now: Int64, plan: RulePlan, suppress: Int64, triggerMargin: Int64) {
+        guard now >= due else { return }
         if !window.windows.isEmpty { window.expire(now: now) }
         for index in recent.indices where !recent[index].windows.isEmpty { recent[index].expire(now: now) }
         if let within = plan.sightingWithin {
             while let first = sightingOrder.first, first.time < now.minus(within) {
                 _ = sightingOrder.removeFirst()
-                if let sighting = sightings[first.key], sighting.time == first.time { sightings[first.key] = nil }
+                if let position = sightings.index(forKey: first.key), sightings.values[position].time == first.time {
+                    sightings.remove(at: position)
+                }
             }
         }
         if let within = plan.followWithin {
@@ -1109,9 +1173,19 @@ struct RuleState: Sendable {
                 _ = forgetTrigger(first.sequence, same: plan.followSame)
             }
         }
-        guard !suppression.isEmpty, now >= lastSweep.plus(suppress) else { return }
-        lastSweep = now
-        // An entry with a count to carry lives one more period, for the next alert to report it.
-        suppression = suppression.filter { now < $0.value.until.plus($0.value.suppressed > 0 ? suppress : 0) }
+        if !suppression.isEmpty, now >= lastSweep.plus(suppress) {
+            lastSweep = now
+            // An entry with a count to carry lives one more period, for the next alert to report it.
+            suppression = suppression.filter { now < $0.value.until.plus($0.value.suppressed > 0 ? suppress : 0) }
+        }
+        // The earliest watermark at which one of the checks above can hold again; an estimate that errs early.
+        var next = suppression.isEmpty ? Int64.max : lastSweep.plus(suppress)
+        next = min(next, window.due)
+        for windows in recent { next = min(next, windows.due) }
+        if let within = plan.sightingWithin, let first = sightingOrder.first { next = min(next, first.time.plus(within)) }
+        if let within = plan.followWithin, let first = triggerOrder.first {
+            next = min(next, first.time.plus(within).plus(triggerMargin))
+        }
+        due = next
     }
 }

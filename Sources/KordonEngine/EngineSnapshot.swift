@@ -130,9 +130,9 @@ struct EngineState {
     var idle: Set<InputID>
     var queue: Heap<Queued>
     var timers: Heap<Timer>
-    var seen: [String: Int64]
+    var seen: [HashedID: Int64]
     var processed: FIFO<(time: Int64, id: String)>
-    var crossings: [String: EventRecord]
+    var crossings: [HashedID: EventRecord]
     var crossingOrder: FIFO<(time: Int64, id: String)>
     var awaiting: [String: [AwaitingInspection]]
     var rules: [(fingerprint: RuleFingerprint, state: RuleState)]
@@ -178,7 +178,7 @@ enum EngineSnapshot {
             out.write(time)
             out.write(id)
             // A crossing forgotten early has no record left; its id and time still rank the others.
-            if let record = state.crossings[id] {
+            if let record = state.crossings[HashedID(id)] {
                 out.byte(1)
                 out.record(record)
             } else {
@@ -229,10 +229,10 @@ enum EngineSnapshot {
         let inputs: [InputID: Int64] = try input.entries()
         let idle = Set(try input.read([InputID].self))
         var queue = Heap<Queued>()
-        var seen: [String: Int64] = [:]
+        var seen: [HashedID: Int64] = [:]
         for item in try input.read([Queued].self) {
             queue.push(item)
-            seen[item.id] = item.time
+            seen[HashedID(item.id)] = item.time
         }
         var timers = Heap<Timer>()
         for timer in try input.read([Timer].self) {
@@ -246,15 +246,15 @@ enum EngineSnapshot {
             let time: Int64 = try input.read()
             let id: String = try input.read()
             processed.append((time, id))
-            seen[id] = time
+            seen[HashedID(id)] = time
         }
-        var crossings: [String: EventRecord] = [:]
+        var crossings: [HashedID: EventRecord] = [:]
         var crossingOrder = FIFO<(time: Int64, id: String)>()
         for _ in 0..<(try input.count()) {
             let time: Int64 = try input.read()
             let id: String = try input.read()
             crossingOrder.append((time, id))
-            if try input.read(Bool.self) { crossings[id] = try input.record() }
+            if try input.read(Bool.self) { crossings[HashedID(id)] = try input.record() }
         }
         let awaiting: [String: [AwaitingInspection]] = try input.entries()
         guard input.isAtEnd else { throw EngineSnapshotError(.corrupt("unread bytes at the end of the state")) }

@@ -4,30 +4,51 @@ import KordonEvents
 /// keeps the event (the buffer, scopes, stored crossings, waiting triggers and absences, sightings), so
 /// state holds one reference per use rather than copies of the event's fields.
 final class EventRecord: Sendable {
-    let event: Event
+    let id: String
+    let time: Timestamp
+    let kind: EventKind
+    let source: String?
     let origin: EventOrigin
     /// The body's crossing or inspection, taken out once: rules read their fields on every evaluation,
     /// and reading them through the body's enum copies the whole payload each time.
     let crossing: Crossing?
     let inspection: Inspection?
+    /// A patrol, sensor or vessel body. The event is kept in these parts only, not also whole, so that
+    /// ingest copies it once.
+    let otherBody: Event.Body?
+    private let version: Int
 
     init(event: Event, origin: EventOrigin) {
-        self.event = event
+        id = event.id
+        time = event.time
+        kind = event.kind
+        source = event.source
+        version = event.version
         self.origin = origin
         switch event.body {
         case .crossing(let crossing):
             self.crossing = crossing
             inspection = nil
+            otherBody = nil
         case .inspection(let inspection):
             crossing = nil
             self.inspection = inspection
-        default:
+            otherBody = nil
+        case let body:
             crossing = nil
             inspection = nil
+            otherBody = body
         }
     }
 
-    var evidence: Evidence { Evidence(id: event.id, kind: event.kind, time: event.time, origin: origin) }
+    /// The event put back together, for snapshots.
+    var event: Event {
+        let body: Event.Body =
+            if let crossing { .crossing(crossing) } else if let inspection { .inspection(inspection) } else { otherBody! }
+        return Event(version: version, id: id, time: time, source: source, body: body)
+    }
+
+    var evidence: Evidence { Evidence(id: id, kind: kind, time: time, origin: origin) }
 }
 
 /// The event as rules see it: the event itself, its crossing (its own or the
@@ -38,12 +59,15 @@ struct Scope: Sendable {
         let record: EventRecord
         /// The crossing an inspection was joined with.
         let joined: EventRecord?
+        /// The record whose crossing rules read: the event's own, else the joined one.
+        let crossingRecord: EventRecord?
         let geography: Geography
         let watchlists: [String: Watchlist]
 
         init(record: EventRecord, joined: EventRecord?, geography: Geography, watchlists: [String: Watchlist]) {
             self.record = record
             self.joined = joined
+            crossingRecord = record.kind == .crossing ? record : joined
             self.geography = geography
             self.watchlists = watchlists
         }
@@ -54,22 +78,20 @@ struct Scope: Sendable {
 
     var record: EventRecord { context.record }
     var joined: EventRecord? { context.joined }
-    var event: Event { context.record.event }
     /// Only an inspection's scope has a joined crossing, and only a crossing's record has one of its own.
-    var crossing: Crossing? { context.record.crossing ?? context.joined?.crossing }
+    var crossing: Crossing? { context.crossingRecord?.crossing }
+    var crossingRecord: EventRecord? { context.crossingRecord }
     /// The crossing's event id: the event's own, or the inspected crossing's.
-    var crossingId: String? { crossingRecord?.event.id }
+    var crossingId: String? { crossingRecord?.id }
     /// The crossing's event time: permits are judged valid at the crossing, not at a later inspection.
-    var crossingTime: Timestamp? { crossingRecord?.event.time }
+    var crossingTime: Timestamp? { crossingRecord?.time }
     var inspection: Inspection? { context.record.inspection }
     var geography: Geography { context.geography }
     var watchlists: [String: Watchlist] { context.watchlists }
 
-    private var crossingRecord: EventRecord? { context.record.crossing != nil ? context.record : context.joined }
-
     /// `joined`: for an inspection, the crossing it inspected (ignored for other events).
     init(record: EventRecord, joined: EventRecord? = nil, geography: Geography, watchlists: [String: Watchlist] = [:]) {
-        let joined = record.event.kind == .inspection ? joined : nil
+        let joined = record.kind == .inspection ? joined : nil
         context = Context(record: record, joined: joined, geography: geography, watchlists: watchlists)
     }
 }
@@ -77,19 +99,19 @@ struct Scope: Sendable {
 extension Scope {
     /// Where a patrol, sensor or vessel event was observed.
     var position: Position? {
-        switch event.body {
-        case .patrol(let patrol): patrol.position
-        case .sensor(let sensor): sensor.position
-        case .vessel(let vessel): vessel.position
-        case .crossing, .inspection: nil
+        switch record.otherBody {
+        case .patrol(let patrol)?: patrol.position
+        case .sensor(let sensor)?: sensor.position
+        case .vessel(let vessel)?: vessel.position
+        case .crossing?, .inspection?, nil: nil
         }
     }
 
     /// The event's own sector, else the sector zone its position lies in.
     var sector: String? {
-        switch event.body {
-        case .patrol(let patrol) where patrol.sector != nil: return patrol.sector
-        case .sensor(let sensor) where sensor.sector != nil: return sensor.sector
+        switch record.otherBody {
+        case .patrol(let patrol)? where patrol.sector != nil: return patrol.sector
+        case .sensor(let sensor)? where sensor.sector != nil: return sensor.sector
         default: return position.flatMap { geography.zone(.sector, containing: $0)?.id }
         }
     }
@@ -103,7 +125,7 @@ extension Scope {
     /// Minors' documents are left out (a guardian holding them is normal), as is a holder listed
     /// as a minor; a holder not listed among the persons still counts. Ties: the smallest doc.
     var documentsHeld: (holder: String, count: Int)? {
-        guard let persons = crossing?.persons else { return nil }
+        guard let persons = crossingRecord?.crossing?.persons else { return nil }
         let minors = Set(persons.lazy.filter { $0.minor == true }.map(\.doc))
         var held: [String: Int] = [:]
         for person in persons where person.minor != true {
@@ -133,11 +155,27 @@ struct Bindings: Sendable, Equatable {
     var permit: Int32 = -1
 }
 
+/// The bound element read in place (nil when none is bound): taking it out would copy its strings.
 extension Scope {
-    var finding: Finding? { bound.finding < 0 ? nil : inspection?.findings[Int(bound.finding)] }
-    var goods: Goods? { bound.goods < 0 ? nil : crossing?.goods?[Int(bound.goods)] }
-    var person: Person? { bound.person < 0 ? nil : crossing?.persons?[Int(bound.person)] }
-    var permit: Permit? { bound.permit < 0 ? nil : crossing?.permits?[Int(bound.permit)] }
+    func finding<T>(_ read: (Finding) -> T?) -> T? {
+        guard bound.finding >= 0, let findings = context.record.inspection?.findings else { return nil }
+        return read(findings[Int(bound.finding)])
+    }
+
+    func goods<T>(_ read: (Goods) -> T?) -> T? {
+        guard bound.goods >= 0, let goods = context.crossingRecord?.crossing?.goods else { return nil }
+        return read(goods[Int(bound.goods)])
+    }
+
+    func person<T>(_ read: (Person) -> T?) -> T? {
+        guard bound.person >= 0, let persons = context.crossingRecord?.crossing?.persons else { return nil }
+        return read(persons[Int(bound.person)])
+    }
+
+    func permit<T>(_ read: (Permit) -> T?) -> T? {
+        guard bound.permit >= 0, let permits = context.crossingRecord?.crossing?.permits else { return nil }
+        return read(permits[Int(bound.permit)])
+    }
 }
 
 /// The lists quantifiers range over, named as their bound element.
@@ -312,85 +350,90 @@ enum Field: String, CaseIterable, Sendable {
 
     /// The field's value, or nil when the event does not have it.
     /// Substance names are lower-cased so lists match however producers capitalise them.
+    /// Reads go through the records' stored properties: copying a `Crossing` or `Vehicle` out retains each of its strings.
     func value(in scope: Scope) -> Value? {
-        let crossing = scope.crossing
-        let vehicle = crossing?.vehicle
+        let record = scope.crossingRecord
         switch self {
-        case .eventId: return .string(scope.event.id)
-        case .eventKind: return .string(scope.event.kind.rawValue)
-        case .eventSource: return scope.event.source.map(Value.string)
-        case .crossingId: return scope.crossingId.map(Value.string)
-        case .crossingCheckpoint: return crossing.map { .string($0.checkpoint) }
-        case .crossingCountry: return crossing.map { .string($0.country) }
-        case .crossingDirection: return crossing.map { .string($0.direction.rawValue) }
-        case .crossingOfficer: return crossing?.officer.map(Value.string)
-        case .crossingLane: return crossing?.lane.map(Value.string)
-        case .crossingReleased: return crossing?.released.map(Value.bool)
-        case .crossingPersonCount: return crossing.map { .number(Double($0.persons?.count ?? 0)) }
+        case .eventId: return .string(scope.record.id)
+        case .eventKind: return .string(scope.record.kind.rawValue)
+        case .eventSource: return scope.record.source.map(Value.string)
+        case .crossingId: return record.map { .string($0.id) }
+        case .crossingCheckpoint: return (record?.crossing?.checkpoint).map(Value.string)
+        case .crossingCountry: return (record?.crossing?.country).map(Value.string)
+        case .crossingDirection: return (record?.crossing?.direction.rawValue).map(Value.string)
+        case .crossingOfficer: return (record?.crossing?.officer).map(Value.string)
+        case .crossingLane: return (record?.crossing?.lane).map(Value.string)
+        case .crossingReleased: return (record?.crossing?.released).map(Value.bool)
+        case .crossingPersonCount:
+            guard let record else { return nil }
+            return .number(Double(record.crossing?.persons?.count ?? 0))
         case .crossingPassengerCount:
-            return crossing.map { .number(Double($0.persons?.reduce(0) { $0 + ($1.role == .passenger ? 1 : 0) } ?? 0)) }
+            guard let record else { return nil }
+            return .number(Double(record.crossing?.persons?.reduce(0) { $0 + ($1.role == .passenger ? 1 : 0) } ?? 0))
         case .crossingDocsHeldMax:
-            guard crossing != nil else { return nil }
+            guard record != nil else { return nil }
             return .number(Double(scope.documentsHeld?.count ?? 0))
         case .crossingDocsHeldHolder: return scope.documentsHeld.map { .string($0.holder) }
         case .crossingGoodsValueUsd:
-            guard let goods = crossing?.goods, goods.contains(where: { $0.valueUsd != nil }) else { return nil }
+            guard let goods = record?.crossing?.goods, goods.contains(where: { $0.valueUsd != nil }) else { return nil }
             return .number(goods.reduce(0) { $0 + ($1.valueUsd ?? 0) })
         case .crossingPaired:
-            return crossing.flatMap { scope.geography.checkpoints[$0.checkpoint]?.paired }.map(Value.string)
+            return (record?.crossing?.checkpoint).flatMap { scope.geography.checkpoints[$0]?.paired }.map(Value.string)
         case .crossingCapacity:
-            return crossing.flatMap { scope.geography.checkpoints[$0.checkpoint]?.capacity }.map { .number(Double($0)) }
-        case .plate: return vehicle.map { .string($0.plate) }
-        case .vehicleType: return vehicle?.type.map { .string($0.rawValue) }
-        case .declaredWeightKg: return vehicle?.declaredWeightKg.map(Value.number)
-        case .measuredWeightKg: return vehicle?.measuredWeightKg.map(Value.number)
+            return (record?.crossing?.checkpoint).flatMap { scope.geography.checkpoints[$0]?.capacity }
+                .map { .number(Double($0)) }
+        case .plate: return (record?.crossing?.vehicle?.plate).map(Value.string)
+        case .vehicleType: return (record?.crossing?.vehicle?.type?.rawValue).map(Value.string)
+        case .declaredWeightKg: return (record?.crossing?.vehicle?.declaredWeightKg).map(Value.number)
+        case .measuredWeightKg: return (record?.crossing?.vehicle?.measuredWeightKg).map(Value.number)
         case .weightDifferenceKg:
-            guard let declared = vehicle?.declaredWeightKg, let measured = vehicle?.measuredWeightKg else { return nil }
+            guard let declared = record?.crossing?.vehicle?.declaredWeightKg,
+                let measured = record?.crossing?.vehicle?.measuredWeightKg
+            else { return nil }
             return .number(abs(measured - declared))
         case .weightDifferencePercent:
-            guard let declared = vehicle?.declaredWeightKg, let measured = vehicle?.measuredWeightKg, declared > 0
+            guard let declared = record?.crossing?.vehicle?.declaredWeightKg,
+                let measured = record?.crossing?.vehicle?.measuredWeightKg, declared > 0
             else { return nil }
             return .number(abs(measured - declared) / declared * 100)
-        case .inspectionCrossingId: return scope.inspection.map { .string($0.crossingId) }
-        case .inspectionCheckpoint: return scope.inspection.map { .string($0.checkpoint) }
-        case .inspectionMethod: return scope.inspection.map { .string($0.method.rawValue) }
-        case .inspectionOfficer: return scope.inspection?.officer.map(Value.string)
-        case .inspectionDurationSec: return scope.inspection?.durationSec.map(Value.number)
-        case .inspectionFindingCount: return scope.inspection.map { .number(Double($0.findings.count)) }
-        case .findingCategory: return scope.finding.map { .string($0.category.rawValue) }
-        case .findingSubstance: return scope.finding?.substance.map { .string($0.lowercased()) }
-        case .findingHs: return scope.finding?.hs.map(Value.string)
-        case .findingWeightKg: return scope.finding?.weightKg.map(Value.number)
-        case .findingQuantity: return scope.finding?.quantity.map(Value.number)
-        case .findingUnit: return scope.finding?.unit.map(Value.string)
-        case .findingDeclared: return scope.finding?.declared.map(Value.bool)
-        case .findingConcealed: return scope.finding?.concealed.map(Value.bool)
-        case .findingCanineAlert: return scope.finding?.canineAlert.map(Value.bool)
-        case .goodsHs: return scope.goods.map { .string($0.hs) }
-        case .goodsSubstance: return scope.goods?.substance.map { .string($0.lowercased()) }
-        case .goodsWeightKg: return scope.goods?.weightKg.map(Value.number)
-        case .goodsValueUsd: return scope.goods?.valueUsd.map(Value.number)
-        case .goodsQuantity: return scope.goods?.quantity.map(Value.number)
-        case .goodsUnit: return scope.goods?.unit.map(Value.string)
-        case .personDoc: return scope.person.map { .string($0.doc) }
-        case .personRole: return scope.person?.role.map { .string($0.rawValue) }
-        case .personMinor: return scope.person?.minor.map(Value.bool)
-        case .personDocHolder: return scope.person?.docHolder.map(Value.string)
-        case .permitId: return scope.permit.map { .string($0.id) }
-        case .permitType: return scope.permit.map { .string($0.type.rawValue) }
+        case .inspectionCrossingId: return (scope.record.inspection?.crossingId).map(Value.string)
+        case .inspectionCheckpoint: return (scope.record.inspection?.checkpoint).map(Value.string)
+        case .inspectionMethod: return (scope.record.inspection?.method.rawValue).map(Value.string)
+        case .inspectionOfficer: return (scope.record.inspection?.officer).map(Value.string)
+        case .inspectionDurationSec: return (scope.record.inspection?.durationSec).map(Value.number)
+        case .inspectionFindingCount: return (scope.record.inspection?.findings.count).map { .number(Double($0)) }
+        case .findingCategory: return scope.finding { .string($0.category.rawValue) }
+        case .findingSubstance: return scope.finding { $0.substance }.map { .string($0.lowercased()) }
+        case .findingHs: return scope.finding { $0.hs }.map(Value.string)
+        case .findingWeightKg: return scope.finding { $0.weightKg }.map(Value.number)
+        case .findingQuantity: return scope.finding { $0.quantity }.map(Value.number)
+        case .findingUnit: return scope.finding { $0.unit }.map(Value.string)
+        case .findingDeclared: return scope.finding { $0.declared }.map(Value.bool)
+        case .findingConcealed: return scope.finding { $0.concealed }.map(Value.bool)
+        case .findingCanineAlert: return scope.finding { $0.canineAlert }.map(Value.bool)
+        case .goodsHs: return scope.goods { .string($0.hs) }
+        case .goodsSubstance: return scope.goods { $0.substance }.map { .string($0.lowercased()) }
+        case .goodsWeightKg: return scope.goods { $0.weightKg }.map(Value.number)
+        case .goodsValueUsd: return scope.goods { $0.valueUsd }.map(Value.number)
+        case .goodsQuantity: return scope.goods { $0.quantity }.map(Value.number)
+        case .goodsUnit: return scope.goods { $0.unit }.map(Value.string)
+        case .personDoc: return scope.person { .string($0.doc) }
+        case .personRole: return scope.person { $0.role }.map { .string($0.rawValue) }
+        case .personMinor: return scope.person { $0.minor }.map(Value.bool)
+        case .personDocHolder: return scope.person { $0.docHolder }.map(Value.string)
+        case .permitId: return scope.permit { .string($0.id) }
+        case .permitType: return scope.permit { .string($0.type.rawValue) }
         case .permitValid:
             // No validUntil: the permit does not expire.
-            guard let permit = scope.permit, let time = scope.crossingTime else { return nil }
-            return .bool(permit.validUntil?.isValid(at: time) ?? true)
+            guard let time = scope.crossingTime else { return nil }
+            return scope.permit { .bool($0.validUntil?.isValid(at: time) ?? true) }
         case .permitCoversFinding:
             // A finding without an HS code can only be judged by permit type.
-            guard let permit = scope.permit, let finding = scope.finding else { return nil }
-            return .bool(finding.hs.map { permit.covers(hs: $0) } ?? true)
+            return scope.permit { permit in scope.finding { .bool($0.hs.map { permit.covers(hs: $0) } ?? true) } }
         case .permitCoversGoods:
-            guard let permit = scope.permit, let goods = scope.goods else { return nil }
-            return .bool(permit.covers(hs: goods.hs))
+            return scope.permit { permit in scope.goods { .bool(permit.covers(hs: $0.hs)) } }
         case .patrolUnit, .patrolObservation, .patrolPillar, .patrolCount:
-            guard case .patrol(let patrol) = scope.event.body else { return nil }
+            guard case .patrol(let patrol)? = scope.record.otherBody else { return nil }
             switch self {
             case .patrolUnit: return .string(patrol.unit)
             case .patrolObservation: return .string(patrol.observation.rawValue)
@@ -398,7 +441,7 @@ enum Field: String, CaseIterable, Sendable {
             default: return patrol.count.map { .number(Double($0)) }
             }
         case .sensorId, .sensorType, .sensorDetection, .sensorConfidence, .sensorCount:
-            guard case .sensor(let sensor) = scope.event.body else { return nil }
+            guard case .sensor(let sensor)? = scope.record.otherBody else { return nil }
             switch self {
             case .sensorId: return .string(sensor.sensor)
             case .sensorType: return .string(sensor.sensorType.rawValue)
@@ -407,7 +450,7 @@ enum Field: String, CaseIterable, Sendable {
             default: return sensor.count.map { .number(Double($0)) }
             }
         case .vesselId, .vesselSpeedKn, .vesselAis, .vesselActivity:
-            guard case .vessel(let vessel) = scope.event.body else { return nil }
+            guard case .vessel(let vessel)? = scope.record.otherBody else { return nil }
             switch self {
             case .vesselId: return .string(vessel.vessel)
             case .vesselSpeedKn: return vessel.speedKn.map(Value.number)
@@ -425,7 +468,7 @@ enum Field: String, CaseIterable, Sendable {
             return scope.position.flatMap { scope.geography.nearestCheckpoint(to: $0) }.map { .number(($0.km * 1000).rounded() / 1000) }
         case .positionFishingZone: return scope.fishingZone.map { .string($0.id) }
         case .positionClosedSeason:
-            return scope.fishingZone.map { .bool($0.isClosed(at: scope.event.time)) }
+            return scope.fishingZone.map { .bool($0.isClosed(at: scope.record.time)) }
         }
     }
 }
@@ -448,22 +491,22 @@ extension Scope {
         let saved = bound
         switch collection {
         case .finding:
-            for index in 0..<(inspection?.findings.count ?? 0) {
+            for index in 0..<(record.inspection?.findings.count ?? 0) {
                 bound.finding = Int32(index)
                 if body(&self) { return true }
             }
         case .goods:
-            for index in 0..<(crossing?.goods?.count ?? 0) {
+            for index in 0..<(crossingRecord?.crossing?.goods?.count ?? 0) {
                 bound.goods = Int32(index)
                 if body(&self) { return true }
             }
         case .person:
-            for index in 0..<(crossing?.persons?.count ?? 0) {
+            for index in 0..<(crossingRecord?.crossing?.persons?.count ?? 0) {
                 bound.person = Int32(index)
                 if body(&self) { return true }
             }
         case .permit:
-            for index in 0..<(crossing?.permits?.count ?? 0) {
+            for index in 0..<(crossingRecord?.crossing?.permits?.count ?? 0) {
                 bound.permit = Int32(index)
                 if body(&self) { return true }
             }

@@ -6,14 +6,17 @@ struct Heap<Element: Comparable> {
     var count: Int { elements.count }
     var min: Element? { elements.first }
 
+    // Sifting works on the buffer: comparing array elements by subscript copied them (retaining their references).
     mutating func push(_ element: Element) {
         elements.append(element)
-        var child = elements.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard elements[child] < elements[parent] else { break }
-            elements.swapAt(child, parent)
-            child = parent
+        elements.withUnsafeMutableBufferPointer { heap in
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard heap[child] < heap[parent] else { break }
+                heap.swapAt(child, parent)
+                child = parent
+            }
         }
     }
 
@@ -21,15 +24,17 @@ struct Heap<Element: Comparable> {
         guard !elements.isEmpty else { return nil }
         elements.swapAt(0, elements.count - 1)
         let top = elements.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < elements.count else { break }
-            let right = left + 1
-            let smaller = right < elements.count && elements[right] < elements[left] ? right : left
-            guard elements[smaller] < elements[parent] else { break }
-            elements.swapAt(parent, smaller)
-            parent = smaller
+        elements.withUnsafeMutableBufferPointer { heap in
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { break }
+                let right = left + 1
+                let smaller = right < heap.count && heap[right] < heap[left] ? right : left
+                guard heap[smaller] < heap[parent] else { break }
+                heap.swapAt(parent, smaller)
+                parent = smaller
+            }
         }
         return top
     }

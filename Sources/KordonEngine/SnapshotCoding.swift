@@ -656,7 +656,7 @@ extension Queued: SnapshotValue {
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
         let record = try input.record()
-        self.init(time: record.event.time.nanosecondsSinceEpoch, id: record.event.id, record: record)
+        self.init(time: record.time.nanosecondsSinceEpoch, id: record.id, record: record)
     }
 }
 
