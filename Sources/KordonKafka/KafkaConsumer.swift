@@ -64,9 +64,6 @@ public final class KafkaConsumer: @unchecked Sendable {
         try check(rd_kafka_subscribe(handle.pointer, list.pointer), "subscribe to \(topics)")
     }
 
-    /// The start offset that means "the oldest message the partition still has".
-    public static let beginning = Int64(RD_KAFKA_OFFSET_BEGINNING)
-
     /// Reads exactly these partitions from these offsets, outside any group membership
     /// (replacing the previous assignment); for reading topics back, not for sharing work.
     public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {

@@ -95,7 +95,6 @@ public struct PipelineCounters: Sendable, Equatable {
 
     public init() {}
 
-    public var deadLetters: Int { deadLettered }
     public var decoded: Int { events.values.reduce(0, +) }
 }
 
@@ -109,9 +108,9 @@ public struct AlertCount: Hashable, Sendable {
     public var severity: String
 }
 
-/// Consume, decode, detect, publish, checkpoint: one loop on one dedicated thread, so the
-/// rebalance handler (which runs inside `poll`) sees a consistent state and can checkpoint and
-/// commit before partitions go.
+/// Consume, decode, detect, publish, checkpoint: one loop on one dedicated thread, so a change of
+/// role (delivered inside the coordinator's `poll`) sees a consistent state and can checkpoint and
+/// commit before the input partitions go to another instance.
 ///
 /// Offsets are committed only at checkpoints, and a checkpoint is written only once every alert
 /// and dead letter made before it is acknowledged by Kafka and written to the log: the engine
