@@ -731,10 +731,8 @@ public final class DetectionPipeline: @unchecked Sendable {
             return
         }
         do {
-            let counts = try KafkaAdmin(config: options.producer, logger: logger).topics(timeout: .seconds(10))
-            let partitions = options.inputTopics.flatMap { topic in
-                (0..<(counts[topic] ?? 0)).map { TopicPartition(topic, $0) }
-            }
+            // The read-back in `restoreState` just listed every input partition with its end.
+            let partitions = delivered.inputEnds.keys.sorted()
             let committed = try consumer.committed(partitions, timeout: .seconds(10))
             var start: [TopicPartition: Int64] = [:]
             for tp in partitions {
