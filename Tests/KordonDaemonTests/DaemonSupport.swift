@@ -265,3 +265,74 @@ func expectDelivered(_ stream: Stream, cluster: MockCluster, logs: [[String]], s
     let misrouted = published.filter { ($0.topic == "border.alerts.integrity") != stream.integrity.contains($0.id) }.count
     #expect(misrouted == 0, sourceLocation: sourceLocation)
 }
+
+/// Polls `condition` every 50 ms for up to `timeout`.
+func waitFor(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return false
+}
+
+extension Kafka.DaemonTests {
+    /// With a pseudonymisation key, plate and document numbers reach neither the log nor the topics;
+    /// each alert carries the keyed pseudonym of its number, the same for the same number. A Kafka
+    /// secret read from a file shows up neither in the daemon's log nor in `kordon check`.
+    @Test func pseudonymisedAlertsCarryNoRawIdentifiers() async throws {
+        let cluster = try cluster()
+        let stream = try Stream(events: 20_000, seed: 16)
+        try stream.produce(to: cluster)
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-key-\(UUID().uuidString)").path
+        try String(repeating: "k3y-", count: 12).write(toFile: keyFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        let secret = "s3cret-\(UUID().uuidString)"
+        let secretFile = keyFile + ".password"
+        try secret.write(toFile: secretFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: secretFile) }
+        let daemon = try DaemonUnderTest(
+            cluster: cluster, group: "g-pseudo", name: "pseudo",
+            // A property every client takes, so librdkafka gets the secret without SASL being set up.
+            extraKafka: "  propertyFiles:\n    ssl.key.password: \(secretFile)",
+            extraDaemon: "  pseudonymKeyFile: \(keyFile)")
+        let check = Process()
+        check.executableURL = productsDirectory.appendingPathComponent("kordon")
+        check.arguments = ["check", "--config", daemon.configPath]
+        let checkOutput = Pipe()
+        check.standardOutput = checkOutput
+        check.standardError = checkOutput
+        try check.run()
+        check.waitUntilExit()
+        let checked = String(decoding: checkOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(check.terminationStatus == 0, "\(checked)")
+        #expect(!checked.contains(secret))
+        try daemon.start()
+        #expect(try waitUntilCommittedToEnd(cluster, group: "g-pseudo", partitions: Self.partitions))
+        #expect(daemon.signal(SIGTERM) == 0)
+
+        let pseudonymiser = try Pseudonymiser.load(keyFile: keyFile)
+        let identified = stream.alerts.filter { [.plate, .doc].contains($0.key.type) }
+        #expect(identified.count > 100)
+        let log = try String(contentsOfFile: daemon.logPath, encoding: .utf8)
+        var topics = ""
+        let consumer = try KafkaConsumer(config: consumerConfig(cluster, group: "pseudo-reader"), logger: testLogger)
+        try consumer.subscribe(alertTopics)
+        var count = 0
+        try pollUntil(consumer, process: { batch in
+            for message in batch { topics += message.text ?? ""; count += 1 }
+        }, done: { count >= stream.expected.count })
+        try consumer.close()
+        let logged = Set(log.split(separator: "\n").compactMap { AlertLine(json: $0)?.key.value })
+        var leaked: Set<String> = []
+        for alert in identified {
+            let raw = alert.key.value
+            if log.contains(raw) || topics.contains(raw) { leaked.insert(raw) }
+            #expect(logged.contains(pseudonymiser.pseudonym(raw, type: alert.key.type.rawValue)))
+        }
+        #expect(leaked.isEmpty, "\(leaked.count) raw identifiers in the log or on the topics")
+        #expect(!daemon.daemonLog.contains(secret))
+        #expect(count == stream.expected.count)
+    }
+}

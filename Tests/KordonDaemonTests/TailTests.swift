@@ -43,16 +43,12 @@ import Testing
             text.range(of: #""id":""#).map { String(text[$0.upperBound...].prefix { $0 != "\"" }) }
         }
     }
-    func waitFor(_ count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ids().count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-    }
-    try await waitFor(2)
+    #expect(try await waitFor(timeout: .seconds(20)) { ids().count >= 2 })
     try append(["a3"], to: log)
     // logrotate: move away (the writer may still finish a line in the old file), then a new file.
     try FileManager.default.moveItem(atPath: log, toPath: log + "-20261129")
     try append(["a4"], to: log + "-20261129")
     try append(["a5", "a6"], to: log)
-    try await waitFor(6)
+    #expect(try await waitFor(timeout: .seconds(20)) { ids().count >= 6 })
     #expect(ids() == ["a1", "a2", "a3", "a4", "a5", "a6"])
 }
