@@ -122,12 +122,12 @@ public struct Engine: Sendable {
     /// cannot depend on when state was swept.
     var now = Int64.min
     /// Ids buffered or processed, with their event time, and the processed ones in time order for forgetting.
-    var seen: [HashedID: Int64] = [:]
-    var processed = FIFO<(time: Int64, id: String)>()
+    var seen: [IDPrint: Int64] = [:]
+    var processed = FIFO<(time: Int64, id: IDPrint)>()
     private let idRetention: Int64
     private let joinsCrossings: Bool
-    var crossings: [HashedID: EventRecord] = [:]
-    var crossingOrder = FIFO<(time: Int64, id: String)>()
+    var crossings: [IDPrint: EventRecord] = [:]
+    var crossingOrder = FIFO<(time: Int64, id: IDPrint)>()
     var awaiting: [String: [AwaitingInspection]] = [:]
     var states: [RuleState]
     /// Per rule: what its state is matched by when restoring a snapshot or reloading the rulebook.
@@ -221,7 +221,7 @@ public struct Engine: Sendable {
         }
         let time = event.time.nanosecondsSinceEpoch
         // One hash lookup checks and records the id; the rare duplicate or late event undoes the insertion.
-        let id = HashedID(event.id)
+        let id = IDPrint(event.id)
         if let previous = seen.updateValue(time, forKey: id) {
             seen[id] = previous
             stats.duplicates += 1
@@ -236,11 +236,15 @@ public struct Engine: Sendable {
             return .late(watermark: Timestamp(nanosecondsSinceEpoch: watermark))
         }
         stats.accepted += 1
-        queue.push(Queued(time: time, id: event.id, record: EventRecord(event: event, origin: origin)))
-        if time > inputs[input] ?? Int64.min {
+        queue.push(Queued(time: time, id: event.id, print: id, record: EventRecord(event: event, origin: origin)))
+        // One hash lookup of the input per event.
+        if let position = inputs.index(forKey: input) {
+            guard time > inputs.values[position] else { return .accepted }
+            inputs.values[position] = time
+        } else {
             inputs[input] = time
-            advanceWatermark(into: &alerts)
         }
+        advanceWatermark(into: &alerts)
         return .accepted
     }
 
@@ -327,11 +331,11 @@ public struct Engine: Sendable {
     private mutating func forget(before limit: Int64) {
         while let first = processed.first, first.time < limit.minus(idRetention) {
             _ = processed.removeFirst()
-            seen[HashedID(first.id)] = nil
+            seen[first.id] = nil
         }
         while let first = crossingOrder.first, first.time < limit.minus(rulebook.crossingRetention) {
             _ = crossingOrder.removeFirst()
-            crossings[HashedID(first.id)] = nil
+            crossings[first.id] = nil
         }
         for index in states.indices where states[index].due <= limit {
             states[index].expire(
@@ -349,15 +353,15 @@ public struct Engine: Sendable {
 
     private mutating func process(_ item: Queued, into alerts: inout [Alert]) {
         now = max(now, item.time)
-        processed.append((item.time, item.id))
+        processed.append((item.time, item.print))
         let record = item.record
         switch record.kind {
         case .crossing:
             countUnknown(record.crossing?.checkpoint)
             runRules(record, joined: nil, joinRules: false, into: &alerts)
             guard joinsCrossings else { return }
-            crossings[HashedID(item.id)] = record
-            crossingOrder.append((item.time, item.id))
+            crossings[item.print] = record
+            crossingOrder.append((item.time, item.print))
             if !awaiting.isEmpty, let waiting = awaiting.removeValue(forKey: item.id) {
                 for inspection in waiting {
                     runRules(inspection.record, joined: record, joinRules: true, into: &alerts)
@@ -368,7 +372,7 @@ public struct Engine: Sendable {
             countUnknown(record.inspection?.checkpoint)
             runRules(record, joined: nil, joinRules: false, into: &alerts)
             guard joinsCrossings, let crossingId = record.inspection?.crossingId else { return }
-            if let stored = crossings[HashedID(crossingId)] {
+            if let stored = crossings[IDPrint(crossingId)] {
                 runRules(record, joined: stored, joinRules: true, into: &alerts)
             } else {
                 let sequence = schedule(due: item.time.plus(rulebook.inspectionWait), .joinTimeout(crossingId))
@@ -734,16 +738,14 @@ public struct Engine: Sendable {
     // MARK: - Absence
 
     /// Correlation of a trigger or follow-up: the key and the correlated field values; nil when any is missing.
-    private static func correlation(_ key: AlertKey, _ fields: [Field], _ scope: Scope) -> String? {
-        var text = key.type.rawValue
-        text.append("\u{0}")
-        text.append(key.value)
-        for field in fields {
+    private static func correlation(_ key: AlertKey, _ fields: [Field], _ scope: Scope) -> Correlation? {
+        var values = ""
+        for (number, field) in fields.enumerated() {
             guard let value = field.value(in: scope) else { return nil }
-            text.append("\u{0}")
-            text.append(self.text(value))
+            // One field (the usual case) takes its value as it is: no string is built.
+            if number == 0 { values = text(value) } else { values += "\u{0}" + text(value) }
         }
-        return text
+        return Correlation(key: key, values: values)
     }
 
     private mutating func openAbsence(
@@ -782,14 +784,17 @@ public struct Engine: Sendable {
         for type in rulebook.rules[index].key {
             guard let value = type.value(in: scope),
                 let correlation = Self.correlation(AlertKey(type: type, value: value), plans[index].correlateFollow, scope),
-                var open = states[index].pending[correlation]
+                let position = states[index].pending.index(forKey: correlation)
             else { continue }
-            open.removeAll { $0.time <= time }
-            states[index].pending[correlation] = open.isEmpty ? nil : open
+            // In place: one hash lookup, and no copy of the rule's state or of the list.
+            states[index].pending.values[position].removeAll { $0.time <= time }
+            if states[index].pending.values[position].isEmpty { states[index].pending.remove(at: position) }
         }
     }
 
-    private mutating func fireAbsence(rule index: Int, correlation: String, sequence: Int64, into alerts: inout [Alert]) {
+    private mutating func fireAbsence(
+        rule index: Int, correlation: Correlation, sequence: Int64, into alerts: inout [Alert]
+    ) {
         guard var open = states[index].pending[correlation],
             let position = open.firstIndex(where: { $0.sequence == sequence })
         else { return }
@@ -813,29 +818,12 @@ public struct Engine: Sendable {
 
 // MARK: - State
 
-/// An event id that carries its hash, for the large tables of ids: growing a table or removing from it
-/// rehashes keys, and hashing long ids again each time showed in profiles.
-struct HashedID: Hashable, Sendable {
-    let id: String
-    private let hash: Int
-
-    init(_ id: String) {
-        self.id = id
-        hash = id.hashValue
-    }
-
-    static func == (a: HashedID, b: HashedID) -> Bool { a.hash == b.hash && a.id == b.id }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(hash)
-    }
-}
-
 /// An event waiting in the buffer for the watermark; ordered by (time, id).
 /// The event sits in its record: heap moves and peeks then copy references, not every field of the event.
 struct Queued: Comparable, Sendable {
     var time: Int64
     var id: String
+    var print: IDPrint
     let record: EventRecord
 
     static func < (a: Queued, b: Queued) -> Bool {
@@ -846,30 +834,31 @@ struct Queued: Comparable, Sendable {
 }
 
 /// What dispatch and expiry need of a rule, as plain values (event kinds as bits of `EventKind.bit`):
-/// the per-event loop then neither copies rules nor hashes kinds.
-struct RulePlan: Sendable {
+/// the per-event loop then neither copies rules nor hashes kinds. A class, so reading a field of it
+/// does not copy the whole plan and its closures.
+final class RulePlan: Sendable {
     /// The kinds it does anything with: its own, and its follow-up's or expected event's.
-    var reach: UInt8
-    var on: UInt8
-    var joinsCrossing: Bool
+    let reach: UInt8
+    let on: UInt8
+    let joinsCrossing: Bool
     /// Absence rules: the expected event's kind.
-    var expectOn: UInt8 = 0
+    let expectOn: UInt8
     /// Sequence rules: the follow-up's kind, whether it is seen joined, and how long after a trigger it may come.
-    var followOn: UInt8 = 0
-    var followJoins = false
-    var followWithin: Int64?
-    var followSame: [KeyType] = []
+    let followOn: UInt8
+    let followJoins: Bool
+    let followWithin: Int64?
+    let followSame: [KeyType]
     /// Velocity rules: how long a sighting is kept.
-    var sightingWithin: Int64?
+    let sightingWithin: Int64?
     /// The rule's conditions, compiled: its `when`, each escalation's, the follow-up's and the expected event's.
-    var when: Check?
-    var escalations: [Check?]
-    var followWhen: Check?
-    var expect: Check?
-    var forEach: Collection?
+    let when: Check?
+    let escalations: [Check?]
+    let followWhen: Check?
+    let expect: Check?
+    let forEach: Collection?
     /// Absence rules: the fields correlated on the expected event and on the trigger.
-    var correlateFollow: [Field] = []
-    var correlateTrigger: [Field] = []
+    let correlateFollow: [Field]
+    let correlateTrigger: [Field]
 
     init(_ rule: Rule) {
         forEach = rule.forEach
@@ -877,23 +866,25 @@ struct RulePlan: Sendable {
         joinsCrossing = rule.joinsCrossing
         when = rule.when?.compiled
         escalations = rule.escalations.map { $0.when?.compiled }
+        var absence: AbsenceSpec?
+        var follow: FollowSpec?
+        var sightingWithin: Int64?
         switch rule.kind {
-        case .absence(let spec):
-            expectOn = spec.expectOn.bit
-            expect = spec.expect?.compiled
-            correlateFollow = spec.correlate.map(\.follow)
-            correlateTrigger = spec.correlate.map(\.trigger)
-        case .window(let spec):
-            if let follow = spec.followedBy {
-                followOn = follow.on.bit
-                followJoins = follow.joinsCrossing
-                followWithin = follow.within
-                followSame = follow.same
-                followWhen = follow.when?.compiled
-            }
+        case .absence(let spec): absence = spec
+        case .window(let spec): follow = spec.followedBy
         case .velocity(let spec): sightingWithin = spec.within
         case .match: break
         }
+        expectOn = absence?.expectOn.bit ?? 0
+        expect = absence?.expect?.compiled
+        correlateFollow = absence?.correlate.map(\.follow) ?? []
+        correlateTrigger = absence?.correlate.map(\.trigger) ?? []
+        followOn = follow?.on.bit ?? 0
+        followJoins = follow?.joinsCrossing ?? false
+        followWithin = follow?.within
+        followSame = follow?.same ?? []
+        followWhen = follow?.when?.compiled
+        self.sightingWithin = sightingWithin
         reach = on | expectOn | followOn
     }
 }
@@ -913,7 +904,7 @@ extension EventKind {
 /// A deadline in event time; equal deadlines fire in the order they were set.
 struct Timer: Comparable, Sendable {
     enum Action: Sendable {
-        case absence(rule: Int, correlation: String)
+        case absence(rule: Int, correlation: Correlation)
         case joinTimeout(String)
     }
 
@@ -923,6 +914,13 @@ struct Timer: Comparable, Sendable {
 
     static func < (a: Timer, b: Timer) -> Bool { (a.due, a.sequence) < (b.due, b.sequence) }
     static func == (a: Timer, b: Timer) -> Bool { a.due == b.due && a.sequence == b.sequence }
+}
+
+/// What an absence rule's trigger and expected event are matched on: the alert key and the correlated
+/// fields' values (joined by NUL when there are several).
+struct Correlation: Hashable, Sendable {
+    var key: AlertKey
+    var values: String
 }
 
 struct AwaitingInspection: Sendable {
@@ -1064,6 +1062,14 @@ struct Sequences: Sendable {
             rest.removeAll { $0 == sequence }
         }
     }
+
+    /// The sequences meeting `isIncluded`, in order; nil when none does.
+    func keeping(_ isIncluded: (Int64) -> Bool) -> Sequences? {
+        var kept = Sequences()
+        if let first, isIncluded(first) { kept.append(first) }
+        for sequence in rest where isIncluded(sequence) { kept.append(sequence) }
+        return kept.isEmpty ? nil : kept
+    }
 }
 
 /// The severity an escalation decided, with the figures and events behind it.
@@ -1093,12 +1099,14 @@ struct RuleState: Sendable {
     var window: SlidingWindows { didSet { due = .min } }
     /// One history per escalation (empty ones for escalations without `recent`).
     var recent: [SlidingWindows] { didSet { due = .min } }
-    var pending: [String: [PendingAbsence]] = [:]
+    var pending: [Correlation: [PendingAbsence]] = [:]
     var sightings: [AlertKey: Sighting] = [:]
     var sightingOrder = FIFO<(time: Int64, key: AlertKey)>() { didSet { due = .min } }
     var triggers: [Int64: Trigger] = [:]
     var triggersByIdentity: [AlertKey: Sequences] = [:]
     var triggerOrder = FIFO<(time: Int64, sequence: Int64)>() { didSet { due = .min } }
+    /// When `expire` last dropped expired triggers from `triggersByIdentity`. Not in snapshots: the index is rebuilt.
+    var lastIdentitySweep = Int64.min
     /// The watermark before which `expire` has nothing to do: a state untouched for a while is skipped
     /// rather than checked on every watermark move. Not in snapshots: a restored state starts due.
     private(set) var due = Int64.min
@@ -1168,9 +1176,17 @@ struct RuleState: Sendable {
             }
         }
         if let within = plan.followWithin {
-            while let first = triggerOrder.first, first.time < now.minus(within).minus(triggerMargin) {
+            let horizon = within.plus(triggerMargin)
+            while let first = triggerOrder.first, first.time < now.minus(horizon) {
                 _ = triggerOrder.removeFirst()
-                _ = forgetTrigger(first.sequence, same: plan.followSame)
+                triggers[first.sequence] = nil
+            }
+            // Expired triggers leave their identities listed (lookups skip them); one sweep per horizon
+            // drops them, which costs less than working out each expired trigger's identities.
+            if !triggersByIdentity.isEmpty, now >= lastIdentitySweep.plus(horizon) {
+                lastIdentitySweep = now
+                let triggers = triggers
+                triggersByIdentity = triggersByIdentity.compactMapValues { $0.keeping { triggers[$0] != nil } }
             }
         }
         if !suppression.isEmpty, now >= lastSweep.plus(suppress) {
@@ -1183,8 +1199,9 @@ struct RuleState: Sendable {
         next = min(next, window.due)
         for windows in recent { next = min(next, windows.due) }
         if let within = plan.sightingWithin, let first = sightingOrder.first { next = min(next, first.time.plus(within)) }
-        if let within = plan.followWithin, let first = triggerOrder.first {
-            next = min(next, first.time.plus(within).plus(triggerMargin))
+        if let within = plan.followWithin {
+            if let first = triggerOrder.first { next = min(next, first.time.plus(within).plus(triggerMargin)) }
+            if !triggersByIdentity.isEmpty { next = min(next, lastIdentitySweep.plus(within).plus(triggerMargin)) }
         }
         due = next
     }

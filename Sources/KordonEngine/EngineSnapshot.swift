@@ -130,10 +130,10 @@ struct EngineState {
     var idle: Set<InputID>
     var queue: Heap<Queued>
     var timers: Heap<Timer>
-    var seen: [HashedID: Int64]
-    var processed: FIFO<(time: Int64, id: String)>
-    var crossings: [HashedID: EventRecord]
-    var crossingOrder: FIFO<(time: Int64, id: String)>
+    var seen: [IDPrint: Int64]
+    var processed: FIFO<(time: Int64, id: IDPrint)>
+    var crossings: [IDPrint: EventRecord]
+    var crossingOrder: FIFO<(time: Int64, id: IDPrint)>
     var awaiting: [String: [AwaitingInspection]]
     var rules: [(fingerprint: RuleFingerprint, state: RuleState)]
 }
@@ -146,7 +146,7 @@ struct EngineState {
 /// is described in SnapshotCoding.swift; a change to it takes a new version.
 enum EngineSnapshot {
     static let magic = Array("KRDNSNAP".utf8)
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     static let headerSize = 20
     static let checksumSize = 8
 
@@ -178,7 +178,7 @@ enum EngineSnapshot {
             out.write(time)
             out.write(id)
             // A crossing forgotten early has no record left; its id and time still rank the others.
-            if let record = state.crossings[HashedID(id)] {
+            if let record = state.crossings[id] {
                 out.byte(1)
                 out.record(record)
             } else {
@@ -229,10 +229,10 @@ enum EngineSnapshot {
         let inputs: [InputID: Int64] = try input.entries()
         let idle = Set(try input.read([InputID].self))
         var queue = Heap<Queued>()
-        var seen: [HashedID: Int64] = [:]
+        var seen: [IDPrint: Int64] = [:]
         for item in try input.read([Queued].self) {
             queue.push(item)
-            seen[HashedID(item.id)] = item.time
+            seen[item.print] = item.time
         }
         var timers = Heap<Timer>()
         for timer in try input.read([Timer].self) {
@@ -241,20 +241,20 @@ enum EngineSnapshot {
             }
             timers.push(timer)
         }
-        var processed = FIFO<(time: Int64, id: String)>()
+        var processed = FIFO<(time: Int64, id: IDPrint)>()
         for _ in 0..<(try input.count()) {
             let time: Int64 = try input.read()
-            let id: String = try input.read()
+            let id: IDPrint = try input.read()
             processed.append((time, id))
-            seen[HashedID(id)] = time
+            seen[id] = time
         }
-        var crossings: [HashedID: EventRecord] = [:]
-        var crossingOrder = FIFO<(time: Int64, id: String)>()
+        var crossings: [IDPrint: EventRecord] = [:]
+        var crossingOrder = FIFO<(time: Int64, id: IDPrint)>()
         for _ in 0..<(try input.count()) {
             let time: Int64 = try input.read()
-            let id: String = try input.read()
+            let id: IDPrint = try input.read()
             crossingOrder.append((time, id))
-            if try input.read(Bool.self) { crossings[HashedID(id)] = try input.record() }
+            if try input.read(Bool.self) { crossings[id] = try input.record() }
         }
         let awaiting: [String: [AwaitingInspection]] = try input.entries()
         guard input.isAtEnd else { throw EngineSnapshotError(.corrupt("unread bytes at the end of the state")) }

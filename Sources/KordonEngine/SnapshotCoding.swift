@@ -172,6 +172,17 @@ extension Int64: SnapshotValue {
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) { self.init(bitPattern: try input.fixed()) }
 }
 
+extension IDPrint: SnapshotValue {
+    func write(to out: inout SnapshotWriter) {
+        out.fixed(high)
+        out.fixed(low)
+    }
+
+    init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
+        self.init(high: try input.fixed(), low: try input.fixed())
+    }
+}
+
 extension Int: SnapshotValue {
     /// Zigzag, so small negative numbers stay short.
     func write(to out: inout SnapshotWriter) {
@@ -585,6 +596,22 @@ extension Value: SnapshotValue {
     }
 }
 
+extension Correlation: SnapshotValue {
+    func write(to out: inout SnapshotWriter) {
+        out.write(key)
+        out.write(values)
+    }
+
+    init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
+        self.init(key: try input.read(), values: try input.read())
+    }
+
+    /// Snapshot order: by key, then values.
+    static func precedes(_ a: Correlation, _ b: Correlation) -> Bool {
+        a.key != b.key ? AlertKey.precedes(a.key, b.key) : a.values < b.values
+    }
+}
+
 extension AlertKey: SnapshotValue {
     func write(to out: inout SnapshotWriter) {
         out.write(type)
@@ -656,7 +683,7 @@ extension Queued: SnapshotValue {
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
         let record = try input.record()
-        self.init(time: record.time.nanosecondsSinceEpoch, id: record.id, record: record)
+        self.init(time: record.time.nanosecondsSinceEpoch, id: record.id, print: IDPrint(record.id), record: record)
     }
 }
 
@@ -868,7 +895,7 @@ extension RuleState: SnapshotValue {
         out.entries(suppression, by: AlertKey.precedes)
         out.write(window)
         out.write(recent)
-        out.entries(pending, by: <)
+        out.entries(pending, by: Correlation.precedes)
         out.entries(sightings, by: AlertKey.precedes)
         out.count(sightingOrder.count)
         for (time, key) in sightingOrder.elements {
