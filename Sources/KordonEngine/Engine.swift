@@ -669,8 +669,7 @@ public struct Engine: Sendable {
         nextSequence += 1
         let time = evidence.time.nanosecondsSinceEpoch
         let trigger = Trigger(time: time, scope: scope, key: key, escalation: escalation)
-        states[index].triggers[nextSequence] = trigger
-        states[index].triggerOrder.append((time, nextSequence))
+        states[index].triggers.append(nextSequence, trigger)
         trigger.forEachIdentity(follow.same) { states[index].triggersByIdentity[$0, default: Sequences()].append(nextSequence) }
     }
 
@@ -1042,6 +1041,74 @@ struct Trigger: Sendable {
     }
 }
 
+/// A sequence rule's waiting triggers in the order added, which is both sequence and time order: found by
+/// sequence with a binary search, expired from the front. A million wait at once, and a dictionary with an
+/// expiry queue beside it would double what each costs.
+struct TriggerQueue: Sendable {
+    private var entries = FIFO<(sequence: Int64, trigger: Trigger?)>()
+    /// Waiting triggers; confirmed ones leave an empty entry until it reaches the front.
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    /// When the oldest waiting trigger entered.
+    var oldestTime: Int64? { entries.first?.trigger?.time }
+
+    /// `sequence` must exceed every sequence appended before.
+    mutating func append(_ sequence: Int64, _ trigger: Trigger) {
+        entries.append((sequence, trigger))
+        count += 1
+    }
+
+    subscript(sequence: Int64) -> Trigger? {
+        position(of: sequence).flatMap { entries[$0].trigger }
+    }
+
+    mutating func remove(_ sequence: Int64) -> Trigger? {
+        guard let position = position(of: sequence), let trigger = entries[position].trigger else { return nil }
+        entries[position].trigger = nil
+        count -= 1
+        dropEmptyFront()
+        return trigger
+    }
+
+    /// Forgets the triggers that entered before `limit`.
+    mutating func expire(before limit: Int64) {
+        while let first = entries.first, let trigger = first.trigger, trigger.time < limit {
+            _ = entries.removeFirst()
+            count -= 1
+            dropEmptyFront()
+        }
+    }
+
+    /// The waiting triggers with their sequences, oldest first.
+    var waiting: [(sequence: Int64, trigger: Trigger)] {
+        entries.elements.compactMap { entry in entry.trigger.map { (entry.sequence, $0) } }
+    }
+
+    /// Replaces every waiting trigger by `transform` of it.
+    mutating func update(_ transform: (Trigger) -> Trigger) {
+        for offset in 0..<entries.count {
+            if let trigger = entries[offset].trigger { entries[offset].trigger = transform(trigger) }
+        }
+    }
+
+    /// The front is always a waiting trigger (or nothing), so its time is the oldest.
+    private mutating func dropEmptyFront() {
+        while let first = entries.first, first.trigger == nil { _ = entries.removeFirst() }
+    }
+
+    private func position(of sequence: Int64) -> Int? {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].sequence < sequence { low = middle + 1 } else { high = middle }
+        }
+        return low < entries.count && entries[low].sequence == sequence ? low : nil
+    }
+}
+
 /// The triggers waiting under one identity, in the order added; the first inline, as most identities have one.
 struct Sequences: Sendable {
     private var first: Int64?
@@ -1102,9 +1169,8 @@ struct RuleState: Sendable {
     var pending: [Correlation: [PendingAbsence]] = [:]
     var sightings: [AlertKey: Sighting] = [:]
     var sightingOrder = FIFO<(time: Int64, key: AlertKey)>() { didSet { due = .min } }
-    var triggers: [Int64: Trigger] = [:]
+    var triggers = TriggerQueue() { didSet { due = .min } }
     var triggersByIdentity: [AlertKey: Sequences] = [:]
-    var triggerOrder = FIFO<(time: Int64, sequence: Int64)>() { didSet { due = .min } }
     /// When `expire` last dropped expired triggers from `triggersByIdentity`. Not in snapshots: the index is rebuilt.
     var lastIdentitySweep = Int64.min
     /// The watermark before which `expire` has nothing to do: a state untouched for a while is skipped
@@ -1143,14 +1209,14 @@ struct RuleState: Sendable {
     /// Lists every waiting trigger under its identities, in the order they were added (by sequence).
     mutating func indexTriggers(same: [KeyType]) {
         triggersByIdentity = [:]
-        for sequence in triggers.keys.sorted() {
-            triggers[sequence]!.forEachIdentity(same) { triggersByIdentity[$0, default: Sequences()].append(sequence) }
+        for (sequence, trigger) in triggers.waiting {
+            trigger.forEachIdentity(same) { triggersByIdentity[$0, default: Sequences()].append(sequence) }
         }
     }
 
     /// `same`: the follow-up's identity types, which the trigger is listed under.
     mutating func forgetTrigger(_ sequence: Int64, same: [KeyType]) -> Trigger? {
-        guard let trigger = triggers.removeValue(forKey: sequence) else { return nil }
+        guard let trigger = triggers.remove(sequence) else { return nil }
         trigger.forEachIdentity(same) { identity in
             guard let position = triggersByIdentity.index(forKey: identity) else { return }
             triggersByIdentity.values[position].remove(sequence)
@@ -1177,10 +1243,7 @@ struct RuleState: Sendable {
         }
         if let within = plan.followWithin {
             let horizon = within.plus(triggerMargin)
-            while let first = triggerOrder.first, first.time < now.minus(horizon) {
-                _ = triggerOrder.removeFirst()
-                triggers[first.sequence] = nil
-            }
+            triggers.expire(before: now.minus(horizon))
             // Expired triggers leave their identities listed (lookups skip them); one sweep per horizon
             // drops them, which costs less than working out each expired trigger's identities.
             if !triggersByIdentity.isEmpty, now >= lastIdentitySweep.plus(horizon) {
@@ -1200,7 +1263,7 @@ struct RuleState: Sendable {
         for windows in recent { next = min(next, windows.due) }
         if let within = plan.sightingWithin, let first = sightingOrder.first { next = min(next, first.time.plus(within)) }
         if let within = plan.followWithin {
-            if let first = triggerOrder.first { next = min(next, first.time.plus(within).plus(triggerMargin)) }
+            if let oldest = triggers.oldestTime { next = min(next, oldest.plus(within).plus(triggerMargin)) }
             if !triggersByIdentity.isEmpty { next = min(next, lastIdentitySweep.plus(within).plus(triggerMargin)) }
         }
         due = next

@@ -60,9 +60,10 @@ extension Engine {
         engine.adopt(capturedState)
         // Waiting triggers and absences hold their scope: let it see the new places and lists, as a restored one would.
         for index in engine.states.indices {
-            for (sequence, trigger) in engine.states[index].triggers {
-                engine.states[index].triggers[sequence]?.scope = trigger.scope.rebased(
-                    geography: geography, watchlists: rulebook.watchlists)
+            engine.states[index].triggers.update { trigger in
+                var trigger = trigger
+                trigger.scope = trigger.scope.rebased(geography: geography, watchlists: rulebook.watchlists)
+                return trigger
             }
             for (correlation, open) in engine.states[index].pending {
                 engine.states[index].pending[correlation] = open.map { pending in

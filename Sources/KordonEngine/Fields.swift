@@ -13,9 +13,10 @@ final class EventRecord: Sendable {
     /// and reading them through the body's enum copies the whole payload each time.
     let crossing: Crossing?
     let inspection: Inspection?
-    /// A patrol, sensor or vessel body. The event is kept in these parts only, not also whole, so that
-    /// ingest copies it once.
-    let otherBody: Event.Body?
+    /// A patrol, sensor or vessel body, out of line: state keeps crossings by the million (for joins,
+    /// absences, sightings), and an inline `Event.Body` would add the size of a crossing to each of them.
+    /// The event is kept in these parts only, not also whole, so that ingest copies it once.
+    let observation: ObservationBody?
     private let version: Int
 
     init(event: Event, origin: EventOrigin) {
@@ -29,26 +30,48 @@ final class EventRecord: Sendable {
         case .crossing(let crossing):
             self.crossing = crossing
             inspection = nil
-            otherBody = nil
+            observation = nil
         case .inspection(let inspection):
             crossing = nil
             self.inspection = inspection
-            otherBody = nil
-        case let body:
+            observation = nil
+        case .patrol(let patrol):
             crossing = nil
             inspection = nil
-            otherBody = body
+            observation = .patrol(patrol)
+        case .sensor(let sensor):
+            crossing = nil
+            inspection = nil
+            observation = .sensor(sensor)
+        case .vessel(let vessel):
+            crossing = nil
+            inspection = nil
+            observation = .vessel(vessel)
         }
     }
 
     /// The event put back together, for snapshots.
     var event: Event {
         let body: Event.Body =
-            if let crossing { .crossing(crossing) } else if let inspection { .inspection(inspection) } else { otherBody! }
+            switch (crossing, inspection, observation) {
+            case (let crossing?, _, _): .crossing(crossing)
+            case (_, let inspection?, _): .inspection(inspection)
+            case (_, _, .patrol(let patrol)?): .patrol(patrol)
+            case (_, _, .sensor(let sensor)?): .sensor(sensor)
+            case (_, _, .vessel(let vessel)?): .vessel(vessel)
+            case (nil, nil, nil): preconditionFailure("a record holds one body")
+            }
         return Event(version: version, id: id, time: time, source: source, body: body)
     }
 
     var evidence: Evidence { Evidence(id: id, kind: kind, time: time, origin: origin) }
+}
+
+/// A patrol, sensor or vessel body, boxed (see `EventRecord.observation`).
+indirect enum ObservationBody: Sendable {
+    case patrol(Patrol)
+    case sensor(Sensor)
+    case vessel(Vessel)
 }
 
 /// The event as rules see it: the event itself, its crossing (its own or the
@@ -99,17 +122,17 @@ struct Scope: Sendable {
 extension Scope {
     /// Where a patrol, sensor or vessel event was observed.
     var position: Position? {
-        switch record.otherBody {
+        switch record.observation {
         case .patrol(let patrol)?: patrol.position
         case .sensor(let sensor)?: sensor.position
         case .vessel(let vessel)?: vessel.position
-        case .crossing?, .inspection?, nil: nil
+        case nil: nil
         }
     }
 
     /// The event's own sector, else the sector zone its position lies in.
     var sector: String? {
-        switch record.otherBody {
+        switch record.observation {
         case .patrol(let patrol)? where patrol.sector != nil: return patrol.sector
         case .sensor(let sensor)? where sensor.sector != nil: return sensor.sector
         default: return position.flatMap { geography.zone(.sector, containing: $0)?.id }
@@ -433,7 +456,7 @@ enum Field: String, CaseIterable, Sendable {
         case .permitCoversGoods:
             return scope.permit { permit in scope.goods { .bool(permit.covers(hs: $0.hs)) } }
         case .patrolUnit, .patrolObservation, .patrolPillar, .patrolCount:
-            guard case .patrol(let patrol)? = scope.record.otherBody else { return nil }
+            guard case .patrol(let patrol)? = scope.record.observation else { return nil }
             switch self {
             case .patrolUnit: return .string(patrol.unit)
             case .patrolObservation: return .string(patrol.observation.rawValue)
@@ -441,7 +464,7 @@ enum Field: String, CaseIterable, Sendable {
             default: return patrol.count.map { .number(Double($0)) }
             }
         case .sensorId, .sensorType, .sensorDetection, .sensorConfidence, .sensorCount:
-            guard case .sensor(let sensor)? = scope.record.otherBody else { return nil }
+            guard case .sensor(let sensor)? = scope.record.observation else { return nil }
             switch self {
             case .sensorId: return .string(sensor.sensor)
             case .sensorType: return .string(sensor.sensorType.rawValue)
@@ -450,7 +473,7 @@ enum Field: String, CaseIterable, Sendable {
             default: return sensor.count.map { .number(Double($0)) }
             }
         case .vesselId, .vesselSpeedKn, .vesselAis, .vesselActivity:
-            guard case .vessel(let vessel)? = scope.record.otherBody else { return nil }
+            guard case .vessel(let vessel)? = scope.record.observation else { return nil }
             switch self {
             case .vesselId: return .string(vessel.vessel)
             case .vesselSpeedKn: return vessel.speedKn.map(Value.number)

@@ -66,6 +66,12 @@ struct FIFO<Element> {
 
     /// Live elements, oldest first.
     var elements: ArraySlice<Element> { storage[head...] }
+
+    /// The live element `offset` places after the oldest.
+    subscript(offset: Int) -> Element {
+        get { storage[head + offset] }
+        set { storage[head + offset] = newValue }
+    }
 }
 
 extension Heap: Sendable where Element: Sendable {}

@@ -902,11 +902,11 @@ extension RuleState: SnapshotValue {
             out.write(time)
             out.write(key)
         }
-        out.entries(triggers, by: <)
-        out.count(triggerOrder.count)
-        for (time, sequence) in triggerOrder.elements {
-            out.write(time)
+        let waiting = triggers.waiting
+        out.count(waiting.count)
+        for (sequence, trigger) in waiting {
             out.write(sequence)
+            out.write(trigger)
         }
     }
 
@@ -919,8 +919,15 @@ extension RuleState: SnapshotValue {
         pending = try input.entries()
         sightings = try input.entries()
         for _ in 0..<(try input.count()) { sightingOrder.append((try input.read(), try input.read())) }
-        triggers = try input.entries()
-        for _ in 0..<(try input.count()) { triggerOrder.append((try input.read(), try input.read())) }
+        var last = Int64.min
+        for _ in 0..<(try input.count()) {
+            let sequence: Int64 = try input.read()
+            let trigger: Trigger = try input.read()
+            // Written in order; a snapshot out of order is damaged, and binary search would miss its triggers.
+            guard sequence > last else { throw EngineSnapshotError(.corrupt("waiting triggers out of order")) }
+            last = sequence
+            triggers.append(sequence, trigger)
+        }
     }
 }
 
