@@ -116,6 +116,20 @@ extension Condition {
             case .eq(let expected): return { field.value(in: $0) == expected }
             case .ne(let expected): return { field.value(in: $0) != expected }
             case .exists(let expected): return { (field.value(in: $0) != nil) == expected }
+            // A few values (categories, roles, kinds) are scanned rather than hashed: comparing short strings
+            // is a word compare, and hashing one costs more than the whole scan.
+            case .isIn(let set) where set.count <= 8:
+                let values = Array(set)
+                return { scope in
+                    guard case .string(let text) = field.value(in: scope) else { return false }
+                    return values.contains(text)
+                }
+            case .notIn(let set) where set.count <= 8:
+                let values = Array(set)
+                return { scope in
+                    guard case .string(let text) = field.value(in: scope) else { return true }
+                    return !values.contains(text)
+                }
             case .isIn(let set):
                 return { scope in
                     guard case .string(let text) = field.value(in: scope) else { return false }

@@ -211,7 +211,7 @@ public struct Engine: Sendable {
 
     /// Takes one decoded event; alerts it releases are appended to `alerts`.
     @discardableResult
-    public mutating func ingest(_ event: Event, from origin: EventOrigin, into alerts: inout [Alert]) -> Admission {
+    public mutating func ingest(_ event: consuming Event, from origin: EventOrigin, into alerts: inout [Alert]) -> Admission {
         if let interval = settings.watchlistCheck, !watchlists.isEmpty {
             let wall = clock().nanosecondsSinceEpoch
             if wall >= lastWatchlistCheck.plus(interval) {
@@ -236,7 +236,8 @@ public struct Engine: Sendable {
             return .late(watermark: Timestamp(nanosecondsSinceEpoch: watermark))
         }
         stats.accepted += 1
-        queue.push(Queued(time: time, id: event.id, print: id, record: EventRecord(event: event, origin: origin)))
+        let record = EventRecord(event: event, origin: origin)
+        queue.push(Queued(time: time, id: record.id, print: id, record: record))
         // One hash lookup of the input per event.
         if let position = inputs.index(forKey: input) {
             guard time > inputs.values[position] else { return .accepted }

@@ -19,7 +19,7 @@ final class EventRecord: Sendable {
     let observation: ObservationBody?
     private let version: Int
 
-    init(event: Event, origin: EventOrigin) {
+    init(event: consuming Event, origin: EventOrigin) {
         id = event.id
         time = event.time
         kind = event.kind
