@@ -8,10 +8,12 @@ import KordonService
 import KordonSimulator
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Tells systemd (when it started us with `Type=notify`) that the daemon is ready after the first
-/// assignment, what it is doing (STATUS), and that it is alive, but only while the pipeline makes
-/// progress: it consumed something, or it has nothing to consume.
+/// assignment, what it is doing (STATUS), and that it is alive, but only while the pipeline's loop
+/// turns and it is not stuck: it consumed something, it has nothing to consume, or Kafka cannot be
+/// reached (a restart would not bring the brokers back, and the loop resumes by itself when they are).
 struct StatusService: Service {
     let pipeline: DetectionPipeline
     let logger: Logger
@@ -21,42 +23,60 @@ struct StatusService: Service {
         let notifier = SystemdNotifier(environment: environment)
         let watchdog = SystemdNotifier.watchdogInterval(environment: environment)
         let interval = min(watchdog.map { $0 / 2 } ?? .seconds(1), .seconds(1))
-        var ready = false
-        var previous = pipeline.counters
-        var recentAlerts: [(ContinuousClock.Instant, Int)] = []
-        var last = ContinuousClock.now
-        while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
-            let now = ContinuousClock.now
-            let counters = pipeline.counters
-            let alerts = counters.alerts.values.reduce(0, +)
-            recentAlerts.append((now, alerts))
-            recentAlerts.removeAll { now - $0.0 > .seconds(60) }
-            // Unknown (Kafka unreachable) counts as behind: no progress to report.
-            let lag = try? await onDedicatedThread(name: "kordon-lag") { pipeline.lag() }?.values.reduce(0, +)
-            let alive = counters.heartbeat != previous.heartbeat
-            let progressed = alive && (counters.consumed > previous.consumed || lag == 0)
-            let rate = Double(counters.consumed - previous.consumed) / (now - last).seconds
-            last = now
-            let status = String(
-                format: "%.0f events/s, lag %@, %d alerts in the last minute", rate, lag.map(String.init) ?? "unknown",
-                alerts - (recentAlerts.first?.1 ?? alerts))
-            previous = counters
-            guard let notifier else { continue }
-            do {
-                if !ready, counters.rebalances > 0 {
-                    try notifier.ready(status: status)
-                    ready = true
-                } else {
-                    try notifier.status(status)
+        let lag = LatestLag()
+        try await withThrowingDiscardingTaskGroup { group in
+            // Asking the brokers blocks, for long when they do not answer: asked on the side, so that
+            // STATUS and the watchdog keep their cadence through an outage.
+            group.addTask {
+                while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                    let total = try? await onDedicatedThread(name: "kordon-lag") { pipeline.lag() }?.values.reduce(0, +)
+                    lag.value.withLock { $0 = (total, .now) }
+                    try? await Task.sleep(for: interval)
                 }
-                if ready, watchdog != nil, progressed { try notifier.watchdog() }
-            } catch {
-                logger.warning("systemd notify: \(error)")
             }
+            var ready = false
+            var previous = pipeline.counters
+            var recentAlerts: [(ContinuousClock.Instant, Int)] = []
+            var last = ContinuousClock.now
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                let now = ContinuousClock.now
+                let counters = pipeline.counters
+                let alerts = counters.alerts.values.reduce(0, +)
+                recentAlerts.append((now, alerts))
+                recentAlerts.removeAll { now - $0.0 > .seconds(60) }
+                // nil: Kafka could not say, or has not answered for a while (unreachable).
+                let known = lag.value.withLock { $0 }
+                let total = now - known.at > interval * 3 ? nil : known.total
+                let alive = counters.heartbeat != previous.heartbeat
+                let progressed = alive && (counters.consumed > previous.consumed || total == nil || total == 0)
+                let rate = Double(counters.consumed - previous.consumed) / (now - last).seconds
+                last = now
+                let status = String(
+                    format: "%.0f events/s, lag %@, %d alerts in the last minute", rate,
+                    total.map(String.init) ?? "unknown", alerts - (recentAlerts.first?.1 ?? alerts))
+                previous = counters
+                guard let notifier else { continue }
+                do {
+                    if !ready, counters.rebalances > 0 {
+                        try notifier.ready(status: status)
+                        ready = true
+                    } else {
+                        try notifier.status(status)
+                    }
+                    if ready, watchdog != nil, progressed { try notifier.watchdog() }
+                } catch {
+                    logger.warning("systemd notify: \(error)")
+                }
+            }
+            try? notifier?.stopping()
         }
-        try? notifier?.stopping()
     }
+}
+
+/// The consumer's lag as Kafka last told it (nil: it could not say), and when.
+private final class LatestLag: Sendable {
+    let value = Mutex<(total: Int64?, at: ContinuousClock.Instant)>((nil, .now))
 }
 
 /// The embedded demo's traffic: the simulator feeding the input topics of the in-process cluster.
@@ -83,7 +103,7 @@ struct DemoFeed: Service {
         let began = ContinuousClock.now
         var sent: UInt64 = 0
         var buffer: [UInt8] = []
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             buffer.removeAll(keepingCapacity: true)
             guard let message = simulator.next(into: &buffer) else { break }
             _ = simulator.takeLabels()
@@ -109,7 +129,7 @@ struct AlertEcho: Service {
         let follower = LogFollower(path: path)
         _ = follower.poll()  // what earlier runs wrote
         let formatter = AlertLineFormatter(color: isatty(STDOUT_FILENO) == 1)
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             var text = ""
             for line in follower.poll() {
                 if let alert = AlertLine(json: line) { text += formatter.format(alert) + "\n" }

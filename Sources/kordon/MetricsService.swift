@@ -22,7 +22,7 @@ struct MetricsService: Service {
         }
         defer { server.stop() }
         logger.notice("metrics on http://\(endpoint.host):\(server.port)/metrics")
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             exporter.update(from: pipeline)
             try? await Task.sleep(for: .seconds(1))
         }
