@@ -9,15 +9,18 @@ final class EventRecord: Sendable {
     let kind: EventKind
     let source: String?
     let origin: EventOrigin
-    /// The body's crossing or inspection, taken out once: rules read their fields on every evaluation,
-    /// and reading them through the body's enum copies the whole payload each time.
+    /// The body's crossing, taken out once: rules read its fields on every evaluation, and reading them
+    /// through the body's enum copies the whole payload each time.
     let crossing: Crossing?
-    let inspection: Inspection?
-    /// A patrol, sensor or vessel body, out of line: state keeps crossings by the million (for joins,
-    /// absences, sightings), and an inline `Event.Body` would add the size of a crossing to each of them.
+    /// Any other body, out of line: state keeps crossings by the million (for joins, absences,
+    /// sightings), and inline room for an inspection or an `Event.Body` would grow each of them by that.
     /// The event is kept in these parts only, not also whole, so that ingest copies it once.
-    let observation: ObservationBody?
+    let other: OtherBody?
     private let version: Int
+
+    var inspection: Inspection? {
+        if case .inspection(let inspection)? = other { inspection } else { nil }
+    }
 
     init(event: consuming Event, origin: EventOrigin) {
         id = event.id
@@ -29,37 +32,32 @@ final class EventRecord: Sendable {
         switch event.body {
         case .crossing(let crossing):
             self.crossing = crossing
-            inspection = nil
-            observation = nil
+            other = nil
         case .inspection(let inspection):
             crossing = nil
-            self.inspection = inspection
-            observation = nil
+            other = .inspection(inspection)
         case .patrol(let patrol):
             crossing = nil
-            inspection = nil
-            observation = .patrol(patrol)
+            other = .patrol(patrol)
         case .sensor(let sensor):
             crossing = nil
-            inspection = nil
-            observation = .sensor(sensor)
+            other = .sensor(sensor)
         case .vessel(let vessel):
             crossing = nil
-            inspection = nil
-            observation = .vessel(vessel)
+            other = .vessel(vessel)
         }
     }
 
     /// The event put back together, for snapshots.
     var event: Event {
         let body: Event.Body =
-            switch (crossing, inspection, observation) {
-            case (let crossing?, _, _): .crossing(crossing)
-            case (_, let inspection?, _): .inspection(inspection)
-            case (_, _, .patrol(let patrol)?): .patrol(patrol)
-            case (_, _, .sensor(let sensor)?): .sensor(sensor)
-            case (_, _, .vessel(let vessel)?): .vessel(vessel)
-            case (nil, nil, nil): preconditionFailure("a record holds one body")
+            switch (crossing, other) {
+            case (let crossing?, _): .crossing(crossing)
+            case (_, .inspection(let inspection)?): .inspection(inspection)
+            case (_, .patrol(let patrol)?): .patrol(patrol)
+            case (_, .sensor(let sensor)?): .sensor(sensor)
+            case (_, .vessel(let vessel)?): .vessel(vessel)
+            case (nil, nil): preconditionFailure("a record holds one body")
             }
         return Event(version: version, id: id, time: time, source: source, body: body)
     }
@@ -67,8 +65,9 @@ final class EventRecord: Sendable {
     var evidence: Evidence { Evidence(id: id, kind: kind, time: time, origin: origin) }
 }
 
-/// A patrol, sensor or vessel body, boxed (see `EventRecord.observation`).
-indirect enum ObservationBody: Sendable {
+/// A body other than a crossing, boxed (see `EventRecord.other`).
+indirect enum OtherBody: Sendable {
+    case inspection(Inspection)
     case patrol(Patrol)
     case sensor(Sensor)
     case vessel(Vessel)
@@ -122,17 +121,17 @@ struct Scope: Sendable {
 extension Scope {
     /// Where a patrol, sensor or vessel event was observed.
     var position: Position? {
-        switch record.observation {
+        switch record.other {
         case .patrol(let patrol)?: patrol.position
         case .sensor(let sensor)?: sensor.position
         case .vessel(let vessel)?: vessel.position
-        case nil: nil
+        case .inspection?, nil: nil
         }
     }
 
     /// The event's own sector, else the sector zone its position lies in.
     var sector: String? {
-        switch record.observation {
+        switch record.other {
         case .patrol(let patrol)? where patrol.sector != nil: return patrol.sector
         case .sensor(let sensor)? where sensor.sector != nil: return sensor.sector
         default: return position.flatMap { geography.zone(.sector, containing: $0)?.id }
@@ -456,7 +455,7 @@ enum Field: String, CaseIterable, Sendable {
         case .permitCoversGoods:
             return scope.permit { permit in scope.goods { .bool(permit.covers(hs: $0.hs)) } }
         case .patrolUnit, .patrolObservation, .patrolPillar, .patrolCount:
-            guard case .patrol(let patrol)? = scope.record.observation else { return nil }
+            guard case .patrol(let patrol)? = scope.record.other else { return nil }
             switch self {
             case .patrolUnit: return .string(patrol.unit)
             case .patrolObservation: return .string(patrol.observation.rawValue)
@@ -464,7 +463,7 @@ enum Field: String, CaseIterable, Sendable {
             default: return patrol.count.map { .number(Double($0)) }
             }
         case .sensorId, .sensorType, .sensorDetection, .sensorConfidence, .sensorCount:
-            guard case .sensor(let sensor)? = scope.record.observation else { return nil }
+            guard case .sensor(let sensor)? = scope.record.other else { return nil }
             switch self {
             case .sensorId: return .string(sensor.sensor)
             case .sensorType: return .string(sensor.sensorType.rawValue)
@@ -473,7 +472,7 @@ enum Field: String, CaseIterable, Sendable {
             default: return sensor.count.map { .number(Double($0)) }
             }
         case .vesselId, .vesselSpeedKn, .vesselAis, .vesselActivity:
-            guard case .vessel(let vessel)? = scope.record.observation else { return nil }
+            guard case .vessel(let vessel)? = scope.record.other else { return nil }
             switch self {
             case .vesselId: return .string(vessel.vessel)
             case .vesselSpeedKn: return vessel.speedKn.map(Value.number)

@@ -319,7 +319,7 @@ extension KeyType {
         case .officer: return scope.crossingRecord?.crossing?.officer ?? scope.record.inspection?.officer
         case .sector: return scope.sector
         case .vessel:
-            if case .vessel(let vessel)? = scope.record.observation { return vessel.vessel }
+            if case .vessel(let vessel)? = scope.record.other { return vessel.vessel }
             return nil
         case .zone: return scope.fishingZone?.id
         }
