@@ -197,7 +197,7 @@ public struct Engine: Sendable {
             bufferedEvents: queue.count, timers: timers.count, rememberedIds: seen.count, storedCrossings: crossings.count,
             awaitingInspections: awaiting.values.reduce(0) { $0 + $1.count },
             windowKeys: states.reduce(0) { $0 + $1.window.windows.count + $1.recent.reduce(0) { $0 + $1.windows.count } },
-            windowEntries: states.reduce(0) { $0 + $1.window.order.count + $1.recent.reduce(0) { $0 + $1.order.count } },
+            windowEntries: states.reduce(0) { $0 + $1.window.entryCount + $1.recent.reduce(0) { $0 + $1.entryCount } },
             suppressionKeys: states.reduce(0) { $0 + $1.suppression.count },
             openAbsences: states.reduce(0) { $0 + $1.pending.values.reduce(0) { $0 + $1.count } },
             sightings: states.reduce(0) { $0 + $1.sightings.count },
@@ -964,6 +964,20 @@ struct KeyWindow: Sendable {
     var sum: Double { entries.elements.reduce(0) { $0 + $1.amount } }
     /// Every entry's evidence, oldest first, each event once.
     var evidence: [Evidence] { uniqueEvidence(entries.elements.flatMap(\.evidence)) }
+
+    /// Drops the entries at or before `limit`; returns how many.
+    mutating func drop(atOrBefore limit: Int64) -> Int {
+        var dropped = 0
+        while let first = entries.first, first.time <= limit {
+            let entry = entries.removeFirst()
+            for value in entry.distinct {
+                let remaining = (distinctCounts[value] ?? 1) - 1
+                distinctCounts[value] = remaining > 0 ? remaining : nil
+            }
+            dropped += 1
+        }
+        return dropped
+    }
 }
 
 /// Sorted oldest first, each event id once.
@@ -972,48 +986,54 @@ func uniqueEvidence(_ items: [Evidence]) -> [Evidence] {
     return items.sorted(by: Evidence.precedes).filter { seen.insert($0.id).inserted }
 }
 
-/// Keyed sliding windows of one length, expired in time order without scanning keys.
+/// Keyed sliding windows of one length. A key's old entries leave when the key is next added to, and
+/// keys with nothing left in the window are dropped by a sweep once per window length. No queue of all
+/// entries in time order is kept across keys: it cost about as much per entry as the entries themselves.
 struct SlidingWindows: Sendable {
     var windows: [WindowKey: KeyWindow] = [:]
-    /// Entries of every key in time order.
-    var order = FIFO<(time: Int64, key: WindowKey)>()
     let length: Int64
+    /// Entries over all keys, counting those a sweep has yet to drop.
+    var entryCount = 0
+    /// When `expire` last swept.
+    var lastSweep = Int64.min
 
     init(length: Int64) {
         self.length = length
     }
 
+    /// Adds `entry` under `key` and returns the key's window as of the entry's time.
     mutating func add(_ key: WindowKey, _ entry: WindowEntry) -> KeyWindow {
-        expire(now: entry.time)
-        order.append((entry.time, key))
+        let limit = entry.time.minus(length)
+        var dropped = 0
         // One hash lookup for the whole update.
         func update(_ window: inout KeyWindow) -> KeyWindow {
+            dropped = window.drop(atOrBefore: limit)
             window.entries.append(entry)
             for value in entry.distinct { window.distinctCounts[value, default: 0] += 1 }
             return window
         }
-        return update(&windows[key, default: KeyWindow()])
+        let window = update(&windows[key, default: KeyWindow()])
+        entryCount += 1 - dropped
+        return window
     }
 
-    /// The earliest `now` at which `expire` drops something (a head at Int64.min even when `now − length` saturates).
-    var due: Int64 {
-        guard let first = order.first else { return .max }
-        return first.time == .min ? .min : first.time.plus(length)
-    }
+    /// The earliest `now` at which `expire` sweeps.
+    var due: Int64 { windows.isEmpty ? .max : lastSweep.plus(length) }
 
-    /// Drops entries at or before `now − length`, freeing keys left empty.
+    /// Once per window length: drops every entry at or before `now − length`, freeing keys left empty.
     mutating func expire(now: Int64) {
-        while let first = order.first, first.time <= now.minus(length) {
-            _ = order.removeFirst()
-            // Updated in place through its index: one hash lookup per entry.
-            guard let position = windows.index(forKey: first.key) else { continue }
-            let entry = windows.values[position].entries.removeFirst()
-            for value in entry.distinct {
-                let remaining = (windows.values[position].distinctCounts[value] ?? 1) - 1
-                windows.values[position].distinctCounts[value] = remaining > 0 ? remaining : nil
-            }
-            if windows.values[position].entries.isEmpty { windows.remove(at: position) }
+        guard !windows.isEmpty, now >= lastSweep.plus(length) else { return }
+        lastSweep = now
+        let limit = now.minus(length)
+        var empty: [WindowKey] = []
+        // In place through the indices: rebuilding the table would copy every key's entries.
+        var index = windows.startIndex
+        while index != windows.endIndex {
+            entryCount -= windows.values[index].drop(atOrBefore: limit)
+            if windows.values[index].entries.isEmpty { empty.append(windows.keys[index]) }
+            windows.formIndex(after: &index)
         }
+        for key in empty { windows[key] = nil }
     }
 }
 

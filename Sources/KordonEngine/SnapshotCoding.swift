@@ -744,6 +744,16 @@ extension PendingAbsence: SnapshotValue {
 }
 
 extension WindowKey: SnapshotValue {
+    /// Snapshot order: the window across keys first, then by key, then by partition.
+    static func precedes(_ a: WindowKey, _ b: WindowKey) -> Bool {
+        switch (a.key, b.key) {
+        case (nil, nil): a.partition < b.partition
+        case (nil, _?): true
+        case (_?, nil): false
+        case (let x?, let y?): x != y ? AlertKey.precedes(x, y) : a.partition < b.partition
+        }
+    }
+
     func write(to out: inout SnapshotWriter) {
         out.write(key)
         out.write(partition)
@@ -771,29 +781,34 @@ extension WindowEntry: SnapshotValue {
 }
 
 extension SlidingWindows: SnapshotValue {
-    /// Every entry once, in `order` (the order they entered), each with its key: the per-key queues and
-    /// the time order are then rebuilt together and cannot disagree, and distinct counts follow from the entries.
+    /// The last sweep (so a restored state sweeps when the original would), then keys in order, each
+    /// with its entries oldest first; distinct counts follow from the entries.
     func write(to out: inout SnapshotWriter) {
         out.write(length)
-        out.count(order.count)
-        var taken: [WindowKey: Int] = [:]
-        for (_, key) in order.elements {
-            let entries = windows[key]!.entries.elements
-            let index = taken[key, default: 0]
-            taken[key] = index + 1
+        out.write(lastSweep)
+        out.count(windows.count)
+        for key in windows.keys.sorted(by: WindowKey.precedes) {
             out.write(key)
-            out.write(entries[entries.startIndex + index])
+            out.write(Array(windows[key]!.entries.elements))
         }
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
         self.init(length: try input.read())
+        lastSweep = try input.read()
         for _ in 0..<(try input.count()) {
             let key: WindowKey = try input.read()
-            let entry: WindowEntry = try input.read()
-            order.append((entry.time, key))
-            windows[key, default: KeyWindow()].entries.append(entry)
-            for value in entry.distinct { windows[key]!.distinctCounts[value, default: 0] += 1 }
+            var window = KeyWindow()
+            for entry in try input.read([WindowEntry].self) {
+                guard entry.time >= (window.entries.elements.last?.time ?? .min) else {
+                    throw EngineSnapshotError(.corrupt("window entries out of order"))
+                }
+                window.entries.append(entry)
+                for value in entry.distinct { window.distinctCounts[value, default: 0] += 1 }
+            }
+            guard !window.entries.isEmpty else { throw EngineSnapshotError(.corrupt("an empty window")) }
+            windows[key] = window
+            entryCount += window.count
         }
     }
 }
