@@ -714,7 +714,6 @@ public struct Engine: Sendable {
         let time = evidence.time.nanosecondsSinceEpoch
         let previous = states[index].sightings.updateValue(
             Sighting(time: time, checkpoint: id, position: checkpoint.position, record: scope.record), forKey: key)
-        states[index].sightingOrder.append((time, key))
         guard let previous, previous.checkpoint != id, time <= previous.time.plus(spec.within) else { return }
         let km = greatCircleKm(previous.position, checkpoint.position)
         // Two sightings at the same instant count as a second apart: any distance is then impossible.
@@ -1188,8 +1187,10 @@ struct RuleState: Sendable {
     /// One history per escalation (empty ones for escalations without `recent`).
     var recent: [SlidingWindows] { didSet { due = .min } }
     var pending: [Correlation: [PendingAbsence]] = [:]
-    var sightings: [AlertKey: Sighting] = [:]
-    var sightingOrder = FIFO<(time: Int64, key: AlertKey)>() { didSet { due = .min } }
+    /// Each key's last sighting; one older than the rule's `within` is ignored, and dropped by a sweep
+    /// once per `within` (a queue of them in time order cost as much as the sightings).
+    var sightings: [AlertKey: Sighting] = [:] { didSet { due = .min } }
+    var lastSightingSweep = Int64.min
     var triggers = TriggerQueue() { didSet { due = .min } }
     var triggersByIdentity: [AlertKey: Sequences] = [:]
     /// When `expire` last dropped expired triggers from `triggersByIdentity`. Not in snapshots: the index is rebuilt.
@@ -1254,13 +1255,12 @@ struct RuleState: Sendable {
         guard now >= due else { return }
         if !window.windows.isEmpty { window.expire(now: now) }
         for index in recent.indices where !recent[index].windows.isEmpty { recent[index].expire(now: now) }
-        if let within = plan.sightingWithin {
-            while let first = sightingOrder.first, first.time < now.minus(within) {
-                _ = sightingOrder.removeFirst()
-                if let position = sightings.index(forKey: first.key), sightings.values[position].time == first.time {
-                    sightings.remove(at: position)
-                }
-            }
+        if let within = plan.sightingWithin, !sightings.isEmpty, now >= lastSightingSweep.plus(within) {
+            lastSightingSweep = now
+            let limit = now.minus(within)
+            // Keys first: removing while iterating the table would copy it.
+            let stale = sightings.compactMap { $0.value.time < limit ? $0.key : nil }
+            for key in stale { sightings[key] = nil }
         }
         if let within = plan.followWithin {
             let horizon = within.plus(triggerMargin)
@@ -1282,7 +1282,7 @@ struct RuleState: Sendable {
         var next = suppression.isEmpty ? Int64.max : lastSweep.plus(suppress)
         next = min(next, window.due)
         for windows in recent { next = min(next, windows.due) }
-        if let within = plan.sightingWithin, let first = sightingOrder.first { next = min(next, first.time.plus(within)) }
+        if let within = plan.sightingWithin, !sightings.isEmpty { next = min(next, lastSightingSweep.plus(within)) }
         if let within = plan.followWithin {
             if let oldest = triggers.oldestTime { next = min(next, oldest.plus(within).plus(triggerMargin)) }
             if !triggersByIdentity.isEmpty { next = min(next, lastIdentitySweep.plus(within).plus(triggerMargin)) }

@@ -912,11 +912,7 @@ extension RuleState: SnapshotValue {
         out.write(recent)
         out.entries(pending, by: Correlation.precedes)
         out.entries(sightings, by: AlertKey.precedes)
-        out.count(sightingOrder.count)
-        for (time, key) in sightingOrder.elements {
-            out.write(time)
-            out.write(key)
-        }
+        out.write(lastSightingSweep)
         let waiting = triggers.waiting
         out.count(waiting.count)
         for (sequence, trigger) in waiting {
@@ -933,7 +929,7 @@ extension RuleState: SnapshotValue {
         self.suppression = suppression
         pending = try input.entries()
         sightings = try input.entries()
-        for _ in 0..<(try input.count()) { sightingOrder.append((try input.read(), try input.read())) }
+        lastSightingSweep = try input.read()
         var last = Int64.min
         for _ in 0..<(try input.count()) {
             let sequence: Int64 = try input.read()
