@@ -19,11 +19,9 @@ public struct EventWriter: Sendable {
         json.append(to: &out)
     }
 
-    /// The event's JSON without its newline and without the value of `time`, which belongs at `timeAt`.
-    func untimed(_ event: Event) -> (json: [UInt8], timeAt: Int) {
-        var json = JSONBytes()
-        let timeAt = write(event, &json, timed: false)
-        return (json.bytes, timeAt)
+    /// Appends the event's JSON without the value of `time`; returns where that value belongs.
+    func untimed(_ event: Event, to json: inout JSONBytes) -> Int {
+        write(event, &json, timed: false)
     }
 
     /// Returns where the time's value is (or belongs, unless `timed`).
@@ -77,72 +75,14 @@ public struct EventWriter: Sendable {
         json.member("country", crossing.country)
         json.key("direction")
         json.raw(crossing.direction.rawValue)
-        if let persons = crossing.persons {
-            json.key("persons")
-            json.array(persons) { json, person in
-                json.open()
-                json.member("doc", person.doc)
-                if let role = person.role {
-                    json.key("role")
-                    json.raw(role.rawValue)
-                }
-                json.member("minor", person.minor)
-                json.member("docHolder", person.docHolder)
-                json.close()
-            }
-        }
+        if let persons = crossing.persons { json.persons(persons) }
         if let vehicle = crossing.vehicle {
-            json.key("vehicle")
-            json.open()
-            json.member("plate", vehicle.plate)
-            if let type = vehicle.type {
-                json.key("type")
-                json.raw(type.rawValue)
-            }
-            json.member("trailer", vehicle.trailer)
-            json.member("declaredWeightKg", vehicle.declaredWeightKg)
+            json.openVehicle(vehicle)
             json.member("measuredWeightKg", vehicle.measuredWeightKg)
             json.close()
         }
-        if let goods = crossing.goods {
-            json.key("goods")
-            json.array(goods) { json, item in
-                json.open()
-                json.member("hs", item.hs)
-                json.member("description", item.description)
-                json.member("quantity", item.quantity)
-                json.member("unit", item.unit)
-                json.member("weightKg", item.weightKg)
-                json.member("valueUsd", item.valueUsd)
-                json.member("substance", item.substance)
-                json.member("origin", item.origin)
-                json.close()
-            }
-        }
-        if let permits = crossing.permits {
-            json.key("permits")
-            json.array(permits) { json, permit in
-                json.open()
-                json.member("id", permit.id)
-                json.key("type")
-                json.raw(permit.type.rawValue)
-                switch permit.validUntil {
-                case .date(let date)?:
-                    json.key("validUntil")
-                    json.raw(date.description)
-                case .instant(let time)?:
-                    json.key("validUntil")
-                    json.time(time)
-                case nil:
-                    break
-                }
-                if let covers = permit.covers {
-                    json.key("covers")
-                    json.array(covers) { json, prefix in json.string(prefix) }
-                }
-                json.close()
-            }
-        }
+        if let goods = crossing.goods { json.goods(goods) }
+        if let permits = crossing.permits { json.permits(permits) }
         json.member("officer", crossing.officer)
         json.member("lane", crossing.lane)
         json.member("released", crossing.released)
@@ -216,6 +156,78 @@ public struct EventWriter: Sendable {
     }
 }
 
+/// A crossing's parts, shared by `EventWriter` and the simulator, which writes a trip's once for its exit and entry.
+extension JSONBytes {
+    mutating func persons(_ persons: [Person]) {
+        key("persons")
+        array(persons) { json, person in
+            json.open()
+            json.member("doc", person.doc)
+            if let role = person.role {
+                json.key("role")
+                json.raw(role.rawValue)
+            }
+            json.member("minor", person.minor)
+            json.member("docHolder", person.docHolder)
+            json.close()
+        }
+    }
+
+    /// The vehicle up to its measured weight, which the entry side adds before `close()`.
+    mutating func openVehicle(_ vehicle: Vehicle) {
+        key("vehicle")
+        open()
+        member("plate", vehicle.plate)
+        if let type = vehicle.type {
+            key("type")
+            raw(type.rawValue)
+        }
+        member("trailer", vehicle.trailer)
+        member("declaredWeightKg", vehicle.declaredWeightKg)
+    }
+
+    mutating func goods(_ goods: [Goods]) {
+        key("goods")
+        array(goods) { json, item in
+            json.open()
+            json.member("hs", item.hs)
+            json.member("description", item.description)
+            json.member("quantity", item.quantity)
+            json.member("unit", item.unit)
+            json.member("weightKg", item.weightKg)
+            json.member("valueUsd", item.valueUsd)
+            json.member("substance", item.substance)
+            json.member("origin", item.origin)
+            json.close()
+        }
+    }
+
+    mutating func permits(_ permits: [Permit]) {
+        key("permits")
+        array(permits) { json, permit in
+            json.open()
+            json.member("id", permit.id)
+            json.key("type")
+            json.raw(permit.type.rawValue)
+            switch permit.validUntil {
+            case .date(let date)?:
+                json.key("validUntil")
+                json.raw(date.description)
+            case .instant(let time)?:
+                json.key("validUntil")
+                json.time(time)
+            case nil:
+                break
+            }
+            if let covers = permit.covers {
+                json.key("covers")
+                json.array(covers) { json, prefix in json.string(prefix) }
+            }
+            json.close()
+        }
+    }
+}
+
 /// The byte-level JSON emitter behind `EventWriter` and the labels file. It writes through a pointer
 /// into its own buffer: `Array.append` per token (a uniqueness and a capacity check each) cost more
 /// than the JSON itself.
@@ -246,6 +258,57 @@ struct JSONBytes: ~Copyable {
 
     func append(to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// Appends the bytes at `range` of what was written.
+    func append(_ range: Range<Int>, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count))
+    }
+
+    /// Starts a value no comma separates from what went before: another event, or a part kept for reuse.
+    mutating func detach() {
+        needsComma = false
+    }
+
+    /// Repeats members written earlier at `range` (written after `detach()`, so without a leading comma).
+    mutating func repeatMembers(_ range: Range<Int>) {
+        reserve(range.count + 1)
+        comma()
+        (base + count).update(from: base + range.lowerBound, count: range.count)
+        count += range.count
+        needsComma = true
+    }
+
+    /// Members encoded beforehand, without a leading comma.
+    mutating func members(_ encoded: [UInt8]) {
+        reserve(encoded.count + 1)
+        comma()
+        encoded.withUnsafeBufferPointer { (base + count).initialize(from: $0.baseAddress!, count: $0.count) }
+        count += encoded.count
+        needsComma = true
+    }
+
+    /// An event id as `Identities.eventId` spells it, without building the String.
+    mutating func eventId(_ prefix: String, _ number: UInt64) {
+        let digits = max(10, Identities.digitCount(number))
+        let copied = prefix.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            reserve(utf8.count + digits + 4)
+            comma()
+            put(UInt8(ascii: "\""))
+            if let source = utf8.baseAddress { (base + count).initialize(from: source, count: utf8.count) }
+            count += utf8.count
+            put(UInt8(ascii: "-"))
+            Identities.decimal(number, into: UnsafeMutableBufferPointer(start: base + count, count: digits))
+            count += digits
+            put(UInt8(ascii: "\""))
+            return true
+        }
+        if copied == true {
+            needsComma = true
+        } else {
+            string(Identities.eventId(prefix, number))
+        }
     }
 
     mutating func newline() {

@@ -63,16 +63,25 @@ struct Identities {
         return (country == "KZ" ? "KZ-ATR-" : "RU-AST-") + serial
     }
 
+    /// The next event's serial, for `eventId`.
+    mutating func eventNumber() -> UInt64 {
+        events += 1
+        return events
+    }
+
     /// `PREFIX-0000000001`: a producer-side sequence; the scrambled part of the stream is the content, not the id.
     mutating func event(_ prefix: String) -> String {
-        events += 1
+        Self.eventId(prefix, eventNumber())
+    }
+
+    static func eventId(_ prefix: String, _ number: UInt64) -> String {
         // Written in one allocation, as it names every event.
-        let digits = max(10, Self.digitCount(events))
+        let digits = max(10, digitCount(number))
         let length = prefix.utf8.count + 1 + digits
         return String(unsafeUninitializedCapacity: length) { out in
             let dash = out.initialize(fromContentsOf: prefix.utf8)
             out[dash] = UInt8(ascii: "-")
-            Self.decimal(events, into: UnsafeMutableBufferPointer(rebasing: out[(dash + 1)..<length]))
+            decimal(number, into: UnsafeMutableBufferPointer(rebasing: out[(dash + 1)..<length]))
             return length
         }
     }

@@ -1,11 +1,13 @@
-/// What the scheduler runs at a point in event time.
+/// What the scheduler runs at a point in event time. Plain values only, so the heap moves no references.
 enum Action: Sendable {
-    case planned(Scheduled)
+    /// The event in that slot of `PendingEvents`.
+    case planned(Int)
     /// The next arrival of a background traffic source.
     case traffic(Int)
     case patrol(Int)
     case sensor
-    case vessel(VesselTrack)
+    /// The next report on that vessel lane (`Simulator.vessels`).
+    case vessel(Int)
     case incident
     case nearMiss
 
@@ -16,13 +18,12 @@ enum Action: Sendable {
 }
 
 /// A binary min-heap on (time, insertion order): equal times run in the order they were scheduled,
-/// which keeps the stream deterministic. Actions live in slots beside the heap, so sifting moves
-/// three integers rather than an event with its reference-counted strings.
+/// which keeps the stream deterministic.
 struct Schedule: Sendable {
     private struct Entry: Sendable {
         var time: Int64
         var order: UInt64
-        var slot: Int
+        var action: Action
 
         func precedes(_ other: Entry) -> Bool {
             time != other.time ? time < other.time : order < other.order
@@ -31,22 +32,12 @@ struct Schedule: Sendable {
 
     private var entries: [Entry] = []
     private var order: UInt64 = 0
-    private var slots: [Action?] = []
-    private var freeSlots: [Int] = []
 
     var peekTime: Int64? { entries.first?.time }
 
     mutating func push(_ time: Int64, _ action: Action) {
         order += 1
-        let slot: Int
-        if let free = freeSlots.popLast() {
-            slot = free
-            slots[slot] = action
-        } else {
-            slot = slots.count
-            slots.append(action)
-        }
-        let entry = Entry(time: time, order: order, slot: slot)
+        let entry = Entry(time: time, order: order, action: action)
         entries.append(entry)
         // Sift up through a hole rather than by swaps: one store per level, no bounds checks.
         entries.withUnsafeMutableBufferPointer { heap in
@@ -79,9 +70,7 @@ struct Schedule: Sendable {
             }
             heap[parent] = last
         }
-        let action = slots[top.slot].take()!
-        freeSlots.append(top.slot)
-        return (top.time, action)
+        return (top.time, top.action)
     }
 }
 

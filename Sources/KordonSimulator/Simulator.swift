@@ -74,6 +74,10 @@ public struct Simulator: Sendable {
     let planters: [(planter: any IncidentPlanter, weight: Double)]
 
     private var schedule = Schedule()
+    /// Events planned and serialised, waiting for their time or for the event they follow.
+    var pending = PendingEvents()
+    /// By lane of `SimGeography.vesselLanes`.
+    private var vessels: [VesselTrack]
     /// By `SimGeography.Side.queue`.
     private(set) var queues: [CheckpointQueue]
     private var ready = Ring<Ready>()
@@ -113,6 +117,7 @@ public struct Simulator: Sendable {
             CheckpointQueue(
                 window: overload?.window ?? 15 * minute, capacity: overload?.count?.most(capacity: capacity) ?? capacity)
         }
+        vessels = SimGeography.vesselLanes.indices.map { VesselTrack(lane: $0) }
         rng = SplitMix64(seed: options.seed)
         ids = Identities(seed: options.seed)
         planters = Planters.all.compactMap { planter in
@@ -130,7 +135,7 @@ public struct Simulator: Sendable {
         // Sensor background scales with the traffic; at 0 it stops (its mean interval would be infinite).
         if options.trafficScale > 0 { schedule.push(start, .sensor) }
         for index in SimGeography.vesselLanes.indices {
-            schedule.push(start + Int64(index) * 17 * minute, .vessel(VesselTrack(lane: index)))
+            schedule.push(start + Int64(index) * 17 * minute, .vessel(index))
         }
         if options.incidentsPerDay > 0, !planters.isEmpty { schedule.push(start + 10 * minute, .incident) }
         if options.nearMissesPerDay > 0, !planters.isEmpty { schedule.push(start + 20 * minute, .nearMiss) }
@@ -175,8 +180,8 @@ public struct Simulator: Sendable {
         let (time, action) = schedule.pop()
         releaseHeld(upTo: time)
         switch action {
-        case .planned(let planned):
-            emit(planned, at: time)
+        case .planned(let slot):
+            emit(slot, at: time)
         case .traffic(let index):
             let source = geography.sources[index]
             let peak = source.peakPerHour * options.trafficScale
@@ -190,9 +195,10 @@ public struct Simulator: Sendable {
         case .sensor:
             sensorDetection(at: time)
             schedule.push(time + seconds(rng.exponential(mean: 3600 / (40 * options.trafficScale))), .sensor)
-        case .vessel(let track):
-            let (following, delay) = vesselReport(track, at: time)
-            schedule.push(time + delay, .vessel(following))
+        case .vessel(let lane):
+            let (following, delay) = vesselReport(vessels[lane], at: time)
+            vessels[lane] = following
+            schedule.push(time + delay, .vessel(lane))
         case .incident, .nearMiss:
             let nearMiss = action.isNearMiss
             plantOne(nearMiss: nearMiss, at: time)
@@ -202,31 +208,37 @@ public struct Simulator: Sendable {
         return true
     }
 
-    /// Schedules an event and what follows it; `after` is relative to now.
-    mutating func plan(_ planned: Planned, at time: Int64) {
-        schedule.push(time, .planned(scheduled(planned)))
+    /// Schedules an event planned with `build` or `plan(_:incident:at:)`, and with it what follows it.
+    mutating func plan(slot: Int, at time: Int64) {
+        schedule.push(time, .planned(slot))
     }
 
-    /// Serialises a planned event and what follows it: nothing but their times changes from here on.
-    private func scheduled(_ planned: Planned) -> Scheduled {
-        let (json, timeAt) = writer.untimed(planned.event)
-        return Scheduled(
-            json: json, timeAt: timeAt, kind: planned.event.kind, queue: planned.queue, throttled: planned.throttled,
-            incident: planned.incident, then: planned.then.map { ($0.after, scheduled($0.planned)) })
+    /// Serialises a single event and schedules it.
+    mutating func plan(_ event: Event, incident: Int? = nil, at time: Int64) {
+        var json = JSONBytes(capacity: 1024)
+        let timeAt = writer.untimed(event, to: &json)
+        let slot = pending.add(json, 0..<json.written, timeAt: timeAt, kind: event.kind, queue: nil, throttled: true, incident: incident)
+        plan(slot: slot, at: time)
     }
 
-    private mutating func emit(_ event: Scheduled, at time: Int64) {
+    private mutating func emit(_ slot: Int, at time: Int64) {
+        let event = pending.slots[slot].header
         if let queue = event.queue {
             if event.throttled, let admit = queues[queue].admission(at: time), admit > time {
-                schedule.push(admit, .planned(event))
+                schedule.push(admit, .planned(slot))
                 return
             }
             queues[queue].record(time)
         }
-        for follow in event.then { schedule.push(time + follow.after, .planned(follow.event)) }
+        var follow = pending.slots[slot].header.firstFollow
+        while follow >= 0 {
+            let next = pending.slots[follow].header
+            schedule.push(time + next.after, .planned(follow))
+            follow = next.nextFollow
+        }
         generated += 1
         let start = readyBytes.count
-        event.appendLine(at: time, to: &readyBytes)
+        pending.write(slot, at: time, to: &readyBytes)
         let end = readyBytes.count
         if options.invalidFraction > 0, rng.chance(options.invalidFraction) {
             let corrupt = Malformed.corrupt(Array(readyBytes[start..<end]), &rng)
@@ -351,42 +363,76 @@ public struct Simulator: Sendable {
     }
 }
 
-/// A planned event: its id and content are fixed when it is planned, its time when it is written.
-struct Planned: Sendable {
-    var event: Event
-    /// Crossings wait in the checkpoint queue; a planted overload does not.
-    var throttled = true
-    var incident: Int? = nil
-    var then: [Follow] = []
-    /// The queue of a crossing's checkpoint (`SimGeography.Side.queue`); `build` sets it, as only it makes crossings.
-    var queue: Int? = nil
-}
+/// Planned events, serialised when planned: only their time changes from there on, so a few words
+/// move through the scheduler rather than an event's fields, and writing one is a copy with the time
+/// filled in. A slot's buffer is reused once its event is written, so planning allocates nothing in the
+/// long run.
+struct PendingEvents: Sendable {
+    struct Header: Sendable {
+        /// Where the value of `time` goes in the JSON.
+        var timeAt: Int
+        var kind: EventKind
+        /// The queue of a crossing's checkpoint (`SimGeography.Side.queue`).
+        var queue: Int?
+        /// Crossings wait in the checkpoint queue; a planted overload does not.
+        var throttled: Bool
+        var incident: Int?
+        /// When it follows another event: how long after that one.
+        var after: Int64 = 0
+        /// The events scheduled once this one is written, in order, linked through `nextFollow`.
+        var firstFollow = -1
+        var lastFollow = -1
+        var nextFollow = -1
+    }
 
-/// A planned event as the scheduler holds it: serialised when planned, so a few words move through
-/// the heap rather than an event's fields, and writing it is a copy with the time filled in.
-struct Scheduled: Sendable {
-    /// The event's JSON without its newline and without the value of `time`, which goes at `timeAt`.
-    var json: [UInt8]
-    var timeAt: Int
-    var kind: EventKind
-    var queue: Int?
-    var throttled: Bool
-    var incident: Int?
-    var then: [(after: Int64, event: Scheduled)]
+    struct Slot: Sendable {
+        var header: Header
+        /// The event's JSON without its newline and without the value of `time`.
+        var json: [UInt8]
+    }
 
-    func appendLine(at time: Int64, to out: inout [UInt8]) {
-        json.withUnsafeBufferPointer { json in
+    private(set) var slots: [Slot] = []
+    private var free: [Int] = []
+
+    /// Stores the event at `range` of `json`; returns its slot.
+    mutating func add(
+        _ json: borrowing JSONBytes, _ range: Range<Int>, timeAt: Int, kind: EventKind, queue: Int?, throttled: Bool, incident: Int?
+    ) -> Int {
+        let header = Header(timeAt: timeAt, kind: kind, queue: queue, throttled: throttled, incident: incident)
+        if let slot = free.popLast() {
+            slots[slot].header = header
+            json.append(range, to: &slots[slot].json)
+            return slot
+        }
+        var bytes: [UInt8] = []
+        json.append(range, to: &bytes)
+        slots.append(Slot(header: header, json: bytes))
+        return slots.count - 1
+    }
+
+    /// Schedules `event` `after` `parent`, once `parent` is written (after those added before it).
+    mutating func follow(_ parent: Int, with event: Int, after: Int64) {
+        slots[event].header.after = after
+        if slots[parent].header.lastFollow >= 0 {
+            slots[slots[parent].header.lastFollow].header.nextFollow = event
+        } else {
+            slots[parent].header.firstFollow = event
+        }
+        slots[parent].header.lastFollow = event
+    }
+
+    /// Appends the event as a JSON line at `time` and frees its slot.
+    mutating func write(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
+        let timeAt = slots[slot].header.timeAt
+        slots[slot].json.withUnsafeBufferPointer { json in
             out.append(contentsOf: UnsafeBufferPointer(rebasing: json[..<timeAt]))
             EventWriter.appendTime(time, to: &out)
             out.append(contentsOf: UnsafeBufferPointer(rebasing: json[timeAt...]))
         }
         out.append(0x0A)
+        slots[slot].json.removeAll(keepingCapacity: true)
+        free.append(slot)
     }
-}
-
-struct Follow: Sendable {
-    var after: Int64
-    var planned: Planned
 }
 
 struct OpenIncident: Sendable {

@@ -33,6 +33,9 @@ struct SimGeography: Sendable {
         let officers: [String]
         /// Index of its checkpoint queue in `queueCapacity`, if it has a capacity.
         let queue: Int?
+        /// `source` to `direction` of its crossings, encoded once: the members after `time` every crossing here repeats.
+        let exitMembers: [UInt8]
+        let entryMembers: [UInt8]
 
         init(
             id: String, country: String, position: Position, utcOffset: Int64, idPrefix: String, source: String, officers: [String],
@@ -46,6 +49,17 @@ struct SimGeography: Sendable {
             self.source = source
             self.officers = officers
             self.queue = queue
+            func members(_ direction: Direction) -> [UInt8] {
+                var json = JSONBytes(capacity: 256)
+                json.member("source", source)
+                json.member("checkpoint", id)
+                json.member("country", country)
+                json.key("direction")
+                json.raw(direction.rawValue)
+                return json.bytes
+            }
+            exitMembers = members(.exit)
+            entryMembers = members(.entry)
         }
     }
 
@@ -232,13 +246,14 @@ struct Trip: Sendable {
     var exitOfficer: String? = nil
 }
 
-/// Ids of a planned trip's events, for labels.
+/// Ids of a planned trip's events, for labels; spelled only when asked for, as background traffic never is.
 struct TripIds: Sendable {
-    var exit: String
-    var entry: String?
-    var inspection: String?
+    typealias Id = (prefix: String, number: UInt64)
+    var exit: Id
+    var entry: Id?
+    var inspection: Id?
 
-    var all: [String] { [exit] + [entry, inspection].compactMap { $0 } }
+    var all: [String] { ([exit] + [entry, inspection].compactMap { $0 }).map { Identities.eventId($0.prefix, $0.number) } }
 }
 
 extension Simulator {
@@ -284,67 +299,117 @@ extension Simulator {
         return name
     }
 
-    /// Builds a trip's events, to leave at `time`; nothing is scheduled yet.
-    mutating func build(_ trip: Trip, at time: Int64, incident: Int? = nil) -> (Planned, TripIds) {
+    /// Builds a trip's events, to leave at `time`, serialised into `pending`; returns the slot of the exit,
+    /// which `plan(slot:at:)` schedules with the rest following it. The parts exit and entry share (persons,
+    /// vehicle, goods, permits) are encoded once, and no `Event` is built for the crossings.
+    mutating func build(_ trip: Trip, at time: Int64, incident: Int? = nil) -> (exit: Int, ids: TripIds) {
         let from = trip.pair.from(outbound: trip.outbound)
         let to = trip.pair.to(outbound: trip.outbound)
-        var exitVehicle = trip.vehicle
-        exitVehicle?.measuredWeightKg = nil
-        let exitId = ids.event(from.idPrefix)
+        let exitNumber = ids.eventNumber()
         let inspectExit = trip.inspection.map { !$0.atEntry } ?? false
         let inspectEntry = trip.inspection.map { $0.atEntry } ?? false
         let foundAtEntry = inspectEntry && !(trip.inspection?.findings.isEmpty ?? true)
-        var exit = Planned(
-            event: Event(
-                id: exitId, time: Timestamp(nanosecondsSinceEpoch: 0), source: from.source,
-                body: .crossing(
-                    Crossing(
-                        checkpoint: from.id, country: from.country, direction: .exit, persons: trip.persons,
-                        vehicle: exitVehicle, goods: trip.goods, permits: trip.permits,
-                        officer: trip.exitOfficer ?? (foundAtEntry ? releasingOfficer(from, at: time) : officer(from)),
-                        lane: lane(trip), released: !inspectExit))),
-            throttled: trip.throttled, incident: incident, queue: from.queue)
-        var result = TripIds(exit: exitId)
+        let exitOfficer = trip.exitOfficer ?? (foundAtEntry ? releasingOfficer(from, at: time) : officer(from))
+        var json = JSONBytes(capacity: 2048)
+        json.persons(trip.persons)
+        var parts = CrossingParts(persons: 0..<json.written)
+        if let vehicle = trip.vehicle {
+            json.detach()
+            let start = json.written
+            json.openVehicle(vehicle)
+            parts.vehicle = start..<json.written
+        }
+        if let goods = trip.goods {
+            json.detach()
+            let start = json.written
+            json.goods(goods)
+            parts.goods = start..<json.written
+        }
+        if let permits = trip.permits {
+            json.detach()
+            let start = json.written
+            json.permits(permits)
+            parts.permits = start..<json.written
+        }
+        let exit = crossing(
+            &json, parts, at: from, exit: true, number: exitNumber, measured: nil, officer: exitOfficer, lane: lane(trip),
+            released: !inspectExit, throttled: trip.throttled, incident: incident)
+        var result = TripIds(exit: (from.idPrefix, exitNumber))
         if inspectExit, let plan = trip.inspection {
-            let (inspection, id) = inspectionEvent(plan, crossingId: exitId, side: from, incident: incident)
-            exit.then.append(Follow(after: plan.after, planned: inspection))
+            let (inspection, id) = inspectionEvent(plan, crossingId: (from.idPrefix, exitNumber), side: from, incident: incident)
+            pending.follow(exit, with: inspection, after: plan.after)
             result.inspection = id
         }
         if trip.arrives {
-            var vehicle = trip.vehicle
-            if let measured = trip.measuredAtEntry { vehicle?.measuredWeightKg = measured }
-            let entryId = ids.event(to.idPrefix)
-            var entry = Planned(
-                event: Event(
-                    id: entryId, time: Timestamp(nanosecondsSinceEpoch: 0), source: to.source,
-                    body: .crossing(
-                        Crossing(
-                            checkpoint: to.id, country: to.country, direction: .entry, persons: trip.persons,
-                            vehicle: vehicle, goods: trip.goods, permits: trip.permits, officer: officer(to),
-                            lane: lane(trip), released: !inspectEntry))),
-                incident: incident, queue: to.queue)
+            let entryNumber = ids.eventNumber()
+            let entry = crossing(
+                &json, parts, at: to, exit: false, number: entryNumber, measured: trip.measuredAtEntry ?? trip.vehicle?.measuredWeightKg,
+                officer: officer(to), lane: lane(trip), released: !inspectEntry, throttled: true, incident: incident)
             if inspectEntry, let plan = trip.inspection {
-                let (inspection, id) = inspectionEvent(plan, crossingId: entryId, side: to, incident: incident)
-                entry.then.append(Follow(after: plan.after, planned: inspection))
+                let (inspection, id) = inspectionEvent(plan, crossingId: (to.idPrefix, entryNumber), side: to, incident: incident)
+                pending.follow(entry, with: inspection, after: plan.after)
                 result.inspection = id
             }
-            exit.then.append(Follow(after: trip.travel, planned: entry))
-            result.entry = entryId
+            pending.follow(exit, with: entry, after: trip.travel)
+            result.entry = (to.idPrefix, entryNumber)
         }
         return (exit, result)
     }
 
+    /// Where in a trip's scratch JSON the members its crossings share are.
+    private struct CrossingParts {
+        var persons: Range<Int>
+        var vehicle: Range<Int>?
+        var goods: Range<Int>?
+        var permits: Range<Int>?
+    }
+
+    /// Writes a crossing of a trip after its parts in `json`, as `EventWriter` would, and stores it in `pending`.
+    private mutating func crossing(
+        _ json: inout JSONBytes, _ parts: CrossingParts, at side: SimGeography.Side, exit: Bool, number: UInt64, measured: Double?,
+        officer: String, lane: String, released: Bool, throttled: Bool, incident: Int?
+    ) -> Int {
+        json.detach()
+        let start = json.written
+        json.open()
+        json.key("v")
+        json.integer(1)
+        json.key("id")
+        json.eventId(side.idPrefix, number)
+        json.key("kind")
+        json.raw(EventKind.crossing.rawValue)
+        json.key("time")
+        let timeAt = json.written - start
+        json.leaveValueOut()
+        json.members(exit ? side.exitMembers : side.entryMembers)
+        json.repeatMembers(parts.persons)
+        if let vehicle = parts.vehicle {
+            json.repeatMembers(vehicle)
+            json.member("measuredWeightKg", measured)
+            json.close()
+        }
+        if let goods = parts.goods { json.repeatMembers(goods) }
+        if let permits = parts.permits { json.repeatMembers(permits) }
+        json.member("officer", officer)
+        json.member("lane", lane)
+        json.member("released", released)
+        json.close()
+        return pending.add(json, start..<json.written, timeAt: timeAt, kind: .crossing, queue: side.queue, throttled: throttled, incident: incident)
+    }
+
     private mutating func inspectionEvent(
-        _ plan: Trip.InspectionPlan, crossingId: String, side: SimGeography.Side, incident: Int?
-    ) -> (Planned, String) {
-        let id = ids.event(side.idPrefix)
+        _ plan: Trip.InspectionPlan, crossingId: TripIds.Id, side: SimGeography.Side, incident: Int?
+    ) -> (slot: Int, id: TripIds.Id) {
+        let number = ids.eventNumber()
         let event = Event(
-            id: id, time: Timestamp(nanosecondsSinceEpoch: 0), source: side.source,
+            id: Identities.eventId(side.idPrefix, number), time: Timestamp(nanosecondsSinceEpoch: 0), source: side.source,
             body: .inspection(
                 Inspection(
-                    crossingId: crossingId, checkpoint: side.id, method: plan.method, findings: plan.findings,
-                    officer: officer(side), durationSec: Double(300 + rng.below(3300)))))
-        return (Planned(event: event, incident: incident), id)
+                    crossingId: Identities.eventId(crossingId.prefix, crossingId.number), checkpoint: side.id, method: plan.method,
+                    findings: plan.findings, officer: officer(side), durationSec: Double(300 + rng.below(3300)))))
+        var json = JSONBytes(capacity: 1024)
+        let timeAt = writer.untimed(event, to: &json)
+        return (pending.add(json, 0..<json.written, timeAt: timeAt, kind: .inspection, queue: nil, throttled: true, incident: incident), (side.idPrefix, number))
     }
 
     private mutating func lane(_ trip: Trip) -> String {
@@ -442,8 +507,7 @@ extension Simulator {
             pair: pair, outbound: source.outbound, persons: persons, vehicle: vehicle, goods: declared,
             travel: seconds(600 + rng.unit() * (source.mode == .truck ? 9000 : 3000)), measuredAtEntry: measured)
         if rng.chance(0.04) { trip.inspection = routineInspection(declared) }
-        let (planned, _) = build(trip, at: time)
-        plan(planned, at: time)
+        plan(slot: build(trip, at: time).exit, at: time)
         // Some come back a few hours or days later, with another load.
         if source.mode != .bus, source.mode != .rail, rng.chance(0.3) {
             var back = trip
@@ -457,8 +521,7 @@ extension Simulator {
                 back.goods = nil
             }
             let leaves = time + trip.travel + seconds(6 * 3600 + rng.unit() * 60 * 3600)
-            let (returning, _) = build(back, at: leaves)
-            plan(returning, at: leaves)
+            plan(slot: build(back, at: leaves).exit, at: leaves)
         }
     }
 
@@ -486,7 +549,7 @@ extension Simulator {
             unit: unit.unit, country: unit.country, at: position, observation,
             count: observation == .abandonedGoods ? 1 + rng.below(5) : nil,
             note: observation == .other ? "routine patrol, nothing to report" : nil)
-        plan(Planned(event: event), at: time)
+        plan(event, at: time)
     }
 
     /// A patrol report, in the sector of its position; its time is set when it is written.
@@ -527,7 +590,7 @@ extension Simulator {
             confidence = sensor.atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
         }
         let event = sensorEvent(sensor, detection, confidence: confidence, count: detection == .animal ? 1 + rng.below(6) : nil)
-        plan(Planned(event: event), at: time)
+        plan(event, at: time)
     }
 
     /// A sensor detection; its time is set when it is written.
@@ -565,7 +628,7 @@ extension Simulator {
                 Vessel(
                     vessel: track.vessel, position: rounded(position), speedKn: (track.speedKn * 10).rounded() / 10,
                     headingDeg: heading.rounded(), ais: true, activity: .transit)))
-        plan(Planned(event: event), at: time)
+        plan(event, at: time)
         if track.progress >= 1 {
             // In port for a few hours, then another vessel takes the lane.
             return (VesselTrack(lane: track.lane), seconds(3600 + rng.unit() * 4 * 3600))
