@@ -270,45 +270,39 @@ struct JSONBytes: ~Copyable {
         needsComma = false
     }
 
-    /// Repeats members written earlier at `range` (written after `detach()`, so without a leading comma).
-    mutating func repeatMembers(_ range: Range<Int>) {
-        reserve(range.count + 1)
-        comma()
+    /// Repeats bytes written earlier at `range`, no comma before them.
+    mutating func copy(_ range: Range<Int>) {
+        reserve(range.count)
         (base + count).update(from: base + range.lowerBound, count: range.count)
         count += range.count
-        needsComma = true
     }
 
-    /// Members encoded beforehand, without a leading comma.
-    mutating func members(_ encoded: [UInt8]) {
-        reserve(encoded.count + 1)
-        comma()
+    /// Bytes written as they are, no comma before them.
+    @inline(__always) mutating func literal(_ text: StaticString) {
+        let length = text.utf8CodeUnitCount
+        reserve(length)
+        (base + count).initialize(from: text.utf8Start, count: length)
+        count += length
+    }
+
+    /// Bytes encoded beforehand, no comma before them.
+    mutating func literal(_ encoded: [UInt8]) {
+        reserve(encoded.count)
         encoded.withUnsafeBufferPointer { (base + count).initialize(from: $0.baseAddress!, count: $0.count) }
         count += encoded.count
-        needsComma = true
     }
 
-    /// An event id as `Identities.eventId` spells it, without building the String.
-    mutating func eventId(_ prefix: String, _ number: UInt64) {
+    /// Lets `fill` write `length` bytes in place.
+    @inline(__always) mutating func fill(_ length: Int, _ fill: (UnsafeMutablePointer<UInt8>) -> Void) {
+        reserve(length)
+        fill(base + count)
+        count += length
+    }
+
+    /// An event id's serial as `Identities.eventId` spells it: at least ten digits.
+    mutating func serial(_ number: UInt64) {
         let digits = max(10, Identities.digitCount(number))
-        let copied = prefix.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
-            reserve(utf8.count + digits + 4)
-            comma()
-            put(UInt8(ascii: "\""))
-            if let source = utf8.baseAddress { (base + count).initialize(from: source, count: utf8.count) }
-            count += utf8.count
-            put(UInt8(ascii: "-"))
-            Identities.decimal(number, into: UnsafeMutableBufferPointer(start: base + count, count: digits))
-            count += digits
-            put(UInt8(ascii: "\""))
-            return true
-        }
-        if copied == true {
-            needsComma = true
-        } else {
-            string(Identities.eventId(prefix, number))
-        }
+        fill(digits) { Identities.decimal(number, into: UnsafeMutableBufferPointer(start: $0, count: digits)) }
     }
 
     mutating func newline() {
@@ -340,7 +334,7 @@ struct JSONBytes: ~Copyable {
         needsComma = true
     }
 
-    mutating func key(_ name: StaticString) {
+    @inline(__always) mutating func key(_ name: StaticString) {
         let length = name.utf8CodeUnitCount
         reserve(length + 4)
         comma()
@@ -458,8 +452,17 @@ struct JSONBytes: ~Copyable {
     /// Integral values print as integer tokens (`18200`), others in Swift's shortest
     /// round-trip form, which is deterministic and valid JSON.
     mutating func number(_ value: Double) {
-        if value == value.rounded(), abs(value) < 1e15 {
-            integer(Int(value))
+        reserve(1)
+        comma()
+        bareNumber(value)
+        needsComma = true
+    }
+
+    /// `number` without a comma before it.
+    mutating func bareNumber(_ value: Double) {
+        if abs(value) < 1e15, value == Self.rounded(value) {
+            reserve(21)
+            digits(Int(value))
             return
         }
         if abs(value) < 1e9 {
@@ -468,21 +471,25 @@ struct JSONBytes: ~Copyable {
             var scale = 1.0
             for places in 1...4 {
                 scale *= 10
-                let scaled = (value * scale).rounded()
+                let scaled = Self.rounded(value * scale)
                 if scaled / scale == value {
                     reserve(24)
-                    comma()
                     decimal(Int(scaled), places: places)
-                    needsComma = true
                     return
                 }
             }
         }
         let text = value.description
-        reserve(text.utf8.count + 1)
-        comma()
+        reserve(text.utf8.count)
         for byte in text.utf8 { put(byte) }
-        needsComma = true
+    }
+
+    /// `value.rounded()` (half away from zero) for |value| < 2^62, without a call into libm: exact,
+    /// as the difference from the truncation is.
+    @inline(__always) private static func rounded(_ value: Double) -> Double {
+        let truncated = Double(Int64(value))
+        let difference = value - truncated
+        return difference >= 0.5 ? truncated + 1 : difference <= -0.5 ? truncated - 1 : truncated
     }
 
     /// RFC 3339 in UTC, a fraction only when non-zero.

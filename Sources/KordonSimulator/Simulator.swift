@@ -155,7 +155,12 @@ public struct Simulator: Sendable {
             heldUntil = .max
         }
         let item = ready.removeFirst()
-        readyBytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[item.start..<item.end])) }
+        switch item.line {
+        case .pending(let slot):
+            pending.write(slot, at: item.time!, to: &out)
+        case .bytes(let range):
+            readyBytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+        }
         if ready.isEmpty { readyBytes.removeAll(keepingCapacity: true) }
         if let time = item.time {
             newestWritten = max(newestWritten, time)
@@ -237,27 +242,27 @@ public struct Simulator: Sendable {
             follow = next.nextFollow
         }
         generated += 1
-        let start = readyBytes.count
-        pending.write(slot, at: time, to: &readyBytes)
-        let end = readyBytes.count
+        // An event delivered in order goes out from its slot, copied once; faults take copies of its line.
         if options.invalidFraction > 0, rng.chance(options.invalidFraction) {
-            let corrupt = Malformed.corrupt(Array(readyBytes[start..<end]), &rng)
-            readyBytes += corrupt
-            ready.append(Ready(start: end, end: readyBytes.count, time: nil, incident: nil, kind: .invalid, eventKind: event.kind))
+            let start = readyBytes.count
+            readyBytes += Malformed.corrupt(pending.line(slot, at: time), &rng)
+            ready.append(Ready(line: .bytes(start..<readyBytes.count), time: nil, incident: nil, kind: .invalid, eventKind: event.kind))
         }
         let window = Double(options.lateness) * 0.9 / Double(nanosPerSecond)
-        if options.lateFraction > 0, window >= 2, rng.chance(options.lateFraction) {
+        let late = options.lateFraction > 0 && window >= 2 && rng.chance(options.lateFraction)
+        if late {
             hold(
-                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: Array(readyBytes[start..<end]),
+                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: pending.line(slot, at: time),
                     time: time, incident: event.incident, kind: .event(late: true), eventKind: event.kind))
         } else {
-            ready.append(Ready(start: start, end: end, time: time, incident: event.incident, kind: .event(late: false), eventKind: event.kind))
+            ready.append(Ready(line: .pending(slot), time: time, incident: event.incident, kind: .event(late: false), eventKind: event.kind))
         }
         if options.duplicateFraction > 0, window >= 2, rng.chance(options.duplicateFraction) {
             hold(
-                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: Array(readyBytes[start..<end]),
+                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: pending.line(slot, at: time),
                     time: nil, incident: nil, kind: .duplicate, eventKind: event.kind))
         }
+        if late { pending.free(slot) }
     }
 
     /// Holds a message back until the scheduler passes its release (< time + lateness), so it
@@ -282,7 +287,7 @@ public struct Simulator: Sendable {
     private mutating func makeReady(_ item: Held) {
         let start = readyBytes.count
         readyBytes += item.line
-        ready.append(Ready(start: start, end: readyBytes.count, time: item.time, incident: item.incident, kind: item.kind, eventKind: item.eventKind))
+        ready.append(Ready(line: .bytes(start..<readyBytes.count), time: item.time, incident: item.incident, kind: item.kind, eventKind: item.eventKind))
     }
 
     // MARK: - Ground truth
@@ -392,14 +397,14 @@ struct PendingEvents: Sendable {
     }
 
     private(set) var slots: [Slot] = []
-    private var free: [Int] = []
+    private var freeSlots: [Int] = []
 
     /// Stores the event at `range` of `json`; returns its slot.
     mutating func add(
         _ json: borrowing JSONBytes, _ range: Range<Int>, timeAt: Int, kind: EventKind, queue: Int?, throttled: Bool, incident: Int?
     ) -> Int {
         let header = Header(timeAt: timeAt, kind: kind, queue: queue, throttled: throttled, incident: incident)
-        if let slot = free.popLast() {
+        if let slot = freeSlots.popLast() {
             slots[slot].header = header
             json.append(range, to: &slots[slot].json)
             return slot
@@ -423,6 +428,23 @@ struct PendingEvents: Sendable {
 
     /// Appends the event as a JSON line at `time` and frees its slot.
     mutating func write(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
+        append(slot, at: time, to: &out)
+        free(slot)
+    }
+
+    /// The event as a JSON line at `time`; the slot stays taken.
+    func line(_ slot: Int, at time: Int64) -> [UInt8] {
+        var line: [UInt8] = []
+        append(slot, at: time, to: &line)
+        return line
+    }
+
+    mutating func free(_ slot: Int) {
+        slots[slot].json.removeAll(keepingCapacity: true)
+        freeSlots.append(slot)
+    }
+
+    private func append(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
         let timeAt = slots[slot].header.timeAt
         slots[slot].json.withUnsafeBufferPointer { json in
             out.append(contentsOf: UnsafeBufferPointer(rebasing: json[..<timeAt]))
@@ -430,8 +452,6 @@ struct PendingEvents: Sendable {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: json[timeAt...]))
         }
         out.append(0x0A)
-        slots[slot].json.removeAll(keepingCapacity: true)
-        free.append(slot)
     }
 }
 
@@ -444,10 +464,16 @@ struct OpenIncident: Sendable {
     var until = Int64.min
 }
 
-/// A message ready to go out, at `start..<end` of `Simulator.readyBytes`.
+/// A message ready to go out.
 struct Ready: Sendable {
-    var start: Int
-    var end: Int
+    enum Line: Sendable {
+        /// An event still in its slot of `Simulator.pending`, written at `time`.
+        case pending(Int)
+        /// At that range of `Simulator.readyBytes`.
+        case bytes(Range<Int>)
+    }
+
+    var line: Line
     /// Event time of an original event; nil for redeliveries and malformed messages.
     var time: Int64?
     var incident: Int?

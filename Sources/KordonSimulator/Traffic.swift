@@ -33,9 +33,15 @@ struct SimGeography: Sendable {
         let officers: [String]
         /// Index of its checkpoint queue in `queueCapacity`, if it has a capacity.
         let queue: Int?
-        /// `source` to `direction` of its crossings, encoded once: the members after `time` every crossing here repeats.
+        /// Its crossings' JSON up to the id's serial: `{"v":1,"id":"kz-petropavl-1-`.
+        let idOpen: [UInt8]
+        /// Its crossings' members from `source` to `direction`, after `time`, with a comma before them.
         let exitMembers: [UInt8]
         let entryMembers: [UInt8]
+        /// `,"officer":"…"` for each of `officers`.
+        let officerMembers: [[UInt8]]
+        /// What ends a goods item from here: `,"origin":"KZ"}`.
+        let originMember: [UInt8]
 
         init(
             id: String, country: String, position: Position, utcOffset: Int64, idPrefix: String, source: String, officers: [String],
@@ -49,8 +55,17 @@ struct SimGeography: Sendable {
             self.source = source
             self.officers = officers
             self.queue = queue
+            var json = JSONBytes(capacity: 256)
+            json.open()
+            json.key("v")
+            json.integer(1)
+            json.key("id")
+            // The serial's digits need no escaping, so the id's JSON string is this one's up to its closing quote.
+            json.string(idPrefix + "-")
+            idOpen = json.bytes.dropLast()
             func members(_ direction: Direction) -> [UInt8] {
                 var json = JSONBytes(capacity: 256)
+                json.leaveValueOut()
                 json.member("source", source)
                 json.member("checkpoint", id)
                 json.member("country", country)
@@ -60,6 +75,20 @@ struct SimGeography: Sendable {
             }
             exitMembers = members(.exit)
             entryMembers = members(.entry)
+            officerMembers = officers.map(Self.officerMember)
+            json = JSONBytes(capacity: 256)
+            json.leaveValueOut()
+            json.member("origin", country)
+            json.close()
+            originMember = json.bytes
+        }
+
+        /// `,"officer":"…"`.
+        static func officerMember(_ name: String) -> [UInt8] {
+            var json = JSONBytes(capacity: 256)
+            json.leaveValueOut()
+            json.member("officer", name)
+            return json.bytes
         }
     }
 
@@ -88,6 +117,17 @@ struct SimGeography: Sendable {
         }
 
         var freight: Bool { self == .truck || self == .rail }
+
+        var vehicle: VehicleType? {
+            switch self {
+            case .truck: .truck
+            case .van: .van
+            case .car: .car
+            case .bus: .bus
+            case .pedestrian: nil
+            case .rail: .rail
+            }
+        }
     }
 
     struct Source: Sendable {
@@ -300,16 +340,8 @@ extension Simulator {
     }
 
     /// Builds a trip's events, to leave at `time`, serialised into `pending`; returns the slot of the exit,
-    /// which `plan(slot:at:)` schedules with the rest following it. The parts exit and entry share (persons,
-    /// vehicle, goods, permits) are encoded once, and no `Event` is built for the crossings.
+    /// which `plan(slot:at:)` schedules with the rest following it.
     mutating func build(_ trip: Trip, at time: Int64, incident: Int? = nil) -> (exit: Int, ids: TripIds) {
-        let from = trip.pair.from(outbound: trip.outbound)
-        let to = trip.pair.to(outbound: trip.outbound)
-        let exitNumber = ids.eventNumber()
-        let inspectExit = trip.inspection.map { !$0.atEntry } ?? false
-        let inspectEntry = trip.inspection.map { $0.atEntry } ?? false
-        let foundAtEntry = inspectEntry && !(trip.inspection?.findings.isEmpty ?? true)
-        let exitOfficer = trip.exitOfficer ?? (foundAtEntry ? releasingOfficer(from, at: time) : officer(from))
         var json = JSONBytes(capacity: 2048)
         json.persons(trip.persons)
         var parts = CrossingParts(persons: 0..<json.written)
@@ -331,69 +363,111 @@ extension Simulator {
             json.permits(permits)
             parts.permits = start..<json.written
         }
-        let exit = crossing(
-            &json, parts, at: from, exit: true, number: exitNumber, measured: nil, officer: exitOfficer, lane: lane(trip),
-            released: !inspectExit, throttled: trip.throttled, incident: incident)
-        var result = TripIds(exit: (from.idPrefix, exitNumber))
-        if inspectExit, let plan = trip.inspection {
-            let (inspection, id) = inspectionEvent(plan, crossingId: (from.idPrefix, exitNumber), side: from, incident: incident)
-            pending.follow(exit, with: inspection, after: plan.after)
-            result.inspection = id
-        }
-        if trip.arrives {
-            let entryNumber = ids.eventNumber()
-            let entry = crossing(
-                &json, parts, at: to, exit: false, number: entryNumber, measured: trip.measuredAtEntry ?? trip.vehicle?.measuredWeightKg,
-                officer: officer(to), lane: lane(trip), released: !inspectEntry, throttled: true, incident: incident)
-            if inspectEntry, let plan = trip.inspection {
-                let (inspection, id) = inspectionEvent(plan, crossingId: (to.idPrefix, entryNumber), side: to, incident: incident)
-                pending.follow(entry, with: inspection, after: plan.after)
-                result.inspection = id
-            }
-            pending.follow(exit, with: entry, after: trip.travel)
-            result.entry = (to.idPrefix, entryNumber)
-        }
-        return (exit, result)
+        let journey = Journey(
+            pair: trip.pair, outbound: trip.outbound, vehicle: trip.vehicle?.type, travel: trip.travel, arrives: trip.arrives,
+            measuredAtEntry: trip.measuredAtEntry ?? trip.vehicle?.measuredWeightKg, inspection: trip.inspection, throttled: trip.throttled,
+            exitOfficer: trip.exitOfficer)
+        return crossings(&json, parts, journey, at: time, incident: incident)
     }
 
-    /// Where in a trip's scratch JSON the members its crossings share are.
-    private struct CrossingParts {
+    /// Where in a trip's scratch JSON the members its crossings share are, each without a comma before it;
+    /// the vehicle without its measured weight and closing brace.
+    struct CrossingParts {
         var persons: Range<Int>
         var vehicle: Range<Int>?
         var goods: Range<Int>?
         var permits: Range<Int>?
     }
 
-    /// Writes a crossing of a trip after its parts in `json`, as `EventWriter` would, and stores it in `pending`.
+    /// What the crossings of a trip need besides its parts.
+    struct Journey {
+        var pair: SimGeography.Pair
+        var outbound: Bool
+        var vehicle: VehicleType?
+        var travel: Int64
+        var arrives = true
+        var measuredAtEntry: Double?
+        var inspection: Trip.InspectionPlan?
+        var throttled = true
+        var exitOfficer: String?
+    }
+
+    /// Serialises a trip's exit, entry and inspection into `pending`, the exit first in line, from its
+    /// parts already in `json`: those are encoded once for both crossings, and no `Event` is built.
+    mutating func crossings(
+        _ json: inout JSONBytes, _ parts: CrossingParts, _ journey: Journey, at time: Int64, incident: Int?
+    ) -> (exit: Int, ids: TripIds) {
+        let from = journey.pair.from(outbound: journey.outbound)
+        let to = journey.pair.to(outbound: journey.outbound)
+        let exitNumber = ids.eventNumber()
+        let inspectExit = journey.inspection.map { !$0.atEntry } ?? false
+        let inspectEntry = journey.inspection.map { $0.atEntry } ?? false
+        let foundAtEntry = inspectEntry && !(journey.inspection?.findings.isEmpty ?? true)
+        let exitOfficer =
+            journey.exitOfficer.map(SimGeography.Side.officerMember)
+            ?? (foundAtEntry ? SimGeography.Side.officerMember(releasingOfficer(from, at: time)) : officerMember(from))
+        let exit = crossing(
+            &json, parts, at: from, exit: true, number: exitNumber, measured: nil, officer: exitOfficer, lane: lane(journey.vehicle),
+            released: !inspectExit, throttled: journey.throttled, incident: incident)
+        var result = TripIds(exit: (from.idPrefix, exitNumber))
+        if inspectExit, let plan = journey.inspection {
+            let (inspection, id) = inspectionEvent(plan, crossingId: (from.idPrefix, exitNumber), side: from, incident: incident)
+            pending.follow(exit, with: inspection, after: plan.after)
+            result.inspection = id
+        }
+        if journey.arrives {
+            let entryNumber = ids.eventNumber()
+            let entry = crossing(
+                &json, parts, at: to, exit: false, number: entryNumber, measured: journey.measuredAtEntry, officer: officerMember(to),
+                lane: lane(journey.vehicle), released: !inspectEntry, throttled: true, incident: incident)
+            if inspectEntry, let plan = journey.inspection {
+                let (inspection, id) = inspectionEvent(plan, crossingId: (to.idPrefix, entryNumber), side: to, incident: incident)
+                pending.follow(entry, with: inspection, after: plan.after)
+                result.inspection = id
+            }
+            pending.follow(exit, with: entry, after: journey.travel)
+            result.entry = (to.idPrefix, entryNumber)
+        }
+        return (exit, result)
+    }
+
+    /// Writes a crossing after the trip's parts in `json`, as `EventWriter` would, and stores it in `pending`.
     private mutating func crossing(
         _ json: inout JSONBytes, _ parts: CrossingParts, at side: SimGeography.Side, exit: Bool, number: UInt64, measured: Double?,
-        officer: String, lane: String, released: Bool, throttled: Bool, incident: Int?
+        officer: [UInt8], lane: [UInt8], released: Bool, throttled: Bool, incident: Int?
     ) -> Int {
-        json.detach()
         let start = json.written
-        json.open()
-        json.key("v")
-        json.integer(1)
-        json.key("id")
-        json.eventId(side.idPrefix, number)
-        json.key("kind")
-        json.raw(EventKind.crossing.rawValue)
-        json.key("time")
+        json.literal(side.idOpen)
+        json.serial(number)
+        json.literal("\",\"kind\":\"crossing\",\"time\":")
         let timeAt = json.written - start
-        json.leaveValueOut()
-        json.members(exit ? side.exitMembers : side.entryMembers)
-        json.repeatMembers(parts.persons)
+        json.literal(exit ? side.exitMembers : side.entryMembers)
+        json.literal(",")
+        json.copy(parts.persons)
         if let vehicle = parts.vehicle {
-            json.repeatMembers(vehicle)
-            json.member("measuredWeightKg", measured)
-            json.close()
+            json.literal(",")
+            json.copy(vehicle)
+            if let measured {
+                json.literal(",\"measuredWeightKg\":")
+                json.bareNumber(measured)
+            }
+            json.literal("}")
         }
-        if let goods = parts.goods { json.repeatMembers(goods) }
-        if let permits = parts.permits { json.repeatMembers(permits) }
-        json.member("officer", officer)
-        json.member("lane", lane)
-        json.member("released", released)
-        json.close()
+        if let goods = parts.goods {
+            json.literal(",")
+            json.copy(goods)
+        }
+        if let permits = parts.permits {
+            json.literal(",")
+            json.copy(permits)
+        }
+        json.literal(officer)
+        json.literal(lane)
+        if released {
+            json.literal(",\"released\":true}")
+        } else {
+            json.literal(",\"released\":false}")
+        }
         return pending.add(json, start..<json.written, timeAt: timeAt, kind: .crossing, queue: side.queue, throttled: throttled, incident: incident)
     }
 
@@ -412,19 +486,31 @@ extension Simulator {
         return (pending.add(json, 0..<json.written, timeAt: timeAt, kind: .inspection, queue: nil, throttled: true, incident: incident), (side.idPrefix, number))
     }
 
-    private mutating func lane(_ trip: Trip) -> String {
-        switch trip.vehicle?.type {
+    /// `,"officer":"…"` of one of the side's officers, drawn as `officer` draws.
+    private mutating func officerMember(_ side: SimGeography.Side) -> [UInt8] {
+        side.officerMembers[rng.below(side.officerMembers.count)]
+    }
+
+    /// `,"lane":"…"` for the vehicle.
+    private mutating func lane(_ vehicle: VehicleType?) -> [UInt8] {
+        switch vehicle {
         case .truck?: Self.truckLanes[rng.below(4)]
-        case .bus?: "B1"
-        case .rail?: "R1"
+        case .bus?: Self.busLane
+        case .rail?: Self.railLane
         case nil: Self.pedestrianLanes[rng.below(2)]
         default: Self.carLanes[rng.below(6)]
         }
     }
 
-    private static let truckLanes = ["T1", "T2", "T3", "T4"]
-    private static let pedestrianLanes = ["P1", "P2"]
-    private static let carLanes = ["C1", "C2", "C3", "C4", "C5", "C6"]
+    private static func laneMembers(_ names: [String]) -> [[UInt8]] {
+        names.map { Array(",\"lane\":\"\($0)\"".utf8) }
+    }
+
+    private static let truckLanes = laneMembers(["T1", "T2", "T3", "T4"])
+    private static let pedestrianLanes = laneMembers(["P1", "P2"])
+    private static let carLanes = laneMembers(["C1", "C2", "C3", "C4", "C5", "C6"])
+    private static let busLane = laneMembers(["B1"])[0]
+    private static let railLane = laneMembers(["R1"])[0]
 
     // MARK: - Travellers and declarations
 
@@ -482,56 +568,209 @@ extension Simulator {
 
     // MARK: - Background
 
+    /// Background traffic is written straight into a trip's JSON parts, without `Person`, `Vehicle` or
+    /// `Goods` values: the same draws and the same bytes as `travellers`, `freight` and `goods` with `build`.
     mutating func background(_ source: SimGeography.Source, at time: Int64) {
         let pair = geography.pairs[source.pair]
-        let origin = pair.from(outbound: source.outbound).country
-        var (persons, vehicle) = travellers(source.mode)
-        var declared: [Goods]?
+        let from = pair.from(outbound: source.outbound)
+        var json = JSONBytes(capacity: 4096)
+        var parts = travellers(source.mode, into: &json)
+        var declared: (commodity: Commodity, weightKg: Double)?
         var measured: Double?
         switch source.mode {
         case .truck, .van:
-            let gross = vehicle?.declaredWeightKg ?? 20000
-            declared = freight(grossKg: gross, origin: origin)
+            (parts.goods, declared) = freight(grossKg: parts.declaredKg ?? 20000, origin: from, into: &json)
             // Weighbridges agree with declarations within 2 %: never a weight mismatch.
-            measured = (gross * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
+            measured = ((parts.declaredKg ?? 20000) * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
         case .rail:
-            declared = freight(grossKg: 60000, origin: origin)
+            (parts.goods, declared) = freight(grossKg: 60000, origin: from, into: &json)
         case .car, .pedestrian:
             // Personal goods are occasional and worth little; structuring needs a repeat pattern background never forms.
-            if rng.chance(0.35) { declared = [goods(rng.pick(Catalog.personal), origin: origin)] }
+            if rng.chance(0.35) { (parts.goods, declared) = personalGoods(origin: from, into: &json) }
         case .bus:
             break
         }
-        if source.mode == .pedestrian { persons[0].role = .pedestrian }
-        var trip = Trip(
-            pair: pair, outbound: source.outbound, persons: persons, vehicle: vehicle, goods: declared,
+        var journey = Journey(
+            pair: pair, outbound: source.outbound, vehicle: source.mode.vehicle,
             travel: seconds(600 + rng.unit() * (source.mode == .truck ? 9000 : 3000)), measuredAtEntry: measured)
-        if rng.chance(0.04) { trip.inspection = routineInspection(declared) }
-        plan(slot: build(trip, at: time).exit, at: time)
+        if rng.chance(0.04) { journey.inspection = routineInspection(declared) }
+        plan(slot: crossings(&json, parts.crossing, journey, at: time, incident: nil).exit, at: time)
         // Some come back a few hours or days later, with another load.
         if source.mode != .bus, source.mode != .rail, rng.chance(0.3) {
-            var back = trip
+            var back = journey
             back.outbound.toggle()
             back.inspection = nil
             if source.mode == .truck || source.mode == .van {
-                let gross = vehicle?.declaredWeightKg ?? 20000
-                back.goods = freight(grossKg: gross, origin: pair.to(outbound: source.outbound).country)
+                let gross = parts.declaredKg ?? 20000
+                parts.goods = freight(grossKg: gross, origin: pair.to(outbound: source.outbound), into: &json).goods
                 back.measuredAtEntry = (gross * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
             } else {
-                back.goods = nil
+                parts.goods = nil
             }
-            let leaves = time + trip.travel + seconds(6 * 3600 + rng.unit() * 60 * 3600)
-            plan(slot: build(back, at: leaves).exit, at: leaves)
+            let leaves = time + journey.travel + seconds(6 * 3600 + rng.unit() * 60 * 3600)
+            plan(slot: crossings(&json, parts.crossing, back, at: leaves, incident: nil).exit, at: leaves)
         }
     }
 
+    /// A background trip's parts as `travellers(into:)` writes them.
+    struct TravellerParts {
+        var persons: Range<Int>
+        var vehicle: Range<Int>?
+        var declaredKg: Double?
+        var goods: Range<Int>?
+
+        var crossing: CrossingParts { CrossingParts(persons: persons, vehicle: vehicle, goods: goods) }
+    }
+
+    /// `travellers(mode)` written into `json` as the persons and vehicle parts of a crossing.
+    private mutating func travellers(_ mode: SimGeography.Mode, into json: inout JSONBytes) -> TravellerParts {
+        let start = json.written
+        var declared: Double?
+        json.literal("\"persons\":[")
+        switch mode {
+        case .truck:
+            declared = Double(14000 + rng.below(26000))
+            person(.driver, into: &json)
+        case .van:
+            person(.driver, into: &json)
+        case .car:
+            let driverDoc = json.written + 8
+            person(.driver, into: &json)
+            for _ in 0..<rng.below(4) {
+                let minor = rng.chance(0.25)
+                json.literal(",")
+                person(.passenger, into: &json, closed: false)
+                if minor {
+                    json.literal(",\"minor\":true")
+                    // A parent holding a child's document is ordinary and must never look like trafficking.
+                    if rng.chance(0.5) {
+                        json.literal(",\"docHolder\":\"")
+                        json.copy(driverDoc..<driverDoc + Identities.docLength)
+                        json.literal("\"")
+                    }
+                }
+                json.literal("}")
+            }
+        case .bus:
+            person(.driver, into: &json)
+            for _ in 0..<(15 + rng.below(31)) {
+                json.literal(",")
+                person(.passenger, into: &json)
+            }
+        case .pedestrian:
+            person(.pedestrian, into: &json)
+        case .rail:
+            for index in 0..<(2 + rng.below(3)) {
+                if index > 0 { json.literal(",") }
+                person(.crew, into: &json)
+            }
+        }
+        json.literal("]")
+        let persons = start..<json.written
+        guard mode != .pedestrian else { return TravellerParts(persons: persons) }
+        let vehicle = json.written
+        json.literal("\"vehicle\":{\"plate\":\"")
+        switch mode {
+        case .truck:
+            plate(into: &json)
+            json.literal("\",\"type\":\"truck\",\"trailer\":\"TR")
+            plate(into: &json)
+            json.literal("\",\"declaredWeightKg\":")
+            json.bareNumber(declared!)
+        case .van:
+            plate(into: &json)
+            declared = Double(2200 + rng.below(1300))
+            json.literal("\",\"type\":\"van\",\"declaredWeightKg\":")
+            json.bareNumber(declared!)
+        case .car:
+            plate(into: &json)
+            json.literal("\",\"type\":\"car\"")
+        case .bus:
+            plate(into: &json)
+            json.literal("\",\"type\":\"bus\"")
+        case .rail:
+            json.literal("TRAIN-")
+            plate(into: &json)
+            json.literal("\",\"type\":\"rail\"")
+        case .pedestrian:
+            break
+        }
+        return TravellerParts(persons: persons, vehicle: vehicle..<json.written, declaredKg: declared)
+    }
+
+    /// `{"doc":"…","role":"…"}` with a new document; without its closing brace unless `closed`.
+    private mutating func person(_ role: PersonRole, into json: inout JSONBytes, closed: Bool = true) {
+        json.literal("{\"doc\":\"")
+        json.fill(Identities.docLength) { ids.doc(into: $0) }
+        switch role {
+        case .driver: json.literal("\",\"role\":\"driver\"")
+        case .passenger: json.literal("\",\"role\":\"passenger\"")
+        case .pedestrian: json.literal("\",\"role\":\"pedestrian\"")
+        case .crew: json.literal("\",\"role\":\"crew\"")
+        }
+        if closed { json.literal("}") }
+    }
+
+    private mutating func plate(into json: inout JSONBytes) {
+        json.fill(Identities.plateLength) { ids.plate(into: $0) }
+    }
+
+    /// `freight(grossKg:origin:)` written into `json` as a goods part; also returns its first item.
+    private mutating func freight(
+        grossKg: Double, origin: SimGeography.Side, into json: inout JSONBytes
+    ) -> (goods: Range<Int>, first: (commodity: Commodity, weightKg: Double)) {
+        let items = 1 + rng.below(3)
+        let net = grossKg * 0.6
+        let weight = net / Double(items)
+        let weightKg = (weight * 10).rounded() / 10
+        let start = json.written
+        json.literal("\"goods\":[")
+        var first: Commodity?
+        for index in 0..<items {
+            let pick = rng.below(Catalog.freight.count)
+            let commodity = Catalog.freight[pick]
+            let price = commodity.usdPerKg.lowerBound + rng.unit() * (commodity.usdPerKg.upperBound - commodity.usdPerKg.lowerBound)
+            let value = max((weight * price).rounded(), uniform(2000...6000).rounded())
+            if index > 0 { json.literal(",") }
+            goodsItem(Catalog.freightJSON[pick], weightKg: weightKg, valueUsd: value, origin: origin, into: &json)
+            if first == nil { first = commodity }
+        }
+        json.literal("]")
+        return (start..<json.written, (first!, weightKg))
+    }
+
+    /// `[goods(rng.pick(Catalog.personal), origin:)]` written into `json` as a goods part; also returns the item.
+    private mutating func personalGoods(
+        origin: SimGeography.Side, into json: inout JSONBytes
+    ) -> (goods: Range<Int>, item: (commodity: Commodity, weightKg: Double)) {
+        let pick = rng.below(Catalog.personal.count)
+        let commodity = Catalog.personal[pick]
+        let weight = commodity.lotKg.lowerBound + rng.unit() * (commodity.lotKg.upperBound - commodity.lotKg.lowerBound)
+        let price = commodity.usdPerKg.lowerBound + rng.unit() * (commodity.usdPerKg.upperBound - commodity.usdPerKg.lowerBound)
+        let weightKg = (weight * 10).rounded() / 10
+        let start = json.written
+        json.literal("\"goods\":[")
+        goodsItem(Catalog.personalJSON[pick], weightKg: weightKg, valueUsd: (weight * price).rounded(), origin: origin, into: &json)
+        json.literal("]")
+        return (start..<json.written, (commodity, weightKg))
+    }
+
+    private func goodsItem(_ encoded: Commodity.JSON, weightKg: Double, valueUsd: Double, origin: SimGeography.Side, into json: inout JSONBytes) {
+        json.literal(encoded.head)
+        json.bareNumber(weightKg)
+        json.literal(",\"valueUsd\":")
+        json.bareNumber(valueUsd)
+        json.literal(encoded.tail)
+        json.literal(origin.originMember)
+    }
+
     /// A secondary inspection that finds nothing, or only what was declared.
-    mutating func routineInspection(_ declared: [Goods]?) -> Trip.InspectionPlan {
+    mutating func routineInspection(_ declared: (commodity: Commodity, weightKg: Double)?) -> Trip.InspectionPlan {
         let methods: [InspectionMethod] = [.xray, .manual, .canine, .documents, .weighbridge, .radiation]
         var findings: [Finding] = []
-        if let item = declared?.first, rng.chance(0.5) {
+        if let (item, weightKg) = declared, rng.chance(0.5) {
             findings.append(Finding(category: item.hs.hasPrefix("24") ? .tobacco : item.hs.hasPrefix("22") ? .alcohol : .other,
-                description: item.description, weightKg: item.weightKg, hs: item.hs, declared: true, concealed: false))
+                description: item.description, weightKg: weightKg, hs: item.hs, declared: true, concealed: false))
         }
         return Trip.InspectionPlan(atEntry: rng.chance(0.6), method: rng.pick(methods), findings: findings, after: seconds(300 + rng.unit() * 2400))
     }
