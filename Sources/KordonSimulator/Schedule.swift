@@ -1,4 +1,4 @@
-/// What the scheduler runs at a point in event time. Plain values only, so the heap moves no references.
+/// What the scheduler runs at a point in event time.
 enum Action: Sendable {
     /// The event in that slot of `PendingEvents`.
     case planned(Int)
@@ -17,33 +17,108 @@ enum Action: Sendable {
     }
 }
 
-/// A binary min-heap on (time, insertion order): equal times run in the order they were scheduled,
+/// Actions in order of (time, insertion order): equal times run in the order they were scheduled,
 /// which keeps the stream deterministic.
+///
+/// A 4-ary min-heap holds what is due up to the end of the current period (2^42 ns, about 73
+/// minutes); what lies further ahead within `periods` waits in a bucket per period, unordered, and
+/// joins the heap when its period begins. Trips back days later, the bulk of what is scheduled,
+/// so stay out of the heap until they are near, and the heap stays a few levels deep. An entry is
+/// two words, the order and the action packed in the second, so a node's four children share a
+/// cache line.
 struct Schedule: Sendable {
     private struct Entry: Sendable {
         var time: Int64
-        var order: UInt64
-        var action: Action
+        /// The insertion order above `actionBits`, the action below: comparing it compares the order.
+        var key: UInt64
 
         func precedes(_ other: Entry) -> Bool {
-            time != other.time ? time < other.time : order < other.order
+            time != other.time ? time < other.time : key < other.key
         }
     }
 
-    private var entries: [Entry] = []
-    private var order: UInt64 = 0
+    private static let actionBits: UInt64 = 24
+    private static let payloadBits: UInt64 = 21
+    private static let periodBits: Int64 = 42
+    private static let periods = 64
 
-    var peekTime: Int64? { entries.first?.time }
+    private var heap: [Entry] = []
+    private var order: UInt64 = 0
+    /// The heap holds every entry of a period up to this one; `later` those of the periods after it.
+    private var loaded = Int64.min
+    private var later = [[Entry]](repeating: [], count: periods)
+    private var laterCount = 0
+
+    /// The time of the next action, if any.
+    mutating func peekTime() -> Int64? {
+        load()
+        return heap.first?.time
+    }
 
     mutating func push(_ time: Int64, _ action: Action) {
         order += 1
-        let entry = Entry(time: time, order: order, action: action)
-        entries.append(entry)
-        // Sift up through a hole rather than by swaps: one store per level, no bounds checks.
-        entries.withUnsafeMutableBufferPointer { heap in
+        precondition(order < 1 << (64 - Self.actionBits), "too many scheduled actions")
+        let entry = Entry(time: time, key: order << Self.actionBits | Self.encode(action))
+        let period = time >> Self.periodBits
+        if loaded != .min, period > loaded, period - loaded <= Self.periods {
+            later[Int(period & Int64(Self.periods - 1))].append(entry)
+            laterCount += 1
+        } else {
+            insert(entry)
+        }
+    }
+
+    /// Removes the earliest entry; `peekTime` must have found one.
+    mutating func pop() -> (Int64, Action) {
+        let top = heap[0]
+        let last = heap.removeLast()
+        heap.withUnsafeMutableBufferPointer { heap in
+            guard !heap.isEmpty else { return }
+            var parent = 0
+            while true {
+                let first = 4 * parent + 1
+                guard first < heap.count else { break }
+                var least = first
+                if first + 3 < heap.count {
+                    if heap[first + 1].precedes(heap[least]) { least = first + 1 }
+                    if heap[first + 2].precedes(heap[least]) { least = first + 2 }
+                    if heap[first + 3].precedes(heap[least]) { least = first + 3 }
+                } else {
+                    for child in (first + 1)..<heap.count where heap[child].precedes(heap[least]) { least = child }
+                }
+                guard heap[least].precedes(last) else { break }
+                heap[parent] = heap[least]
+                parent = least
+            }
+            heap[parent] = last
+        }
+        return (top.time, Self.decode(top.key & (1 << Self.actionBits - 1)))
+    }
+
+    /// Moves the buckets of the periods that have begun into the heap: those up to the heap's
+    /// earliest entry, or up to the next nonempty one when the heap is empty.
+    private mutating func load() {
+        if loaded == .min {
+            // The first period is the one of the first action; all pushed so far are in the heap.
+            guard let first = heap.first else { return }
+            loaded = first.time >> Self.periodBits
+        }
+        while laterCount > 0, heap.isEmpty || heap[0].time >> Self.periodBits > loaded {
+            loaded += 1
+            let bucket = Int(loaded & Int64(Self.periods - 1))
+            laterCount -= later[bucket].count
+            for entry in later[bucket] { insert(entry) }
+            later[bucket].removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Sifts up through a hole rather than by swaps: one store per level, no bounds checks.
+    private mutating func insert(_ entry: Entry) {
+        heap.append(entry)
+        heap.withUnsafeMutableBufferPointer { heap in
             var child = heap.count - 1
             while child > 0 {
-                let parent = (child - 1) / 2
+                let parent = (child - 1) / 4
                 guard entry.precedes(heap[parent]) else { break }
                 heap[child] = heap[parent]
                 child = parent
@@ -52,25 +127,32 @@ struct Schedule: Sendable {
         }
     }
 
-    /// Removes the earliest entry; the heap must not be empty.
-    mutating func pop() -> (Int64, Action) {
-        let top = entries[0]
-        let last = entries.removeLast()
-        entries.withUnsafeMutableBufferPointer { heap in
-            guard !heap.isEmpty else { return }
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                guard left < heap.count else { break }
-                var least = left
-                if left + 1 < heap.count, heap[left + 1].precedes(heap[left]) { least = left + 1 }
-                guard heap[least].precedes(last) else { break }
-                heap[parent] = heap[least]
-                parent = least
+    private static func encode(_ action: Action) -> UInt64 {
+        let (tag, payload): (UInt64, Int) =
+            switch action {
+            case .planned(let slot): (0, slot)
+            case .traffic(let source): (1, source)
+            case .patrol(let unit): (2, unit)
+            case .sensor: (3, 0)
+            case .vessel(let lane): (4, lane)
+            case .incident: (5, 0)
+            case .nearMiss: (6, 0)
             }
-            heap[parent] = last
+        precondition(payload >= 0 && payload < 1 << payloadBits, "action payload out of range")
+        return tag << payloadBits | UInt64(payload)
+    }
+
+    private static func decode(_ code: UInt64) -> Action {
+        let payload = Int(code & (1 << payloadBits - 1))
+        switch code >> payloadBits {
+        case 0: return .planned(payload)
+        case 1: return .traffic(payload)
+        case 2: return .patrol(payload)
+        case 3: return .sensor
+        case 4: return .vessel(payload)
+        case 5: return .incident
+        default: return .nearMiss
         }
-        return (top.time, top.action)
     }
 }
 
