@@ -19,12 +19,14 @@ public struct EventWriter: Sendable {
         json.append(to: &out)
     }
 
-    /// Appends the event's JSON without the value of `time`; returns where that value belongs.
+    /// Appends the event's JSON line with a gap for the value of `time` (`JSONBytes.timeGap`); returns where the gap is.
     func untimed(_ event: Event, to json: inout JSONBytes) -> Int {
-        write(event, &json, timed: false)
+        let timeAt = write(event, &json, timed: false)
+        json.newline()
+        return timeAt
     }
 
-    /// Returns where the time's value is (or belongs, unless `timed`).
+    /// Returns where the time's value is (or its gap, unless `timed`).
     @discardableResult private func write(_ event: Event, _ json: inout JSONBytes, timed: Bool) -> Int {
         json.open()
         json.key("v")
@@ -38,7 +40,7 @@ public struct EventWriter: Sendable {
         if timed {
             json.time(event.time)
         } else {
-            json.leaveValueOut()
+            json.timeGap()
         }
         if let source = event.source {
             json.key("source")
@@ -502,6 +504,18 @@ struct JSONBytes: ~Copyable {
 
     /// Most bytes `formatTime` writes.
     static let timeBytes = 32
+    /// The bytes `formatTime` writes for a time in whole seconds, which the simulator's are but for a
+    /// start with a fraction: events leave a gap this long for their time, filled in when written.
+    static let wholeTimeBytes = 22
+
+    /// A gap for a time in whole seconds (see `TimeText`).
+    mutating func timeGap() {
+        reserve(Self.wholeTimeBytes + 1)
+        comma()
+        (base + count).initialize(repeating: UInt8(ascii: " "), count: Self.wholeTimeBytes)
+        count += Self.wholeTimeBytes
+        needsComma = true
+    }
 
     /// Writes `ns` as a quoted RFC 3339 time in UTC (a fraction only when non-zero); returns the count written.
     static func formatTime(_ ns: Int64, into out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -617,5 +631,47 @@ struct JSONBytes: ~Copyable {
 
     private static func hex(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+}
+
+/// Writes the times of events in whole seconds as `JSONBytes.formatTime` does, keeping the date of the
+/// last one: events come in time order, so most share it, and only the time of day is formatted.
+struct TimeText: Sendable {
+    private var day = Int64.min
+    /// `"YYYY-MM-DDT` of `day`, 12 bytes.
+    private var date: (UInt64, UInt32) = (0, 0)
+
+    /// Writes `ns` quoted at `out` in `JSONBytes.wholeTimeBytes` bytes if it is in whole seconds; false (nothing written) if not.
+    mutating func whole(_ ns: Int64, into out: UnsafeMutablePointer<UInt8>) -> Bool {
+        guard ns % nanosPerSecond == 0 else { return false }
+        let seconds = ns / nanosPerSecond
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            days -= 1
+            secondOfDay += 86_400
+        }
+        let raw = UnsafeMutableRawPointer(out)
+        if days != day {
+            _ = JSONBytes.formatTime(ns, into: out)
+            day = days
+            date = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            return true
+        }
+        raw.storeBytes(of: date.0, as: UInt64.self)
+        raw.storeBytes(of: date.1, toByteOffset: 8, as: UInt32.self)
+        Self.two(Int(secondOfDay / 3600), at: out + 12)
+        out[14] = UInt8(ascii: ":")
+        Self.two(Int(secondOfDay / 60 % 60), at: out + 15)
+        out[17] = UInt8(ascii: ":")
+        Self.two(Int(secondOfDay % 60), at: out + 18)
+        out[20] = UInt8(ascii: "Z")
+        out[21] = UInt8(ascii: "\"")
+        return true
+    }
+
+    @inline(__always) private static func two(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
+        out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+        out[1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
     }
 }

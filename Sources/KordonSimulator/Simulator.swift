@@ -374,7 +374,7 @@ public struct Simulator: Sendable {
 /// long run.
 struct PendingEvents: Sendable {
     struct Header: Sendable {
-        /// Where the value of `time` goes in the JSON.
+        /// Where the gap for the value of `time` is in the line.
         var timeAt: Int
         var kind: EventKind
         /// The queue of a crossing's checkpoint (`SimGeography.Side.queue`).
@@ -392,12 +392,13 @@ struct PendingEvents: Sendable {
 
     struct Slot: Sendable {
         var header: Header
-        /// The event's JSON without its newline and without the value of `time`.
+        /// The event's JSON line with a gap for the value of `time` (`JSONBytes.timeGap`).
         var json: [UInt8]
     }
 
     private(set) var slots: [Slot] = []
     private var freeSlots: [Int] = []
+    private var times = TimeText()
 
     /// Stores the event at `range` of `json`; returns its slot.
     mutating func add(
@@ -433,7 +434,7 @@ struct PendingEvents: Sendable {
     }
 
     /// The event as a JSON line at `time`; the slot stays taken.
-    func line(_ slot: Int, at time: Int64) -> [UInt8] {
+    mutating func line(_ slot: Int, at time: Int64) -> [UInt8] {
         var line: [UInt8] = []
         append(slot, at: time, to: &line)
         return line
@@ -444,14 +445,21 @@ struct PendingEvents: Sendable {
         freeSlots.append(slot)
     }
 
-    private func append(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
+    /// The time goes into the line's gap, and the line out in one copy; a time with a fraction around the gap.
+    private mutating func append(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
         let timeAt = slots[slot].header.timeAt
-        slots[slot].json.withUnsafeBufferPointer { json in
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: json[..<timeAt]))
-            EventWriter.appendTime(time, to: &out)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: json[timeAt...]))
+        let filled = slots[slot].json.withUnsafeMutableBufferPointer { line in
+            times.whole(time, into: line.baseAddress! + timeAt)
         }
-        out.append(0x0A)
+        if filled {
+            out.append(contentsOf: slots[slot].json)
+            return
+        }
+        slots[slot].json.withUnsafeBufferPointer { line in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<timeAt]))
+            EventWriter.appendTime(time, to: &out)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[(timeAt + JSONBytes.wholeTimeBytes)...]))
+        }
     }
 }
 

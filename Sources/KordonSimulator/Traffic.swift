@@ -441,6 +441,8 @@ extension Simulator {
         json.serial(number)
         json.literal("\",\"kind\":\"crossing\",\"time\":")
         let timeAt = json.written - start
+        json.detach()
+        json.timeGap()
         json.literal(exit ? side.exitMembers : side.entryMembers)
         json.literal(",")
         json.copy(parts.persons)
@@ -464,9 +466,9 @@ extension Simulator {
         json.literal(officer)
         json.literal(lane)
         if released {
-            json.literal(",\"released\":true}")
+            json.literal(",\"released\":true}\n")
         } else {
-            json.literal(",\"released\":false}")
+            json.literal(",\"released\":false}\n")
         }
         return pending.add(json, start..<json.written, timeAt: timeAt, kind: .crossing, queue: side.queue, throttled: throttled, incident: incident)
     }
