@@ -238,14 +238,24 @@ struct JSONBytes: ~Copyable {
     private var count = 0
     private var capacity: Int
     private var needsComma = false
+    /// Whether `base` is ours to free, or memory lent by `init(in:)`.
+    private var owned: Bool
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
         base = .allocate(capacity: capacity)
+        owned = true
+    }
+
+    /// Writes into `memory` while it lasts, then into memory of its own.
+    init(in memory: UnsafeMutableBufferPointer<UInt8>) {
+        capacity = memory.count
+        owned = memory.baseAddress == nil
+        base = memory.baseAddress ?? .allocate(capacity: 0)
     }
 
     deinit {
-        base.deallocate()
+        if owned { base.deallocate() }
     }
 
     /// The bytes written so far.
@@ -299,6 +309,39 @@ struct JSONBytes: ~Copyable {
         reserve(length)
         fill(base + count)
         count += length
+    }
+
+    /// `{"v":1,"id":"PREFIX-`: an event's JSON up to its id's serial, which needs no escaping, so this
+    /// is the id's JSON string up to its digits.
+    static func idOpen(_ prefix: String) -> [UInt8] {
+        var json = JSONBytes(capacity: 256)
+        json.open()
+        json.key("v")
+        json.integer(1)
+        json.key("id")
+        json.string(prefix + "-")
+        return json.bytes.dropLast()
+    }
+
+    /// Starts an event with an id opened by `idOpen` and a `kindAndTime` such as `","kind":"sensor","time":`,
+    /// up to a `timeGap`; returns where the gap is, from the event's `start`.
+    mutating func head(_ idOpen: [UInt8], _ number: UInt64, _ kindAndTime: StaticString, from start: Int) -> Int {
+        literal(idOpen)
+        serial(number)
+        literal(kindAndTime)
+        let timeAt = count - start
+        needsComma = false
+        timeGap()
+        return timeAt
+    }
+
+    /// `"position":{"lat":…,"lon":…}` with a comma before it, whatever came before.
+    mutating func positionMember(_ position: Position) {
+        literal(",\"position\":{\"lat\":")
+        bareNumber(position.lat)
+        literal(",\"lon\":")
+        bareNumber(position.lon)
+        literal("}")
     }
 
     /// An event id's serial as `Identities.eventId` spells it: at least ten digits.
@@ -576,9 +619,10 @@ struct JSONBytes: ~Copyable {
         let larger = max(needed, 2 * capacity)
         let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
         moved.initialize(from: base, count: count)
-        base.deallocate()
+        if owned { base.deallocate() }
         base = moved
         capacity = larger
+        owned = true
     }
 
     /// Writes one byte into room already reserved.

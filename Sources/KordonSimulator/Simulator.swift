@@ -78,6 +78,8 @@ public struct Simulator: Sendable {
     var pending = PendingEvents()
     /// By lane of `SimGeography.vesselLanes`.
     private var vessels: [VesselTrack]
+    /// Memory events are serialised in before they go to `pending` (see `withScratch`).
+    private var scratch = [UInt8](repeating: 0, count: 1 << 16)
     /// By `SimGeography.Side.queue`.
     private(set) var queues: [CheckpointQueue]
     private var ready = Ring<Ready>()
@@ -220,10 +222,23 @@ public struct Simulator: Sendable {
 
     /// Serialises a single event and schedules it.
     mutating func plan(_ event: Event, incident: Int? = nil, at time: Int64) {
-        var json = JSONBytes(capacity: 1024)
-        let timeAt = writer.untimed(event, to: &json)
-        let slot = pending.add(json, 0..<json.written, timeAt: timeAt, kind: event.kind, queue: nil, throttled: true, incident: incident)
+        let slot = withScratch { sim, json in
+            let timeAt = sim.writer.untimed(event, to: &json)
+            return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: event.kind, queue: nil, throttled: true, incident: incident)
+        }
         plan(slot: slot, at: time)
+    }
+
+    /// Runs `body` with a writer into the simulator's scratch memory rather than memory allocated per
+    /// event or trip. Nested, the inner writer allocates its own.
+    mutating func withScratch<Result>(_ body: (inout Simulator, inout JSONBytes) -> Result) -> Result {
+        var memory = scratch
+        scratch = []
+        defer { scratch = memory }
+        return memory.withUnsafeMutableBufferPointer { memory in
+            var json = JSONBytes(in: memory)
+            return body(&self, &json)
+        }
     }
 
     private mutating func emit(_ slot: Int, at time: Int64) {

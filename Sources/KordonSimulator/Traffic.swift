@@ -17,6 +17,39 @@ struct SimGeography: Sendable {
         var remote: Bool
         /// Watches a checkpoint's approach (within 3 km), where people and vehicles are expected.
         var atCheckpoint: Bool
+        var json: SensorJSON
+    }
+
+    /// A sensor's detections as JSON: up to the id's serial, from `source` to `position` after the
+    /// time, and from `sector` to the end of the line.
+    struct SensorJSON: Sendable {
+        var idOpen: [UInt8]
+        var members: [UInt8]
+        var end: [UInt8]
+
+        init(id: String, idPrefix: String, position: Position, type: SensorType, sector: String?) {
+            idOpen = JSONBytes.idOpen(idPrefix)
+            var json = JSONBytes(capacity: 256)
+            json.leaveValueOut()
+            json.member("source", "BS/SENSORS")
+            json.member("sensor", id)
+            json.key("sensorType")
+            json.raw(type.rawValue)
+            json.position(position)
+            members = json.bytes
+            json = JSONBytes(capacity: 256)
+            json.leaveValueOut()
+            json.member("sector", sector)
+            json.close()
+            json.newline()
+            end = json.bytes
+        }
+    }
+
+    /// Patrol units' reports as JSON: up to the id's serial, and `source` and `unit` after the time.
+    struct PatrolJSON: Sendable {
+        var idOpen: [UInt8]
+        var members: [UInt8]
     }
 
     /// A class, as trips and pairs pass sides around on every crossing: one reference to count, not seven.
@@ -55,14 +88,7 @@ struct SimGeography: Sendable {
             self.source = source
             self.officers = officers
             self.queue = queue
-            var json = JSONBytes(capacity: 256)
-            json.open()
-            json.key("v")
-            json.integer(1)
-            json.key("id")
-            // The serial's digits need no escaping, so the id's JSON string is this one's up to its closing quote.
-            json.string(idPrefix + "-")
-            idOpen = json.bytes.dropLast()
+            idOpen = JSONBytes.idOpen(idPrefix)
             func members(_ direction: Direction) -> [UInt8] {
                 var json = JSONBytes(capacity: 256)
                 json.leaveValueOut()
@@ -76,7 +102,7 @@ struct SimGeography: Sendable {
             exitMembers = members(.exit)
             entryMembers = members(.entry)
             officerMembers = officers.map(Self.officerMember)
-            json = JSONBytes(capacity: 256)
+            var json = JSONBytes(capacity: 256)
             json.leaveValueOut()
             json.member("origin", country)
             json.close()
@@ -144,6 +170,8 @@ struct SimGeography: Sendable {
     /// A coarse border line through the checkpoint pairs, for patrols and sensors.
     var borderLine: [Position] = []
     var patrolUnits: [(unit: String, country: String, segment: Int)] = []
+    /// By index of `patrolUnits`.
+    var patrolJSON: [PatrolJSON] = []
     /// Sensors stand in twos about 0.8 km apart along the line (a pair tripping together makes a
     /// track), plus a camera on each checkpoint's approach.
     var sensors: [SensorSite] = []
@@ -194,7 +222,13 @@ struct SimGeography: Sendable {
         if segments > 0 {
             for index in 0..<(2 * segments) {
                 let country = index % 2 == 0 ? "KZ" : "RU"
-                patrolUnits.append(("\(country.lowercased())-pu-\(100 + index)", country, index / 2))
+                let unit = "\(country.lowercased())-pu-\(100 + index)"
+                patrolUnits.append((unit, country, index / 2))
+                var members = JSONBytes(capacity: 256)
+                members.leaveValueOut()
+                members.member("source", Self.patrolSource(country))
+                members.member("unit", unit)
+                patrolJSON.append(PatrolJSON(idOpen: JSONBytes.idOpen(unit), members: members.bytes))
             }
             let types: [SensorType] = [.seismic, .infrared, .radar, .camera, .fence, .magnetic]
             for index in 0..<(6 * segments) {
@@ -211,10 +245,16 @@ struct SimGeography: Sendable {
     private mutating func addSensor(_ position: Position, _ type: SensorType) {
         let position = Position(lat: (position.lat * 10000).rounded() / 10000, lon: (position.lon * 10000).rounded() / 10000)
         let nearest = base.nearestCheckpoint(to: position)?.km ?? .infinity
+        let (id, idPrefix, sector) = ("S-\(1000 + sensors.count)", "s-\(1000 + sensors.count)", sector(at: position))
         sensors.append(
             SensorSite(
-                id: "S-\(1000 + sensors.count)", idPrefix: "s-\(1000 + sensors.count)", position: position, type: type, sector: sector(at: position),
-                remote: inBorderZone(position) && nearest > 7, atCheckpoint: nearest < 3))
+                id: id, idPrefix: idPrefix, position: position, type: type, sector: sector,
+                remote: inBorderZone(position) && nearest > 7, atCheckpoint: nearest < 3,
+                json: SensorJSON(id: id, idPrefix: idPrefix, position: position, type: type, sector: sector)))
+    }
+
+    static func patrolSource(_ country: String) -> String {
+        country == "KZ" ? "KZ-BS/PATROL" : country == "RU" ? "RU-BS/PATROL" : "\(country)-BS/PATROL"
     }
 
     func sector(at position: Position) -> String? {
@@ -342,7 +382,10 @@ extension Simulator {
     /// Builds a trip's events, to leave at `time`, serialised into `pending`; returns the slot of the exit,
     /// which `plan(slot:at:)` schedules with the rest following it.
     mutating func build(_ trip: Trip, at time: Int64, incident: Int? = nil) -> (exit: Int, ids: TripIds) {
-        var json = JSONBytes(capacity: 2048)
+        withScratch { sim, json in sim.build(trip, into: &json, at: time, incident: incident) }
+    }
+
+    private mutating func build(_ trip: Trip, into json: inout JSONBytes, at time: Int64, incident: Int?) -> (exit: Int, ids: TripIds) {
         json.persons(trip.persons)
         var parts = CrossingParts(persons: 0..<json.written)
         if let vehicle = trip.vehicle {
@@ -437,12 +480,7 @@ extension Simulator {
         officer: [UInt8], lane: [UInt8], released: Bool, throttled: Bool, incident: Int?
     ) -> Int {
         let start = json.written
-        json.literal(side.idOpen)
-        json.serial(number)
-        json.literal("\",\"kind\":\"crossing\",\"time\":")
-        let timeAt = json.written - start
-        json.detach()
-        json.timeGap()
+        let timeAt = json.head(side.idOpen, number, "\",\"kind\":\"crossing\",\"time\":", from: start)
         json.literal(exit ? side.exitMembers : side.entryMembers)
         json.literal(",")
         json.copy(parts.persons)
@@ -573,9 +611,12 @@ extension Simulator {
     /// Background traffic is written straight into a trip's JSON parts, without `Person`, `Vehicle` or
     /// `Goods` values: the same draws and the same bytes as `travellers`, `freight` and `goods` with `build`.
     mutating func background(_ source: SimGeography.Source, at time: Int64) {
+        withScratch { sim, json in sim.background(source, into: &json, at: time) }
+    }
+
+    private mutating func background(_ source: SimGeography.Source, into json: inout JSONBytes, at time: Int64) {
         let pair = geography.pairs[source.pair]
         let from = pair.from(outbound: source.outbound)
-        var json = JSONBytes(capacity: 4096)
         var parts = travellers(source.mode, into: &json)
         var declared: (commodity: Commodity, weightKg: Double)?
         var measured: Double?
@@ -779,6 +820,7 @@ extension Simulator {
 
     // MARK: - Patrols, sensors, vessels
 
+    /// Background patrol reports are written straight into JSON, as `patrolEvent` and `EventWriter` would.
     mutating func patrolReport(unit index: Int, at time: Int64) {
         let unit = geography.patrolUnits[index]
         var position = SimGeography.along(geography.borderLine, segment: unit.segment, fraction: rng.unit())
@@ -786,11 +828,29 @@ extension Simulator {
         position.lat += (unit.country == "KZ" ? -1 : 1) * (0.01 + rng.unit() * 0.05)
         let roll = rng.unit()
         let observation: Observation = roll < 0.75 ? .other : roll < 0.9 ? .fenceDamage : .abandonedGoods
-        let event = patrolEvent(
-            unit: unit.unit, country: unit.country, at: position, observation,
-            count: observation == .abandonedGoods ? 1 + rng.below(5) : nil,
-            note: observation == .other ? "routine patrol, nothing to report" : nil)
-        plan(event, at: time)
+        let count = observation == .abandonedGoods ? 1 + rng.below(5) : nil
+        position = rounded(position)
+        let slot = withScratch { sim, json in
+            let encoded = sim.geography.patrolJSON[index]
+            let timeAt = json.head(encoded.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"patrol\",\"time\":", from: 0)
+            json.literal(encoded.members)
+            if let sector = sim.geography.sector(at: position) {
+                json.member("sector", sector)
+            }
+            json.positionMember(position)
+            json.key("observation")
+            json.raw(observation.rawValue)
+            if let count {
+                json.key("count")
+                json.integer(count)
+            }
+            json.member("headingDeg", Double(sim.rng.below(360)))
+            if observation == .other { json.member("note", "routine patrol, nothing to report") }
+            json.close()
+            json.newline()
+            return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: .patrol, queue: nil, throttled: true, incident: nil)
+        }
+        plan(slot: slot, at: time)
     }
 
     /// A patrol report, in the sector of its position; its time is set when it is written.
@@ -800,7 +860,7 @@ extension Simulator {
     ) -> Event {
         let position = rounded(position)
         return Event(
-            id: ids.event(unit), time: Timestamp(nanosecondsSinceEpoch: 0), source: country == "KZ" ? "KZ-BS/PATROL" : country == "RU" ? "RU-BS/PATROL" : "\(country)-BS/PATROL",
+            id: ids.event(unit), time: Timestamp(nanosecondsSinceEpoch: 0), source: SimGeography.patrolSource(country),
             body: .patrol(
                 Patrol(
                     unit: unit, sector: geography.sector(at: position), position: position, observation: observation,
@@ -812,7 +872,7 @@ extension Simulator {
     /// checkpoint's approach see its traffic clearly, which is no crossing outside it.
     mutating func sensorDetection(at time: Int64) {
         guard !geography.sensors.isEmpty else { return }
-        let sensor = rng.pick(geography.sensors)
+        let sensor = geography.sensors[rng.below(geography.sensors.count)]
         let roll = rng.unit()
         let detection: Detection
         let confidence: Double
@@ -830,8 +890,29 @@ extension Simulator {
             detection = sensor.type == .fence ? .unknown : .vehicle
             confidence = sensor.atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
         }
-        let event = sensorEvent(sensor, detection, confidence: confidence, count: detection == .animal ? 1 + rng.below(6) : nil)
-        plan(event, at: time)
+        let count = detection == .animal ? 1 + rng.below(6) : nil
+        // Written straight into JSON, as `sensorEvent` and `EventWriter` would.
+        let slot = withScratch { sim, json in
+            let timeAt = json.head(sensor.json.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"sensor\",\"time\":", from: 0)
+            json.literal(sensor.json.members)
+            switch detection {
+            case .human: json.literal(",\"detection\":\"human\"")
+            case .vehicle: json.literal(",\"detection\":\"vehicle\"")
+            case .animal: json.literal(",\"detection\":\"animal\"")
+            case .vessel: json.literal(",\"detection\":\"vessel\"")
+            case .unknown: json.literal(",\"detection\":\"unknown\"")
+            case .tamper: json.literal(",\"detection\":\"tamper\"")
+            }
+            json.literal(",\"confidence\":")
+            json.bareNumber((confidence * 100).rounded() / 100)
+            if let count {
+                json.literal(",\"count\":")
+                json.bareNumber(Double(count))
+            }
+            json.literal(sensor.json.end)
+            return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: .sensor, queue: nil, throttled: true, incident: nil)
+        }
+        plan(slot: slot, at: time)
     }
 
     /// A sensor detection; its time is set when it is written.
@@ -850,6 +931,12 @@ extension Simulator {
         if track.vessel.isEmpty {
             // Below 900000: planted vessels (`Identities.vessel`) never share a number with a liner.
             track.vessel = (rng.chance(0.5) ? "273" : "436") + Identities.padded(UInt64(rng.below(900_000)), 6)
+            track.idOpen = JSONBytes.idOpen("ais-" + track.vessel)
+            var members = JSONBytes(capacity: 256)
+            members.leaveValueOut()
+            members.member("source", "CG/AIS")
+            members.member("vessel", track.vessel)
+            track.members = members.bytes
             track.speedKn = 8 + rng.unit() * 5
             track.progress = 0
             track.reversed = rng.chance(0.5)
@@ -863,13 +950,19 @@ extension Simulator {
         let position = Position(
             lat: from.lat + (to.lat - from.lat) * track.progress, lon: from.lon + (to.lon - from.lon) * track.progress)
         let heading = (atan2((to.lon - from.lon) * 0.72, to.lat - from.lat) * 180 / .pi + 360).truncatingRemainder(dividingBy: 360)
-        let event = Event(
-            id: ids.event("ais-" + track.vessel), time: Timestamp(nanosecondsSinceEpoch: time), source: "CG/AIS",
-            body: .vessel(
-                Vessel(
-                    vessel: track.vessel, position: rounded(position), speedKn: (track.speedKn * 10).rounded() / 10,
-                    headingDeg: heading.rounded(), ais: true, activity: .transit)))
-        plan(event, at: time)
+        // Written straight into JSON, as an `Event` of the vessel with `EventWriter` would be.
+        let slot = withScratch { sim, json in
+            let timeAt = json.head(track.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"vessel\",\"time\":", from: 0)
+            json.literal(track.members)
+            json.positionMember(sim.rounded(position))
+            json.literal(",\"speedKn\":")
+            json.bareNumber((track.speedKn * 10).rounded() / 10)
+            json.literal(",\"headingDeg\":")
+            json.bareNumber(heading.rounded())
+            json.literal(",\"ais\":true,\"activity\":\"transit\"}\n")
+            return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: .vessel, queue: nil, throttled: true, incident: nil)
+        }
+        plan(slot: slot, at: time)
         if track.progress >= 1 {
             // In port for a few hours, then another vessel takes the lane.
             return (VesselTrack(lane: track.lane), seconds(3600 + rng.unit() * 4 * 3600))
@@ -886,6 +979,9 @@ extension Simulator {
 struct VesselTrack: Sendable {
     var lane: Int
     var vessel = ""
+    /// Its reports' JSON up to the id's serial, and from `source` to `vessel` after the time.
+    var idOpen: [UInt8] = []
+    var members: [UInt8] = []
     var speedKn = 0.0
     var progress = 0.0
     var reversed = false
