@@ -272,9 +272,9 @@ struct JSONBytes: ~Copyable {
         out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
     }
 
-    /// Appends the bytes at `range` of what was written.
-    func append(_ range: Range<Int>, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count))
+    /// Copies the bytes at `range` of what was written to `out`.
+    func copy(_ range: Range<Int>, to out: UnsafeMutablePointer<UInt8>) {
+        out.update(from: base + range.lowerBound, count: range.count)
     }
 
     /// Starts a value no comma separates from what went before: another event, or a part kept for reuse.
@@ -346,8 +346,22 @@ struct JSONBytes: ~Copyable {
 
     /// An event id's serial as `Identities.eventId` spells it: at least ten digits.
     mutating func serial(_ number: UInt64) {
-        let digits = max(10, Identities.digitCount(number))
-        fill(digits) { Identities.decimal(number, into: UnsafeMutableBufferPointer(start: $0, count: digits)) }
+        guard number < 10_000_000_000 else {
+            let digits = Identities.digitCount(number)
+            fill(digits) { Identities.decimal(number, into: UnsafeMutableBufferPointer(start: $0, count: digits)) }
+            return
+        }
+        // Two digits at a time from a table: a fifth of the divisions.
+        let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        fill(10) { out in
+            var rest = number
+            for index in stride(from: 8, through: 0, by: -2) {
+                let pair = pairs.utf8Start + 2 * Int(rest % 100)
+                out[index] = pair[0]
+                out[index + 1] = pair[1]
+                rest /= 100
+            }
+        }
     }
 
     mutating func newline() {

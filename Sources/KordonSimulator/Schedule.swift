@@ -156,31 +156,34 @@ struct Schedule: Sendable {
     }
 }
 
-/// A FIFO over an array with a moving head, compacted when the dead prefix dominates.
+/// A FIFO in a circular buffer of a power-of-two size, doubled when full: appending and removing
+/// move no other element and, once grown, allocate nothing.
 struct Ring<Element: Sendable>: Sendable {
-    private var storage: [Element] = []
+    private var storage: [Element?] = []
     private var head = 0
+    private(set) var count = 0
 
-    var isEmpty: Bool { head == storage.count }
-    var count: Int { storage.count - head }
+    var isEmpty: Bool { count == 0 }
     var first: Element? { isEmpty ? nil : storage[head] }
 
-    subscript(index: Int) -> Element { storage[head + index] }
+    subscript(index: Int) -> Element { storage[(head + index) & (storage.count - 1)]! }
 
     mutating func append(_ element: Element) {
-        storage.append(element)
+        if count == storage.count {
+            var larger = [Element?](repeating: nil, count: max(16, 2 * storage.count))
+            for index in 0..<count { larger[index] = self[index] }
+            storage = larger
+            head = 0
+        }
+        storage[(head + count) & (storage.count - 1)] = element
+        count += 1
     }
 
     mutating func removeFirst() -> Element {
-        let element = storage[head]
-        head += 1
-        if head == storage.count {
-            storage.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 1024, head * 2 >= storage.count {
-            storage.removeFirst(head)
-            head = 0
-        }
+        let element = storage[head]!
+        storage[head] = nil
+        head = (head + 1) & (storage.count - 1)
+        count -= 1
         return element
     }
 }

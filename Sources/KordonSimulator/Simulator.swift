@@ -163,7 +163,7 @@ public struct Simulator: Sendable {
         case .bytes(let range):
             readyBytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
         }
-        if ready.isEmpty { readyBytes.removeAll(keepingCapacity: true) }
+        if ready.isEmpty, !readyBytes.isEmpty { readyBytes.removeAll(keepingCapacity: true) }
         if let time = item.time {
             newestWritten = max(newestWritten, time)
             if let incident = item.incident { written(incident, at: time) }
@@ -407,8 +407,10 @@ struct PendingEvents: Sendable {
 
     struct Slot: Sendable {
         var header: Header
-        /// The event's JSON line with a gap for the value of `time` (`JSONBytes.timeGap`).
-        var json: [UInt8]
+        /// The event's JSON line, with a gap for the value of `time` (`JSONBytes.timeGap`), in the
+        /// first `length` bytes. The array only grows: the bytes are replaced in place.
+        var line: [UInt8]
+        var length: Int
     }
 
     private(set) var slots: [Slot] = []
@@ -420,15 +422,20 @@ struct PendingEvents: Sendable {
         _ json: borrowing JSONBytes, _ range: Range<Int>, timeAt: Int, kind: EventKind, queue: Int?, throttled: Bool, incident: Int?
     ) -> Int {
         let header = Header(timeAt: timeAt, kind: kind, queue: queue, throttled: throttled, incident: incident)
-        if let slot = freeSlots.popLast() {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
             slots[slot].header = header
-            json.append(range, to: &slots[slot].json)
-            return slot
+        } else {
+            slot = slots.count
+            slots.append(Slot(header: header, line: [], length: 0))
         }
-        var bytes: [UInt8] = []
-        json.append(range, to: &bytes)
-        slots.append(Slot(header: header, json: bytes))
-        return slots.count - 1
+        if slots[slot].line.count < range.count {
+            slots[slot].line = [UInt8](repeating: 0, count: max(range.count, 512))
+        }
+        slots[slot].line.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress!) }
+        slots[slot].length = range.count
+        return slot
     }
 
     /// Schedules `event` `after` `parent`, once `parent` is written (after those added before it).
@@ -456,24 +463,24 @@ struct PendingEvents: Sendable {
     }
 
     mutating func free(_ slot: Int) {
-        slots[slot].json.removeAll(keepingCapacity: true)
         freeSlots.append(slot)
     }
 
     /// The time goes into the line's gap, and the line out in one copy; a time with a fraction around the gap.
     private mutating func append(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
         let timeAt = slots[slot].header.timeAt
-        let filled = slots[slot].json.withUnsafeMutableBufferPointer { line in
+        let length = slots[slot].length
+        let filled = slots[slot].line.withUnsafeMutableBufferPointer { line in
             times.whole(time, into: line.baseAddress! + timeAt)
         }
-        if filled {
-            out.append(contentsOf: slots[slot].json)
-            return
-        }
-        slots[slot].json.withUnsafeBufferPointer { line in
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<timeAt]))
-            EventWriter.appendTime(time, to: &out)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[(timeAt + JSONBytes.wholeTimeBytes)...]))
+        slots[slot].line.withUnsafeBufferPointer { line in
+            if filled {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<length]))
+            } else {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<timeAt]))
+                EventWriter.appendTime(time, to: &out)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: line[(timeAt + JSONBytes.wholeTimeBytes)..<length]))
+            }
         }
     }
 }

@@ -326,14 +326,20 @@ struct Trip: Sendable {
     var exitOfficer: String? = nil
 }
 
-/// Ids of a planned trip's events, for labels; spelled only when asked for, as background traffic never is.
+/// Ids of a planned trip's events, for labels.
 struct TripIds: Sendable {
-    typealias Id = (prefix: String, number: UInt64)
-    var exit: Id
-    var entry: Id?
-    var inspection: Id?
+    var exit: String
+    var entry: String?
+    var inspection: String?
 
-    var all: [String] { ([exit] + [entry, inspection].compactMap { $0 }).map { Identities.eventId($0.prefix, $0.number) } }
+    var all: [String] { [exit] + [entry, inspection].compactMap { $0 } }
+}
+
+/// The serials of a trip's event ids, which background traffic never needs spelled out.
+struct TripSerials {
+    var exit: UInt64
+    var entry: UInt64?
+    var inspection: (serial: UInt64, atExit: Bool)?
 }
 
 extension Simulator {
@@ -410,7 +416,13 @@ extension Simulator {
             pair: trip.pair, outbound: trip.outbound, vehicle: trip.vehicle?.type, travel: trip.travel, arrives: trip.arrives,
             measuredAtEntry: trip.measuredAtEntry ?? trip.vehicle?.measuredWeightKg, inspection: trip.inspection, throttled: trip.throttled,
             exitOfficer: trip.exitOfficer)
-        return crossings(&json, parts, journey, at: time, incident: incident)
+        let (exit, serials) = crossings(&json, parts, journey, at: time, incident: incident)
+        let from = trip.pair.from(outbound: trip.outbound).idPrefix
+        let to = trip.pair.to(outbound: trip.outbound).idPrefix
+        var ids = TripIds(exit: Identities.eventId(from, serials.exit))
+        if let entry = serials.entry { ids.entry = Identities.eventId(to, entry) }
+        if let (serial, atExit) = serials.inspection { ids.inspection = Identities.eventId(atExit ? from : to, serial) }
+        return (exit, ids)
     }
 
     /// Where in a trip's scratch JSON the members its crossings share are, each without a comma before it;
@@ -439,7 +451,7 @@ extension Simulator {
     /// parts already in `json`: those are encoded once for both crossings, and no `Event` is built.
     mutating func crossings(
         _ json: inout JSONBytes, _ parts: CrossingParts, _ journey: Journey, at time: Int64, incident: Int?
-    ) -> (exit: Int, ids: TripIds) {
+    ) -> (exit: Int, serials: TripSerials) {
         let from = journey.pair.from(outbound: journey.outbound)
         let to = journey.pair.to(outbound: journey.outbound)
         let exitNumber = ids.eventNumber()
@@ -452,11 +464,11 @@ extension Simulator {
         let exit = crossing(
             &json, parts, at: from, exit: true, number: exitNumber, measured: nil, officer: exitOfficer, lane: lane(journey.vehicle),
             released: !inspectExit, throttled: journey.throttled, incident: incident)
-        var result = TripIds(exit: (from.idPrefix, exitNumber))
+        var result = TripSerials(exit: exitNumber)
         if inspectExit, let plan = journey.inspection {
-            let (inspection, id) = inspectionEvent(plan, crossingId: (from.idPrefix, exitNumber), side: from, incident: incident)
+            let (inspection, serial) = inspectionEvent(plan, crossingId: Identities.eventId(from.idPrefix, exitNumber), side: from, incident: incident)
             pending.follow(exit, with: inspection, after: plan.after)
-            result.inspection = id
+            result.inspection = (serial, true)
         }
         if journey.arrives {
             let entryNumber = ids.eventNumber()
@@ -464,12 +476,12 @@ extension Simulator {
                 &json, parts, at: to, exit: false, number: entryNumber, measured: journey.measuredAtEntry, officer: officerMember(to),
                 lane: lane(journey.vehicle), released: !inspectEntry, throttled: true, incident: incident)
             if inspectEntry, let plan = journey.inspection {
-                let (inspection, id) = inspectionEvent(plan, crossingId: (to.idPrefix, entryNumber), side: to, incident: incident)
+                let (inspection, serial) = inspectionEvent(plan, crossingId: Identities.eventId(to.idPrefix, entryNumber), side: to, incident: incident)
                 pending.follow(entry, with: inspection, after: plan.after)
-                result.inspection = id
+                result.inspection = (serial, false)
             }
             pending.follow(exit, with: entry, after: journey.travel)
-            result.entry = (to.idPrefix, entryNumber)
+            result.entry = entryNumber
         }
         return (exit, result)
     }
@@ -512,18 +524,18 @@ extension Simulator {
     }
 
     private mutating func inspectionEvent(
-        _ plan: Trip.InspectionPlan, crossingId: TripIds.Id, side: SimGeography.Side, incident: Int?
-    ) -> (slot: Int, id: TripIds.Id) {
+        _ plan: Trip.InspectionPlan, crossingId: String, side: SimGeography.Side, incident: Int?
+    ) -> (slot: Int, serial: UInt64) {
         let number = ids.eventNumber()
         let event = Event(
             id: Identities.eventId(side.idPrefix, number), time: Timestamp(nanosecondsSinceEpoch: 0), source: side.source,
             body: .inspection(
                 Inspection(
-                    crossingId: Identities.eventId(crossingId.prefix, crossingId.number), checkpoint: side.id, method: plan.method,
+                    crossingId: crossingId, checkpoint: side.id, method: plan.method,
                     findings: plan.findings, officer: officer(side), durationSec: Double(300 + rng.below(3300)))))
         var json = JSONBytes(capacity: 1024)
         let timeAt = writer.untimed(event, to: &json)
-        return (pending.add(json, 0..<json.written, timeAt: timeAt, kind: .inspection, queue: nil, throttled: true, incident: incident), (side.idPrefix, number))
+        return (pending.add(json, 0..<json.written, timeAt: timeAt, kind: .inspection, queue: nil, throttled: true, incident: incident), number)
     }
 
     /// `,"officer":"…"` of one of the side's officers, drawn as `officer` draws.
