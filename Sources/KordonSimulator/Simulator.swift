@@ -203,8 +203,11 @@ public struct Simulator: Sendable {
             sensorDetection(at: time)
             schedule.push(time + seconds(rng.exponential(mean: 3600 / (40 * options.trafficScale))), .sensor)
         case .vessel(let lane):
-            let (following, delay) = vesselReport(vessels[lane], at: time)
-            vessels[lane] = following
+            // Moved out and back rather than copied, so its buffers are not retained.
+            var track = VesselTrack(lane: lane)
+            swap(&track, &vessels[lane])
+            let delay = vesselReport(&track, at: time)
+            swap(&track, &vessels[lane])
             schedule.push(time + delay, .vessel(lane))
         case .incident, .nearMiss:
             let nearMiss = action.isNearMiss
@@ -242,7 +245,7 @@ public struct Simulator: Sendable {
     }
 
     private mutating func emit(_ slot: Int, at time: Int64) {
-        let event = pending.slots[slot].header
+        let event = pending.header(slot)
         if let queue = event.queue {
             if event.throttled, let admit = queues[queue].admission(at: time), admit > time {
                 schedule.push(admit, .planned(slot))
@@ -250,9 +253,9 @@ public struct Simulator: Sendable {
             }
             queues[queue].record(time)
         }
-        var follow = pending.slots[slot].header.firstFollow
+        var follow = event.firstFollow
         while follow >= 0 {
-            let next = pending.slots[follow].header
+            let next = pending.header(follow)
             schedule.push(time + next.after, .planned(follow))
             follow = next.nextFollow
         }
@@ -413,7 +416,7 @@ struct PendingEvents: Sendable {
         var length: Int
     }
 
-    private(set) var slots: [Slot] = []
+    private var slots: [Slot] = []
     private var freeSlots: [Int] = []
     private var times = TimeText()
 
@@ -436,6 +439,10 @@ struct PendingEvents: Sendable {
         slots[slot].line.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress!) }
         slots[slot].length = range.count
         return slot
+    }
+
+    func header(_ slot: Int) -> Header {
+        slots.withUnsafeBufferPointer { $0[slot].header }
     }
 
     /// Schedules `event` `after` `parent`, once `parent` is written (after those added before it).
@@ -468,18 +475,18 @@ struct PendingEvents: Sendable {
 
     /// The time goes into the line's gap, and the line out in one copy; a time with a fraction around the gap.
     private mutating func append(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
-        let timeAt = slots[slot].header.timeAt
-        let length = slots[slot].length
-        let filled = slots[slot].line.withUnsafeMutableBufferPointer { line in
-            times.whole(time, into: line.baseAddress! + timeAt)
-        }
-        slots[slot].line.withUnsafeBufferPointer { line in
-            if filled {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<length]))
-            } else {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<timeAt]))
-                EventWriter.appendTime(time, to: &out)
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: line[(timeAt + JSONBytes.wholeTimeBytes)..<length]))
+        var times = self.times
+        defer { self.times = times }
+        slots.withUnsafeMutableBufferPointer { slots in
+            let (timeAt, length) = (slots[slot].header.timeAt, slots[slot].length)
+            slots[slot].line.withUnsafeMutableBufferPointer { line in
+                if times.whole(time, into: line.baseAddress! + timeAt) {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<length]))
+                } else {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<timeAt]))
+                    EventWriter.appendTime(time, to: &out)
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: line[(timeAt + JSONBytes.wholeTimeBytes)..<length]))
+                }
             }
         }
     }

@@ -489,7 +489,7 @@ extension Simulator {
     /// Writes a crossing after the trip's parts in `json`, as `EventWriter` would, and stores it in `pending`.
     private mutating func crossing(
         _ json: inout JSONBytes, _ parts: CrossingParts, at side: SimGeography.Side, exit: Bool, number: UInt64, measured: Double?,
-        officer: [UInt8], lane: [UInt8], released: Bool, throttled: Bool, incident: Int?
+        officer: [UInt8], lane: StaticString, released: Bool, throttled: Bool, incident: Int?
     ) -> Int {
         let start = json.written
         let timeAt = json.head(side.idOpen, number, "\",\"kind\":\"crossing\",\"time\":", from: start)
@@ -544,25 +544,29 @@ extension Simulator {
     }
 
     /// `,"lane":"…"` for the vehicle.
-    private mutating func lane(_ vehicle: VehicleType?) -> [UInt8] {
+    private mutating func lane(_ vehicle: VehicleType?) -> StaticString {
         switch vehicle {
-        case .truck?: Self.truckLanes[rng.below(4)]
-        case .bus?: Self.busLane
-        case .rail?: Self.railLane
-        case nil: Self.pedestrianLanes[rng.below(2)]
-        default: Self.carLanes[rng.below(6)]
+        case .truck?:
+            switch rng.below(4) {
+            case 0: ",\"lane\":\"T1\""
+            case 1: ",\"lane\":\"T2\""
+            case 2: ",\"lane\":\"T3\""
+            default: ",\"lane\":\"T4\""
+            }
+        case .bus?: ",\"lane\":\"B1\""
+        case .rail?: ",\"lane\":\"R1\""
+        case nil: rng.below(2) == 0 ? ",\"lane\":\"P1\"" : ",\"lane\":\"P2\""
+        default:
+            switch rng.below(6) {
+            case 0: ",\"lane\":\"C1\""
+            case 1: ",\"lane\":\"C2\""
+            case 2: ",\"lane\":\"C3\""
+            case 3: ",\"lane\":\"C4\""
+            case 4: ",\"lane\":\"C5\""
+            default: ",\"lane\":\"C6\""
+            }
         }
     }
-
-    private static func laneMembers(_ names: [String]) -> [[UInt8]] {
-        names.map { Array(",\"lane\":\"\($0)\"".utf8) }
-    }
-
-    private static let truckLanes = laneMembers(["T1", "T2", "T3", "T4"])
-    private static let pedestrianLanes = laneMembers(["P1", "P2"])
-    private static let carLanes = laneMembers(["C1", "C2", "C3", "C4", "C5", "C6"])
-    private static let busLane = laneMembers(["B1"])[0]
-    private static let railLane = laneMembers(["R1"])[0]
 
     // MARK: - Travellers and declarations
 
@@ -630,7 +634,7 @@ extension Simulator {
         let pair = geography.pairs[source.pair]
         let from = pair.from(outbound: source.outbound)
         var parts = travellers(source.mode, into: &json)
-        var declared: (commodity: Commodity, weightKg: Double)?
+        var declared: DeclaredItem?
         var measured: Double?
         switch source.mode {
         case .truck, .van:
@@ -773,41 +777,49 @@ extension Simulator {
     /// `freight(grossKg:origin:)` written into `json` as a goods part; also returns its first item.
     private mutating func freight(
         grossKg: Double, origin: SimGeography.Side, into json: inout JSONBytes
-    ) -> (goods: Range<Int>, first: (commodity: Commodity, weightKg: Double)) {
+    ) -> (goods: Range<Int>, first: DeclaredItem) {
         let items = 1 + rng.below(3)
         let net = grossKg * 0.6
         let weight = net / Double(items)
         let weightKg = (weight * 10).rounded() / 10
         let start = json.written
         json.literal("\"goods\":[")
-        var first: Commodity?
+        var first = -1
         for index in 0..<items {
             let pick = rng.below(Catalog.freight.count)
-            let commodity = Catalog.freight[pick]
-            let price = commodity.usdPerKg.lowerBound + rng.unit() * (commodity.usdPerKg.upperBound - commodity.usdPerKg.lowerBound)
+            let prices = Catalog.freight.withUnsafeBufferPointer { $0[pick].usdPerKg }
+            let price = prices.lowerBound + rng.unit() * (prices.upperBound - prices.lowerBound)
             let value = max((weight * price).rounded(), uniform(2000...6000).rounded())
             if index > 0 { json.literal(",") }
             goodsItem(Catalog.freightJSON[pick], weightKg: weightKg, valueUsd: value, origin: origin, into: &json)
-            if first == nil { first = commodity }
+            if first < 0 { first = pick }
         }
         json.literal("]")
-        return (start..<json.written, (first!, weightKg))
+        return (start..<json.written, DeclaredItem(freight: true, index: first, weightKg: weightKg))
     }
 
     /// `[goods(rng.pick(Catalog.personal), origin:)]` written into `json` as a goods part; also returns the item.
-    private mutating func personalGoods(
-        origin: SimGeography.Side, into json: inout JSONBytes
-    ) -> (goods: Range<Int>, item: (commodity: Commodity, weightKg: Double)) {
+    private mutating func personalGoods(origin: SimGeography.Side, into json: inout JSONBytes) -> (goods: Range<Int>, item: DeclaredItem) {
         let pick = rng.below(Catalog.personal.count)
-        let commodity = Catalog.personal[pick]
-        let weight = commodity.lotKg.lowerBound + rng.unit() * (commodity.lotKg.upperBound - commodity.lotKg.lowerBound)
-        let price = commodity.usdPerKg.lowerBound + rng.unit() * (commodity.usdPerKg.upperBound - commodity.usdPerKg.lowerBound)
+        let (lots, prices) = Catalog.personal.withUnsafeBufferPointer { ($0[pick].lotKg, $0[pick].usdPerKg) }
+        let weight = lots.lowerBound + rng.unit() * (lots.upperBound - lots.lowerBound)
+        let price = prices.lowerBound + rng.unit() * (prices.upperBound - prices.lowerBound)
         let weightKg = (weight * 10).rounded() / 10
         let start = json.written
         json.literal("\"goods\":[")
         goodsItem(Catalog.personalJSON[pick], weightKg: weightKg, valueUsd: (weight * price).rounded(), origin: origin, into: &json)
         json.literal("]")
-        return (start..<json.written, (commodity, weightKg))
+        return (start..<json.written, DeclaredItem(freight: false, index: pick, weightKg: weightKg))
+    }
+
+    /// The first goods item a background trip declares, for a routine inspection to find.
+    struct DeclaredItem {
+        var freight: Bool
+        /// In `Catalog.freight` or `Catalog.personal`.
+        var index: Int
+        var weightKg: Double
+
+        var commodity: Commodity { freight ? Catalog.freight[index] : Catalog.personal[index] }
     }
 
     private func goodsItem(_ encoded: Commodity.JSON, weightKg: Double, valueUsd: Double, origin: SimGeography.Side, into json: inout JSONBytes) {
@@ -820,12 +832,13 @@ extension Simulator {
     }
 
     /// A secondary inspection that finds nothing, or only what was declared.
-    mutating func routineInspection(_ declared: (commodity: Commodity, weightKg: Double)?) -> Trip.InspectionPlan {
+    mutating func routineInspection(_ declared: DeclaredItem?) -> Trip.InspectionPlan {
         let methods: [InspectionMethod] = [.xray, .manual, .canine, .documents, .weighbridge, .radiation]
         var findings: [Finding] = []
-        if let (item, weightKg) = declared, rng.chance(0.5) {
+        if let declared, rng.chance(0.5) {
+            let item = declared.commodity
             findings.append(Finding(category: item.hs.hasPrefix("24") ? .tobacco : item.hs.hasPrefix("22") ? .alcohol : .other,
-                description: item.description, weightKg: weightKg, hs: item.hs, declared: true, concealed: false))
+                description: item.description, weightKg: declared.weightKg, hs: item.hs, declared: true, concealed: false))
         }
         return Trip.InspectionPlan(atEntry: rng.chance(0.6), method: rng.pick(methods), findings: findings, after: seconds(300 + rng.unit() * 2400))
     }
@@ -884,29 +897,31 @@ extension Simulator {
     /// checkpoint's approach see its traffic clearly, which is no crossing outside it.
     mutating func sensorDetection(at time: Int64) {
         guard !geography.sensors.isEmpty else { return }
-        let sensor = geography.sensors[rng.below(geography.sensors.count)]
+        let site = rng.below(geography.sensors.count)
+        let (atCheckpoint, type) = (geography.sensors[site].atCheckpoint, geography.sensors[site].type)
         let roll = rng.unit()
         let detection: Detection
         let confidence: Double
         switch roll {
-        case ..<0.55 where !sensor.atCheckpoint:
+        case ..<0.55 where !atCheckpoint:
             detection = .animal
             confidence = 0.5 + rng.unit() * 0.45
-        case ..<0.85 where !sensor.atCheckpoint:
+        case ..<0.85 where !atCheckpoint:
             detection = .unknown
             confidence = 0.1 + rng.unit() * 0.4
         case ..<0.95:
-            detection = sensor.type == .fence ? .unknown : .human
-            confidence = sensor.atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
+            detection = type == .fence ? .unknown : .human
+            confidence = atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
         default:
-            detection = sensor.type == .fence ? .unknown : .vehicle
-            confidence = sensor.atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
+            detection = type == .fence ? .unknown : .vehicle
+            confidence = atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
         }
         let count = detection == .animal ? 1 + rng.below(6) : nil
         // Written straight into JSON, as `sensorEvent` and `EventWriter` would.
         let slot = withScratch { sim, json in
-            let timeAt = json.head(sensor.json.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"sensor\",\"time\":", from: 0)
-            json.literal(sensor.json.members)
+            let encoded = sim.geography.sensors.withUnsafeBufferPointer { $0[site].json }
+            let timeAt = json.head(encoded.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"sensor\",\"time\":", from: 0)
+            json.literal(encoded.members)
             switch detection {
             case .human: json.literal(",\"detection\":\"human\"")
             case .vehicle: json.literal(",\"detection\":\"vehicle\"")
@@ -921,7 +936,7 @@ extension Simulator {
                 json.literal(",\"count\":")
                 json.bareNumber(Double(count))
             }
-            json.literal(sensor.json.end)
+            json.literal(encoded.end)
             return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: .sensor, queue: nil, throttled: true, incident: nil)
         }
         plan(slot: slot, at: time)
@@ -937,9 +952,8 @@ extension Simulator {
                     confidence: (confidence * 100).rounded() / 100, count: count, sector: sensor.sector)))
     }
 
-    /// Reports a vessel's position; returns its track's next state and when to report again.
-    mutating func vesselReport(_ track: VesselTrack, at time: Int64) -> (VesselTrack, Int64) {
-        var track = track
+    /// Reports a vessel's position and moves its track on; returns when to report again.
+    mutating func vesselReport(_ track: inout VesselTrack, at time: Int64) -> Int64 {
         if track.vessel.isEmpty {
             // Below 900000: planted vessels (`Identities.vessel`) never share a number with a liner.
             track.vessel = (rng.chance(0.5) ? "273" : "436") + Identities.padded(UInt64(rng.below(900_000)), 6)
@@ -963,12 +977,13 @@ extension Simulator {
             lat: from.lat + (to.lat - from.lat) * track.progress, lon: from.lon + (to.lon - from.lon) * track.progress)
         let heading = (atan2((to.lon - from.lon) * 0.72, to.lat - from.lat) * 180 / .pi + 360).truncatingRemainder(dividingBy: 360)
         // Written straight into JSON, as an `Event` of the vessel with `EventWriter` would be.
+        let (idOpen, members, speedKn) = (track.idOpen, track.members, track.speedKn)
         let slot = withScratch { sim, json in
-            let timeAt = json.head(track.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"vessel\",\"time\":", from: 0)
-            json.literal(track.members)
+            let timeAt = json.head(idOpen, sim.ids.eventNumber(), "\",\"kind\":\"vessel\",\"time\":", from: 0)
+            json.literal(members)
             json.positionMember(sim.rounded(position))
             json.literal(",\"speedKn\":")
-            json.bareNumber((track.speedKn * 10).rounded() / 10)
+            json.bareNumber((speedKn * 10).rounded() / 10)
             json.literal(",\"headingDeg\":")
             json.bareNumber(heading.rounded())
             json.literal(",\"ais\":true,\"activity\":\"transit\"}\n")
@@ -977,9 +992,10 @@ extension Simulator {
         plan(slot: slot, at: time)
         if track.progress >= 1 {
             // In port for a few hours, then another vessel takes the lane.
-            return (VesselTrack(lane: track.lane), seconds(3600 + rng.unit() * 4 * 3600))
+            track = VesselTrack(lane: track.lane)
+            return seconds(3600 + rng.unit() * 4 * 3600)
         }
-        return (track, seconds(180 + rng.unit() * 420))
+        return seconds(180 + rng.unit() * 420)
     }
 
     func rounded(_ position: Position) -> Position {
