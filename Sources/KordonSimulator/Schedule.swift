@@ -25,22 +25,30 @@ enum Action: Sendable {
 /// joins the heap when its period begins. Trips back days later, the bulk of what is scheduled,
 /// so stay out of the heap until they are near, and the heap stays a few levels deep. An entry is
 /// two words, the order and the action packed in the second, so a node's four children share a
-/// cache line.
+/// cache line and two entries compare as one 128-bit number.
 struct Schedule: Sendable {
+    /// The time (its sign bit flipped, so unsigned order is time order) above the insertion order
+    /// above the action: comparing two entries is one 128-bit comparison.
     private struct Entry: Sendable {
-        var time: Int64
-        /// The insertion order above `actionBits`, the action below: comparing it compares the order.
-        var key: UInt64
+        var bits: UInt128
 
-        func precedes(_ other: Entry) -> Bool {
-            time != other.time ? time < other.time : key < other.key
+        init(time: Int64, key: UInt64) {
+            bits = UInt128(UInt64(bitPattern: time) ^ 1 << 63) << 64 | UInt128(key)
+        }
+
+        var time: Int64 { Int64(bitPattern: UInt64(truncatingIfNeeded: bits >> 64) ^ 1 << 63) }
+        /// The insertion order above `actionBits`, the action below.
+        var key: UInt64 { UInt64(truncatingIfNeeded: bits) }
+
+        @inline(__always) func precedes(_ other: Entry) -> Bool {
+            bits < other.bits
         }
     }
 
     private static let actionBits: UInt64 = 24
     private static let payloadBits: UInt64 = 21
-    private static let periodBits: Int64 = 42
-    private static let periods = 64
+    private static let periodBits: Int64 = 40
+    private static let periods = 256
 
     private var heap: [Entry] = []
     private var order: UInt64 = 0
@@ -51,7 +59,7 @@ struct Schedule: Sendable {
 
     /// The time of the next action, if any.
     mutating func peekTime() -> Int64? {
-        load()
+        if loaded == .min || laterCount > 0 && (heap.isEmpty || heap[0].time >> Self.periodBits > loaded) { load() }
         return heap.first?.time
     }
 
