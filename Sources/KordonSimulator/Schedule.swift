@@ -51,6 +51,10 @@ struct Schedule: Sendable {
     private static let periods = 256
 
     private var heap: [Entry] = []
+    /// Entries pushed for the time of the last one popped, in order: they come next, so they skip
+    /// the heap (exits planned as a trip starts, reports as they are made).
+    private var due = Ring<Entry>()
+    private var now = Int64.min
     private var order: UInt64 = 0
     /// The heap holds every entry of a period up to this one; `later` those of the periods after it.
     private var loaded = Int64.min
@@ -60,7 +64,8 @@ struct Schedule: Sendable {
     /// The time of the next action, if any.
     mutating func peekTime() -> Int64? {
         if loaded == .min || laterCount > 0 && (heap.isEmpty || heap[0].time >> Self.periodBits > loaded) { load() }
-        return heap.first?.time
+        guard let next = heap.first?.time else { return due.first?.time }
+        return min(next, due.first?.time ?? next)
     }
 
     mutating func push(_ time: Int64, _ action: Action) {
@@ -68,7 +73,9 @@ struct Schedule: Sendable {
         precondition(order < 1 << (64 - Self.actionBits), "too many scheduled actions")
         let entry = Entry(time: time, key: order << Self.actionBits | Self.encode(action))
         let period = time >> Self.periodBits
-        if loaded != .min, period > loaded, period - loaded <= Self.periods {
+        if time == now {
+            due.append(entry)
+        } else if loaded != .min, period > loaded, period - loaded <= Self.periods {
             later[Int(period & Int64(Self.periods - 1))].append(entry)
             laterCount += 1
         } else {
@@ -78,7 +85,12 @@ struct Schedule: Sendable {
 
     /// Removes the earliest entry; `peekTime` must have found one.
     mutating func pop() -> (Int64, Action) {
+        if let first = due.first, heap.isEmpty || first.precedes(heap[0]) {
+            _ = due.removeFirst()
+            return (first.time, Self.decode(first.key & (1 << Self.actionBits - 1)))
+        }
         let top = heap[0]
+        now = top.time
         let last = heap.removeLast()
         heap.withUnsafeMutableBufferPointer { heap in
             guard !heap.isEmpty else { return }

@@ -161,6 +161,8 @@ struct SimGeography: Sendable {
         var outbound: Bool
         var mode: Mode
         var peakPerHour: Double
+        /// That of the side it leaves from, for `intensity`.
+        var utcOffset: Int64
     }
 
     var pairs: [Pair] = []
@@ -211,7 +213,10 @@ struct SimGeography: Sendable {
             let scale = Double(pair.capacity) / 40
             for mode in Mode.allCases where mode != .rail || pair.capacity >= 50 {
                 for outbound in [true, false] {
-                    sources.append(Source(pair: index, outbound: outbound, mode: mode, peakPerHour: mode.peakPerHour * scale))
+                    sources.append(
+                        Source(
+                            pair: index, outbound: outbound, mode: mode, peakPerHour: mode.peakPerHour * scale,
+                            utcOffset: pair.from(outbound: outbound).utcOffset))
                 }
             }
         }
@@ -287,7 +292,7 @@ struct SimGeography: Sendable {
 
     /// The source's rate at `time` as a share of its peak (for thinning a Poisson process).
     func intensity(_ source: Source, at time: Int64) -> Double {
-        let local = time + pairs[source.pair].from(outbound: source.outbound).utcOffset
+        let local = time + source.utcOffset
         let days = local >= 0 ? local / day : (local - day + 1) / day
         let hourOfDay = Int((local - days * day) / hour)
         let weekday = Int(((days + 3) % 7 + 7) % 7)  // 1970-01-01 was a Thursday; Monday is 0
