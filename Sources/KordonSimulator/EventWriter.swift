@@ -298,6 +298,13 @@ struct JSONBytes: ~Copyable {
     }
 
     /// Bytes encoded beforehand, no comma before them.
+    mutating func literal(_ encoded: ConstantBytes) {
+        reserve(encoded.count)
+        (base + count).initialize(from: encoded.start, count: encoded.count)
+        count += encoded.count
+    }
+
+    /// Bytes encoded beforehand, no comma before them.
     mutating func literal(_ encoded: [UInt8]) {
         reserve(encoded.count)
         encoded.withUnsafeBufferPointer { (base + count).initialize(from: $0.baseAddress!, count: $0.count) }
@@ -327,6 +334,15 @@ struct JSONBytes: ~Copyable {
     /// up to a `timeGap`; returns where the gap is, from the event's `start`.
     mutating func head(_ idOpen: [UInt8], _ number: UInt64, _ kindAndTime: StaticString, from start: Int) -> Int {
         literal(idOpen)
+        return head(number, kindAndTime, from: start)
+    }
+
+    mutating func head(_ idOpen: ConstantBytes, _ number: UInt64, _ kindAndTime: StaticString, from start: Int) -> Int {
+        literal(idOpen)
+        return head(number, kindAndTime, from: start)
+    }
+
+    private mutating func head(_ number: UInt64, _ kindAndTime: StaticString, from start: Int) -> Int {
         serial(number)
         literal(kindAndTime)
         let timeAt = count - start
@@ -731,5 +747,38 @@ struct TimeText: Sendable {
     @inline(__always) private static func two(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
         out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
         out[1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+    }
+}
+
+/// Bytes encoded once that never change, in memory a `ConstantStore` keeps: handed around as a
+/// pointer, so writing them retains and releases nothing.
+struct ConstantBytes: @unchecked Sendable {
+    let start: UnsafePointer<UInt8>
+    let count: Int
+}
+
+/// Owns the memory of the `ConstantBytes` it was made with, and frees it when it goes. Unchecked
+/// Sendable: nothing changes after `init`.
+final class ConstantStore: @unchecked Sendable {
+    /// One for each array given, in order.
+    let list: UnsafeBufferPointer<ConstantBytes>
+    private let memory: UnsafeMutablePointer<UInt8>
+
+    init(_ arrays: [[UInt8]]) {
+        let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, arrays.reduce(0) { $0 + $1.count }))
+        let list = UnsafeMutableBufferPointer<ConstantBytes>.allocate(capacity: arrays.count)
+        var offset = 0
+        for (index, array) in arrays.enumerated() {
+            array.withUnsafeBufferPointer { (memory + offset).initialize(from: $0.baseAddress!, count: $0.count) }
+            list.initializeElement(at: index, to: ConstantBytes(start: memory + offset, count: array.count))
+            offset += array.count
+        }
+        self.memory = memory
+        self.list = UnsafeBufferPointer(list)
+    }
+
+    deinit {
+        memory.deallocate()
+        list.deallocate()
     }
 }

@@ -66,15 +66,9 @@ struct SimGeography: Sendable {
         let officers: [String]
         /// Index of its checkpoint queue in `queueCapacity`, if it has a capacity.
         let queue: Int?
-        /// Its crossings' JSON up to the id's serial: `{"v":1,"id":"kz-petropavl-1-`.
-        let idOpen: [UInt8]
-        /// Its crossings' members from `source` to `direction`, after `time`, with a comma before them.
-        let exitMembers: [UInt8]
-        let entryMembers: [UInt8]
-        /// `,"officer":"…"` for each of `officers`.
-        let officerMembers: [[UInt8]]
-        /// What ends a goods item from here: `,"origin":"KZ"}`.
-        let originMember: [UInt8]
+        /// What its crossings write, in `constants`.
+        let bytes: SideBytes
+        private let constants: ConstantStore
 
         init(
             id: String, country: String, position: Position, utcOffset: Int64, idPrefix: String, source: String, officers: [String],
@@ -88,7 +82,6 @@ struct SimGeography: Sendable {
             self.source = source
             self.officers = officers
             self.queue = queue
-            idOpen = JSONBytes.idOpen(idPrefix)
             func members(_ direction: Direction) -> [UInt8] {
                 var json = JSONBytes(capacity: 256)
                 json.leaveValueOut()
@@ -99,14 +92,16 @@ struct SimGeography: Sendable {
                 json.raw(direction.rawValue)
                 return json.bytes
             }
-            exitMembers = members(.exit)
-            entryMembers = members(.entry)
-            officerMembers = officers.map(Self.officerMember)
             var json = JSONBytes(capacity: 256)
             json.leaveValueOut()
             json.member("origin", country)
             json.close()
-            originMember = json.bytes
+            constants = ConstantStore(
+                [JSONBytes.idOpen(idPrefix), members(.exit), members(.entry), json.bytes] + officers.map(Self.officerMember))
+            let list = constants.list
+            bytes = SideBytes(
+                idOpen: list[0], exitMembers: list[1], entryMembers: list[2], originMember: list[3],
+                officers: UnsafeBufferPointer(rebasing: list[4...]), queue: queue)
         }
 
         /// `,"officer":"…"`.
@@ -118,7 +113,24 @@ struct SimGeography: Sendable {
         }
     }
 
+    /// What a side's crossings write: bytes its `Side` keeps, handed around with no reference to count.
+    /// Unchecked Sendable for the buffer of officers, which never changes either.
+    struct SideBytes: @unchecked Sendable {
+        /// Its crossings' JSON up to the id's serial: `{"v":1,"id":"kz-petropavl-1-`.
+        var idOpen: ConstantBytes
+        /// Its crossings' members from `source` to `direction`, after `time`, with a comma before them.
+        var exitMembers: ConstantBytes
+        var entryMembers: ConstantBytes
+        /// What ends a goods item from here: `,"origin":"KZ"}`.
+        var originMember: ConstantBytes
+        /// `,"officer":"…"` for each of `Side.officers`.
+        var officers: UnsafeBufferPointer<ConstantBytes>
+        var queue: Int?
+    }
+
     struct Pair: Sendable {
+        /// In `SimGeography.pairs`.
+        var index: Int
         var a: Side
         var b: Side
         var capacity: Int
@@ -166,6 +178,8 @@ struct SimGeography: Sendable {
     }
 
     var pairs: [Pair] = []
+    /// The bytes of each pair's sides, as `pairs` holds them.
+    private var pairBytes: [(a: SideBytes, b: SideBytes)] = []
     var sources: [Source] = []
     /// The capacity of each checkpoint queue (`Side.queue`).
     var queueCapacity: [Int] = []
@@ -207,7 +221,11 @@ struct SimGeography: Sendable {
                 let paired = geography.checkpoints[pairedId]
             else { continue }
             let capacity = min(checkpoint.capacity ?? 40, paired.capacity ?? 40)
-            pairs.append(Pair(a: Self.side(checkpoint, queue: queues[checkpoint.id]), b: Self.side(paired, queue: queues[paired.id]), capacity: capacity))
+            let pair = Pair(
+                index: pairs.count, a: Self.side(checkpoint, queue: queues[checkpoint.id]), b: Self.side(paired, queue: queues[paired.id]),
+                capacity: capacity)
+            pairs.append(pair)
+            pairBytes.append((pair.a.bytes, pair.b.bytes))
         }
         for (index, pair) in pairs.enumerated() {
             let scale = Double(pair.capacity) / 40
@@ -260,6 +278,12 @@ struct SimGeography: Sendable {
 
     static func patrolSource(_ country: String) -> String {
         country == "KZ" ? "KZ-BS/PATROL" : country == "RU" ? "RU-BS/PATROL" : "\(country)-BS/PATROL"
+    }
+
+    /// The bytes of the sides a trip of pair `index` leaves from and arrives at.
+    func sides(pair index: Int, outbound: Bool) -> (from: SideBytes, to: SideBytes) {
+        let (a, b) = pairBytes[index]
+        return outbound ? (a, b) : (b, a)
     }
 
     func sector(at position: Position) -> String? {
@@ -418,7 +442,7 @@ extension Simulator {
             parts.permits = start..<json.written
         }
         let journey = Journey(
-            pair: trip.pair, outbound: trip.outbound, vehicle: trip.vehicle?.type, travel: trip.travel, arrives: trip.arrives,
+            pair: trip.pair.index, outbound: trip.outbound, vehicle: trip.vehicle?.type, travel: trip.travel, arrives: trip.arrives,
             measuredAtEntry: trip.measuredAtEntry ?? trip.vehicle?.measuredWeightKg, inspection: trip.inspection, throttled: trip.throttled,
             exitOfficer: trip.exitOfficer)
         let (exit, serials) = crossings(&json, parts, journey, at: time, incident: incident)
@@ -441,7 +465,8 @@ extension Simulator {
 
     /// What the crossings of a trip need besides its parts.
     struct Journey {
-        var pair: SimGeography.Pair
+        /// In `SimGeography.pairs`.
+        var pair: Int
         var outbound: Bool
         var vehicle: VehicleType?
         var travel: Int64
@@ -457,31 +482,40 @@ extension Simulator {
     mutating func crossings(
         _ json: inout JSONBytes, _ parts: CrossingParts, _ journey: Journey, at time: Int64, incident: Int?
     ) -> (exit: Int, serials: TripSerials) {
-        let from = journey.pair.from(outbound: journey.outbound)
-        let to = journey.pair.to(outbound: journey.outbound)
+        let (from, to) = geography.sides(pair: journey.pair, outbound: journey.outbound)
         let exitNumber = ids.eventNumber()
         let inspectExit = journey.inspection.map { !$0.atEntry } ?? false
         let inspectEntry = journey.inspection.map { $0.atEntry } ?? false
         let foundAtEntry = inspectEntry && !(journey.inspection?.findings.isEmpty ?? true)
-        let exitOfficer =
-            journey.exitOfficer.map(SimGeography.Side.officerMember)
-            ?? (foundAtEntry ? SimGeography.Side.officerMember(releasingOfficer(from, at: time)) : officerMember(from))
+        let exitOfficer: Officer
+        if let name = journey.exitOfficer ?? (foundAtEntry ? releasingOfficer(side(journey, exit: true), at: time) : nil) {
+            // An officer outside the rotation, written once beside the trip's parts.
+            json.detach()
+            let start = json.written
+            json.leaveValueOut()
+            json.member("officer", name)
+            exitOfficer = .written(start..<json.written)
+        } else {
+            exitOfficer = officer(from)
+        }
         let exit = crossing(
             &json, parts, at: from, exit: true, number: exitNumber, measured: nil, officer: exitOfficer, lane: lane(journey.vehicle),
             released: !inspectExit, throttled: journey.throttled, incident: incident)
         var result = TripSerials(exit: exitNumber)
         if inspectExit, let plan = journey.inspection {
-            let (inspection, serial) = inspectionEvent(plan, crossingId: Identities.eventId(from.idPrefix, exitNumber), side: from, incident: incident)
+            let side = side(journey, exit: true)
+            let (inspection, serial) = inspectionEvent(plan, crossingId: Identities.eventId(side.idPrefix, exitNumber), side: side, incident: incident)
             pending.follow(exit, with: inspection, after: plan.after)
             result.inspection = (serial, true)
         }
         if journey.arrives {
             let entryNumber = ids.eventNumber()
             let entry = crossing(
-                &json, parts, at: to, exit: false, number: entryNumber, measured: journey.measuredAtEntry, officer: officerMember(to),
+                &json, parts, at: to, exit: false, number: entryNumber, measured: journey.measuredAtEntry, officer: officer(to),
                 lane: lane(journey.vehicle), released: !inspectEntry, throttled: true, incident: incident)
             if inspectEntry, let plan = journey.inspection {
-                let (inspection, serial) = inspectionEvent(plan, crossingId: Identities.eventId(to.idPrefix, entryNumber), side: to, incident: incident)
+                let side = side(journey, exit: false)
+                let (inspection, serial) = inspectionEvent(plan, crossingId: Identities.eventId(side.idPrefix, entryNumber), side: side, incident: incident)
                 pending.follow(entry, with: inspection, after: plan.after)
                 result.inspection = (serial, false)
             }
@@ -491,10 +525,21 @@ extension Simulator {
         return (exit, result)
     }
 
+    private func side(_ journey: Journey, exit: Bool) -> SimGeography.Side {
+        let pair = geography.pairs[journey.pair]
+        return exit ? pair.from(outbound: journey.outbound) : pair.to(outbound: journey.outbound)
+    }
+
+    /// A crossing's `,"officer":"…"`: one of the side's, or one written into the trip's JSON.
+    enum Officer {
+        case listed(ConstantBytes)
+        case written(Range<Int>)
+    }
+
     /// Writes a crossing after the trip's parts in `json`, as `EventWriter` would, and stores it in `pending`.
     private mutating func crossing(
-        _ json: inout JSONBytes, _ parts: CrossingParts, at side: SimGeography.Side, exit: Bool, number: UInt64, measured: Double?,
-        officer: [UInt8], lane: StaticString, released: Bool, throttled: Bool, incident: Int?
+        _ json: inout JSONBytes, _ parts: CrossingParts, at side: SimGeography.SideBytes, exit: Bool, number: UInt64, measured: Double?,
+        officer: Officer, lane: StaticString, released: Bool, throttled: Bool, incident: Int?
     ) -> Int {
         let start = json.written
         let timeAt = json.head(side.idOpen, number, "\",\"kind\":\"crossing\",\"time\":", from: start)
@@ -518,7 +563,10 @@ extension Simulator {
             json.literal(",")
             json.copy(permits)
         }
-        json.literal(officer)
+        switch officer {
+        case .listed(let bytes): json.literal(bytes)
+        case .written(let range): json.copy(range)
+        }
         json.literal(lane)
         if released {
             json.literal(",\"released\":true}\n")
@@ -543,9 +591,9 @@ extension Simulator {
         return (pending.add(json, 0..<json.written, timeAt: timeAt, kind: .inspection, queue: nil, throttled: true, incident: incident), number)
     }
 
-    /// `,"officer":"…"` of one of the side's officers, drawn as `officer` draws.
-    private mutating func officerMember(_ side: SimGeography.Side) -> [UInt8] {
-        side.officerMembers[rng.below(side.officerMembers.count)]
+    /// One of the side's officers, drawn as `officer(_: Side)` draws.
+    private mutating func officer(_ side: SimGeography.SideBytes) -> Officer {
+        .listed(side.officers[rng.below(side.officers.count)])
     }
 
     /// `,"lane":"…"` for the vehicle.
@@ -636,8 +684,7 @@ extension Simulator {
     }
 
     private mutating func background(_ source: SimGeography.Source, into json: inout JSONBytes, at time: Int64) {
-        let pair = geography.pairs[source.pair]
-        let from = pair.from(outbound: source.outbound)
+        let (from, to) = geography.sides(pair: source.pair, outbound: source.outbound)
         var parts = travellers(source.mode, into: &json)
         var declared: DeclaredItem?
         var measured: Double?
@@ -655,7 +702,7 @@ extension Simulator {
             break
         }
         var journey = Journey(
-            pair: pair, outbound: source.outbound, vehicle: source.mode.vehicle,
+            pair: source.pair, outbound: source.outbound, vehicle: source.mode.vehicle,
             travel: seconds(600 + rng.unit() * (source.mode == .truck ? 9000 : 3000)), measuredAtEntry: measured)
         if rng.chance(0.04) { journey.inspection = routineInspection(declared) }
         plan(slot: crossings(&json, parts.crossing, journey, at: time, incident: nil).exit, at: time)
@@ -666,7 +713,7 @@ extension Simulator {
             back.inspection = nil
             if source.mode == .truck || source.mode == .van {
                 let gross = parts.declaredKg ?? 20000
-                parts.goods = freight(grossKg: gross, origin: pair.to(outbound: source.outbound), into: &json).goods
+                parts.goods = freight(grossKg: gross, origin: to, into: &json).goods
                 back.measuredAtEntry = (gross * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
             } else {
                 parts.goods = nil
@@ -781,7 +828,7 @@ extension Simulator {
 
     /// `freight(grossKg:origin:)` written into `json` as a goods part; also returns its first item.
     private mutating func freight(
-        grossKg: Double, origin: SimGeography.Side, into json: inout JSONBytes
+        grossKg: Double, origin: SimGeography.SideBytes, into json: inout JSONBytes
     ) -> (goods: Range<Int>, first: DeclaredItem) {
         let items = 1 + rng.below(3)
         let net = grossKg * 0.6
@@ -804,7 +851,7 @@ extension Simulator {
     }
 
     /// `[goods(rng.pick(Catalog.personal), origin:)]` written into `json` as a goods part; also returns the item.
-    private mutating func personalGoods(origin: SimGeography.Side, into json: inout JSONBytes) -> (goods: Range<Int>, item: DeclaredItem) {
+    private mutating func personalGoods(origin: SimGeography.SideBytes, into json: inout JSONBytes) -> (goods: Range<Int>, item: DeclaredItem) {
         let pick = rng.below(Catalog.personal.count)
         let (lots, prices) = Catalog.personal.withUnsafeBufferPointer { ($0[pick].lotKg, $0[pick].usdPerKg) }
         let weight = lots.lowerBound + rng.unit() * (lots.upperBound - lots.lowerBound)
@@ -827,7 +874,7 @@ extension Simulator {
         var commodity: Commodity { freight ? Catalog.freight[index] : Catalog.personal[index] }
     }
 
-    private func goodsItem(_ encoded: Commodity.JSON, weightKg: Double, valueUsd: Double, origin: SimGeography.Side, into json: inout JSONBytes) {
+    private func goodsItem(_ encoded: Commodity.JSON, weightKg: Double, valueUsd: Double, origin: SimGeography.SideBytes, into json: inout JSONBytes) {
         json.literal(encoded.head)
         json.bareNumber(weightKg)
         json.literal(",\"valueUsd\":")
