@@ -9,12 +9,7 @@ struct Commodity: Sendable {
     var substance: String? = nil
 
     /// A goods item of it as JSON around its weight and value: `{"hs":…,"weightKg":` and `,"substance":…` (or nothing).
-    struct JSON: Sendable {
-        let head: [UInt8]
-        let tail: [UInt8]
-    }
-
-    var json: JSON {
+    var json: [[UInt8]] {
         var head = JSONBytes(capacity: 256)
         head.open()
         head.member("hs", hs)
@@ -23,7 +18,7 @@ struct Commodity: Sendable {
         var tail = JSONBytes(capacity: 256)
         tail.leaveValueOut()
         tail.member("substance", substance)
-        return JSON(head: head.bytes, tail: tail.bytes)
+        return [head.bytes, tail.bytes]
     }
 }
 
@@ -55,7 +50,9 @@ enum Catalog {
         Commodity(hs: "2710", description: "diesel fuel", usdPerKg: 0.6...0.9, lotKg: 15000...24000),
     ]
 
-    static let freightJSON = freight.map(\.json)
+    /// `Commodity.json` of `freight`, then of `personal`, kept for the life of the process.
+    private static let constants = ConstantStore((freight + personal).flatMap(\.json))
+    static let freightJSON = freight.indices.map { (head: constants.list[2 * $0], tail: constants.list[2 * $0 + 1]) }
 
     /// Personal goods a car or pedestrian may declare, each well under the duty-free value.
     static let personal: [Commodity] = [
@@ -67,7 +64,7 @@ enum Catalog {
         Commodity(hs: "0406", description: "cheese", usdPerKg: 6...14, lotKg: 1...6),
     ]
 
-    static let personalJSON = personal.map(\.json)
+    static let personalJSON = personal.indices.map { (head: constants.list[2 * (freight.count + $0)], tail: constants.list[2 * (freight.count + $0) + 1]) }
 
     /// Medicines whose substances are not on the controlled list.
     static let ordinaryMedicines = ["paracetamol", "ibuprofen", "amoxicillin", "omeprazole", "caffeine"]

@@ -17,39 +17,32 @@ struct SimGeography: Sendable {
         var remote: Bool
         /// Watches a checkpoint's approach (within 3 km), where people and vehicles are expected.
         var atCheckpoint: Bool
-        var json: SensorJSON
-    }
 
-    /// A sensor's detections as JSON: up to the id's serial, from `source` to `position` after the
-    /// time, and from `sector` to the end of the line.
-    struct SensorJSON: Sendable {
-        var idOpen: [UInt8]
-        var members: [UInt8]
-        var end: [UInt8]
-
-        init(id: String, idPrefix: String, position: Position, type: SensorType, sector: String?) {
-            idOpen = JSONBytes.idOpen(idPrefix)
-            var json = JSONBytes(capacity: 256)
-            json.leaveValueOut()
-            json.member("source", "BS/SENSORS")
-            json.member("sensor", id)
-            json.key("sensorType")
-            json.raw(type.rawValue)
-            json.position(position)
-            members = json.bytes
-            json = JSONBytes(capacity: 256)
-            json.leaveValueOut()
-            json.member("sector", sector)
-            json.close()
-            json.newline()
-            end = json.bytes
+        /// Its detections' JSON up to the id's serial, from `source` to `position` after the time,
+        /// and from `sector` to the end of the line.
+        var json: [[UInt8]] {
+            var members = JSONBytes(capacity: 256)
+            members.leaveValueOut()
+            members.member("source", "BS/SENSORS")
+            members.member("sensor", id)
+            members.key("sensorType")
+            members.raw(type.rawValue)
+            members.position(position)
+            var end = JSONBytes(capacity: 256)
+            end.leaveValueOut()
+            end.member("sector", sector)
+            end.close()
+            end.newline()
+            return [JSONBytes.idOpen(idPrefix), members.bytes, end.bytes]
         }
     }
 
-    /// Patrol units' reports as JSON: up to the id's serial, and `source` and `unit` after the time.
-    struct PatrolJSON: Sendable {
-        var idOpen: [UInt8]
-        var members: [UInt8]
+    /// A sensor's or patrol unit's reports as JSON: up to the id's serial, the members after the
+    /// time it always writes, and (for a sensor) from `sector` to the end of the line.
+    struct ReportBytes: Sendable {
+        var idOpen: ConstantBytes
+        var members: ConstantBytes
+        var end: ConstantBytes?
     }
 
     /// A class, as trips and pairs pass sides around on every crossing: one reference to count, not seven.
@@ -186,8 +179,10 @@ struct SimGeography: Sendable {
     /// A coarse border line through the checkpoint pairs, for patrols and sensors.
     var borderLine: [Position] = []
     var patrolUnits: [(unit: String, country: String, segment: Int)] = []
-    /// By index of `patrolUnits`.
-    var patrolJSON: [PatrolJSON] = []
+    /// By index of `patrolUnits` and of `sensors`, in `constants`.
+    private(set) var patrolBytes: [ReportBytes] = []
+    private(set) var sensorBytes: [ReportBytes] = []
+    private var constants = ConstantStore([])
     /// Sensors stand in twos about 0.8 km apart along the line (a pair tripping together makes a
     /// track), plus a camera on each checkpoint's approach.
     var sensors: [SensorSite] = []
@@ -247,11 +242,6 @@ struct SimGeography: Sendable {
                 let country = index % 2 == 0 ? "KZ" : "RU"
                 let unit = "\(country.lowercased())-pu-\(100 + index)"
                 patrolUnits.append((unit, country, index / 2))
-                var members = JSONBytes(capacity: 256)
-                members.leaveValueOut()
-                members.member("source", Self.patrolSource(country))
-                members.member("unit", unit)
-                patrolJSON.append(PatrolJSON(idOpen: JSONBytes.idOpen(unit), members: members.bytes))
             }
             let types: [SensorType] = [.seismic, .infrared, .radar, .camera, .fence, .magnetic]
             for index in 0..<(6 * segments) {
@@ -263,6 +253,17 @@ struct SimGeography: Sendable {
         for pair in pairs {
             addSensor(Position(lat: (pair.a.position.lat + pair.b.position.lat) / 2 + 0.012, lon: pair.a.position.lon), .camera)
         }
+        let patrols = patrolUnits.map { unit, country, _ in
+            var members = JSONBytes(capacity: 256)
+            members.leaveValueOut()
+            members.member("source", Self.patrolSource(country))
+            members.member("unit", unit)
+            return [JSONBytes.idOpen(unit), members.bytes]
+        }
+        constants = ConstantStore(sensors.flatMap(\.json) + patrols.joined())
+        let list = constants.list
+        sensorBytes = sensors.indices.map { ReportBytes(idOpen: list[3 * $0], members: list[3 * $0 + 1], end: list[3 * $0 + 2]) }
+        patrolBytes = patrolUnits.indices.map { ReportBytes(idOpen: list[3 * sensors.count + 2 * $0], members: list[3 * sensors.count + 2 * $0 + 1]) }
     }
 
     private mutating func addSensor(_ position: Position, _ type: SensorType) {
@@ -272,8 +273,7 @@ struct SimGeography: Sendable {
         sensors.append(
             SensorSite(
                 id: id, idPrefix: idPrefix, position: position, type: type, sector: sector,
-                remote: inBorderZone(position) && nearest > 7, atCheckpoint: nearest < 3,
-                json: SensorJSON(id: id, idPrefix: idPrefix, position: position, type: type, sector: sector)))
+                remote: inBorderZone(position) && nearest > 7, atCheckpoint: nearest < 3))
     }
 
     static func patrolSource(_ country: String) -> String {
@@ -874,7 +874,7 @@ extension Simulator {
         var commodity: Commodity { freight ? Catalog.freight[index] : Catalog.personal[index] }
     }
 
-    private func goodsItem(_ encoded: Commodity.JSON, weightKg: Double, valueUsd: Double, origin: SimGeography.SideBytes, into json: inout JSONBytes) {
+    private func goodsItem(_ encoded: (head: ConstantBytes, tail: ConstantBytes), weightKg: Double, valueUsd: Double, origin: SimGeography.SideBytes, into json: inout JSONBytes) {
         json.literal(encoded.head)
         json.bareNumber(weightKg)
         json.literal(",\"valueUsd\":")
@@ -908,7 +908,7 @@ extension Simulator {
         let count = observation == .abandonedGoods ? 1 + rng.below(5) : nil
         position = rounded(position)
         let slot = withScratch { sim, json in
-            let encoded = sim.geography.patrolJSON[index]
+            let encoded = sim.geography.patrolBytes[index]
             let timeAt = json.head(encoded.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"patrol\",\"time\":", from: 0)
             json.literal(encoded.members)
             if let sector = sim.geography.sector(at: position) {
@@ -971,7 +971,7 @@ extension Simulator {
         let count = detection == .animal ? 1 + rng.below(6) : nil
         // Written straight into JSON, as `sensorEvent` and `EventWriter` would.
         let slot = withScratch { sim, json in
-            let encoded = sim.geography.sensors.withUnsafeBufferPointer { $0[site].json }
+            let encoded = sim.geography.sensorBytes[site]
             let timeAt = json.head(encoded.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"sensor\",\"time\":", from: 0)
             json.literal(encoded.members)
             switch detection {
@@ -988,7 +988,7 @@ extension Simulator {
                 json.literal(",\"count\":")
                 json.bareNumber(Double(count))
             }
-            json.literal(encoded.end)
+            json.literal(encoded.end!)
             return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: .sensor, queue: nil, throttled: true, incident: nil)
         }
         plan(slot: slot, at: time)
