@@ -285,7 +285,7 @@ struct JSONBytes: ~Copyable {
     /// Repeats bytes written earlier at `range`, no comma before them.
     mutating func copy(_ range: Range<Int>) {
         reserve(range.count)
-        (base + count).update(from: base + range.lowerBound, count: range.count)
+        (base + count).initialize(from: base + range.lowerBound, count: range.count)
         count += range.count
     }
 
@@ -367,14 +367,10 @@ struct JSONBytes: ~Copyable {
             fill(digits) { Identities.decimal(number, into: UnsafeMutableBufferPointer(start: $0, count: digits)) }
             return
         }
-        // Two digits at a time from a table: a fifth of the divisions.
-        let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
         fill(10) { out in
             var rest = number
             for index in stride(from: 8, through: 0, by: -2) {
-                let pair = pairs.utf8Start + 2 * Int(rest % 100)
-                out[index] = pair[0]
-                out[index + 1] = pair[1]
+                Self.pair(Int(rest % 100), at: out + index)
                 rest /= 100
             }
         }
@@ -535,7 +531,7 @@ struct JSONBytes: ~Copyable {
 
     /// `number` without a comma before it.
     mutating func bareNumber(_ value: Double) {
-        if abs(value) < 1e15, value == Self.rounded(value) {
+        if abs(value) < 1e15, value == value.roundedHalfAway {
             reserve(21)
             digits(Int(value))
             return
@@ -546,7 +542,7 @@ struct JSONBytes: ~Copyable {
             var scale = 1.0
             for places in 1...4 {
                 scale *= 10
-                let scaled = Self.rounded(value * scale)
+                let scaled = (value * scale).roundedHalfAway
                 if scaled / scale == value {
                     reserve(24)
                     decimal(Int(scaled), places: places)
@@ -557,14 +553,6 @@ struct JSONBytes: ~Copyable {
         let text = value.description
         reserve(text.utf8.count)
         for byte in text.utf8 { put(byte) }
-    }
-
-    /// `value.rounded()` (half away from zero) for |value| < 2^62, without a call into libm: exact,
-    /// as the difference from the truncation is.
-    @inline(__always) private static func rounded(_ value: Double) -> Double {
-        let truncated = Double(Int64(value))
-        let difference = value - truncated
-        return difference >= 0.5 ? truncated + 1 : difference <= -0.5 ? truncated - 1 : truncated
     }
 
     /// RFC 3339 in UTC, a fraction only when non-zero.
@@ -671,13 +659,24 @@ struct JSONBytes: ~Copyable {
             length += 1
             rest /= 10
         }
-        var index = count + length - 1
-        for _ in 0..<length {
-            base[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
-            index -= 1
-        }
         count += length
+        var index = count
+        // Two digits at a time from a table: half the divisions.
+        while magnitude >= 10 {
+            index -= 2
+            Self.pair(Int(magnitude % 100), at: base + index)
+            magnitude /= 100
+        }
+        if index > count - length { base[index - 1] = UInt8(ascii: "0") + UInt8(magnitude) }
+    }
+
+    /// Writes `value` (below 100) as two digits.
+    @inline(__always) private static func pair(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
+        let pairs: StaticString = """
+            00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
+            """
+        out[0] = pairs.utf8Start[2 * value]
+        out[1] = pairs.utf8Start[2 * value + 1]
     }
 
     /// `scaled` / 10^`places` in plain decimal notation (up to 22 bytes reserved).

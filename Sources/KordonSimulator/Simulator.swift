@@ -556,7 +556,17 @@ struct CheckpointQueue: Sendable {
 }
 
 func seconds(_ value: Double) -> Int64 {
-    Int64(value.rounded()) * nanosPerSecond
+    Int64(value.roundedHalfAway) * nanosPerSecond
+}
+
+extension Double {
+    /// `rounded()`, to the nearest and half away from zero, without the call into libm it takes on
+    /// baseline x86-64; for |self| < 2^63, where it is exact, as the difference from the truncation is.
+    var roundedHalfAway: Double {
+        let truncated = Double(Int64(self))
+        let difference = self - truncated
+        return difference >= 0.5 ? truncated + 1 : difference <= -0.5 ? truncated - 1 : truncated
+    }
 }
 
 extension Int64 {

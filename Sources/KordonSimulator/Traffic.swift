@@ -692,7 +692,7 @@ extension Simulator {
         case .truck, .van:
             (parts.goods, declared) = freight(grossKg: parts.declaredKg ?? 20000, origin: from, into: &json)
             // Weighbridges agree with declarations within 2 %: never a weight mismatch.
-            measured = ((parts.declaredKg ?? 20000) * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
+            measured = ((parts.declaredKg ?? 20000) * (1 + (rng.unit() - 0.5) * 0.04)).roundedHalfAway
         case .rail:
             (parts.goods, declared) = freight(grossKg: 60000, origin: from, into: &json)
         case .car, .pedestrian:
@@ -714,7 +714,7 @@ extension Simulator {
             if source.mode == .truck || source.mode == .van {
                 let gross = parts.declaredKg ?? 20000
                 parts.goods = freight(grossKg: gross, origin: to, into: &json).goods
-                back.measuredAtEntry = (gross * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
+                back.measuredAtEntry = (gross * (1 + (rng.unit() - 0.5) * 0.04)).roundedHalfAway
             } else {
                 parts.goods = nil
             }
@@ -833,7 +833,7 @@ extension Simulator {
         let items = 1 + rng.below(3)
         let net = grossKg * 0.6
         let weight = net / Double(items)
-        let weightKg = (weight * 10).rounded() / 10
+        let weightKg = (weight * 10).roundedHalfAway / 10
         let start = json.written
         json.literal("\"goods\":[")
         var first = -1
@@ -841,7 +841,7 @@ extension Simulator {
             let pick = rng.below(Catalog.freight.count)
             let prices = Catalog.freight.withUnsafeBufferPointer { $0[pick].usdPerKg }
             let price = prices.lowerBound + rng.unit() * (prices.upperBound - prices.lowerBound)
-            let value = max((weight * price).rounded(), uniform(2000...6000).rounded())
+            let value = max((weight * price).roundedHalfAway, uniform(2000...6000).roundedHalfAway)
             if index > 0 { json.literal(",") }
             goodsItem(Catalog.freightJSON[pick], weightKg: weightKg, valueUsd: value, origin: origin, into: &json)
             if first < 0 { first = pick }
@@ -856,10 +856,10 @@ extension Simulator {
         let (lots, prices) = Catalog.personal.withUnsafeBufferPointer { ($0[pick].lotKg, $0[pick].usdPerKg) }
         let weight = lots.lowerBound + rng.unit() * (lots.upperBound - lots.lowerBound)
         let price = prices.lowerBound + rng.unit() * (prices.upperBound - prices.lowerBound)
-        let weightKg = (weight * 10).rounded() / 10
+        let weightKg = (weight * 10).roundedHalfAway / 10
         let start = json.written
         json.literal("\"goods\":[")
-        goodsItem(Catalog.personalJSON[pick], weightKg: weightKg, valueUsd: (weight * price).rounded(), origin: origin, into: &json)
+        goodsItem(Catalog.personalJSON[pick], weightKg: weightKg, valueUsd: (weight * price).roundedHalfAway, origin: origin, into: &json)
         json.literal("]")
         return (start..<json.written, DeclaredItem(freight: false, index: pick, weightKg: weightKg))
     }
@@ -983,7 +983,7 @@ extension Simulator {
             case .tamper: json.literal(",\"detection\":\"tamper\"")
             }
             json.literal(",\"confidence\":")
-            json.bareNumber((confidence * 100).rounded() / 100)
+            json.bareNumber((confidence * 100).roundedHalfAway / 100)
             if let count {
                 json.literal(",\"count\":")
                 json.bareNumber(Double(count))
@@ -1035,9 +1035,9 @@ extension Simulator {
             json.literal(members)
             json.positionMember(sim.rounded(position))
             json.literal(",\"speedKn\":")
-            json.bareNumber((speedKn * 10).rounded() / 10)
+            json.bareNumber((speedKn * 10).roundedHalfAway / 10)
             json.literal(",\"headingDeg\":")
-            json.bareNumber(heading.rounded())
+            json.bareNumber(heading.roundedHalfAway)
             json.literal(",\"ais\":true,\"activity\":\"transit\"}\n")
             return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: .vessel, queue: nil, throttled: true, incident: nil)
         }
@@ -1051,7 +1051,7 @@ extension Simulator {
     }
 
     func rounded(_ position: Position) -> Position {
-        Position(lat: (position.lat * 10000).rounded() / 10000, lon: (position.lon * 10000).rounded() / 10000)
+        Position(lat: (position.lat * 10000).roundedHalfAway / 10000, lon: (position.lon * 10000).roundedHalfAway / 10000)
     }
 }
 
