@@ -408,15 +408,21 @@ struct PendingEvents: Sendable {
         var nextFollow = -1
     }
 
-    struct Slot: Sendable {
+    /// A slot's header, and its line's length.
+    private struct Slot: Sendable {
         var header: Header
-        /// The event's JSON line, with a gap for the value of `time` (`JSONBytes.timeGap`), in the
-        /// first `length` bytes. The array only grows: the bytes are replaced in place.
-        var line: [UInt8]
         var length: Int
     }
 
+    /// Bytes of a slot's line in `lines`; a longer line goes to `long`.
+    private static let stride = 1024
+
     private var slots: [Slot] = []
+    /// The lines of all slots, `stride` bytes apart, each the event's JSON line with a gap for the
+    /// value of `time` (`JSONBytes.timeGap`). One buffer rather than one per slot: a line's address
+    /// follows from its slot, and no buffer header of its own is read first.
+    private var lines: [UInt8] = []
+    private var long: [Int: [UInt8]] = [:]
     private var freeSlots: [Int] = []
     private var times = TimeText()
 
@@ -424,21 +430,24 @@ struct PendingEvents: Sendable {
     mutating func add(
         _ json: borrowing JSONBytes, _ range: Range<Int>, timeAt: Int, kind: EventKind, queue: Int?, throttled: Bool, incident: Int?
     ) -> Int {
-        let header = Header(timeAt: timeAt, kind: kind, queue: queue, throttled: throttled, incident: incident)
-        let slot: Int
+        let slot = Slot(header: Header(timeAt: timeAt, kind: kind, queue: queue, throttled: throttled, incident: incident), length: range.count)
+        let index: Int
         if let free = freeSlots.popLast() {
-            slot = free
-            slots[slot].header = header
+            index = free
+            slots[index] = slot
         } else {
-            slot = slots.count
-            slots.append(Slot(header: header, line: [], length: 0))
+            index = slots.count
+            slots.append(slot)
+            lines.append(contentsOf: repeatElement(0, count: Self.stride))
         }
-        if slots[slot].line.count < range.count {
-            slots[slot].line = [UInt8](repeating: 0, count: max(range.count, 512))
+        if range.count <= Self.stride {
+            lines.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress! + index * Self.stride) }
+        } else {
+            var line = [UInt8](repeating: 0, count: range.count)
+            line.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress!) }
+            long[index] = line
         }
-        slots[slot].line.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress!) }
-        slots[slot].length = range.count
-        return slot
+        return index
     }
 
     func header(_ slot: Int) -> Header {
@@ -470,24 +479,36 @@ struct PendingEvents: Sendable {
     }
 
     mutating func free(_ slot: Int) {
+        if slots[slot].length > Self.stride { long[slot] = nil }
         freeSlots.append(slot)
     }
 
-    /// The time goes into the line's gap, and the line out in one copy; a time with a fraction around the gap.
     private mutating func append(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
-        var times = self.times
-        defer { self.times = times }
-        slots.withUnsafeMutableBufferPointer { slots in
-            let (timeAt, length) = (slots[slot].header.timeAt, slots[slot].length)
-            slots[slot].line.withUnsafeMutableBufferPointer { line in
-                if times.whole(time, into: line.baseAddress! + timeAt) {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<length]))
-                } else {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<timeAt]))
-                    EventWriter.appendTime(time, to: &out)
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: line[(timeAt + JSONBytes.wholeTimeBytes)..<length]))
-                }
+        let (timeAt, length) = slots.withUnsafeBufferPointer { ($0[slot].header.timeAt, $0[slot].length) }
+        if length <= Self.stride {
+            var times = self.times
+            defer { self.times = times }
+            lines.withUnsafeMutableBufferPointer { lines in
+                Self.append(UnsafeMutableBufferPointer(rebasing: lines[slot * Self.stride..<slot * Self.stride + length]), timeAt, time, &times, to: &out)
             }
+        } else {
+            // Taken out while its gap is filled, so it is not copied.
+            var line = long.removeValue(forKey: slot)!
+            line.withUnsafeMutableBufferPointer { Self.append($0, timeAt, time, &times, to: &out) }
+            long[slot] = line
+        }
+    }
+
+    /// The time goes into the line's gap, and the line out in one copy; a time with a fraction around the gap.
+    private static func append(
+        _ line: UnsafeMutableBufferPointer<UInt8>, _ timeAt: Int, _ time: Int64, _ times: inout TimeText, to out: inout [UInt8]
+    ) {
+        if times.whole(time, into: line.baseAddress! + timeAt) {
+            out.append(contentsOf: UnsafeBufferPointer(line))
+        } else {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<timeAt]))
+            EventWriter.appendTime(time, to: &out)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[(timeAt + JSONBytes.wholeTimeBytes)...]))
         }
     }
 }
