@@ -83,6 +83,11 @@ public struct Simulator: Sendable {
     /// By `SimGeography.Side.queue`.
     private(set) var queues: [CheckpointQueue]
     private var ready = Ring<Ready>()
+    /// An event emitted in order when no delivery faults are asked for: then it is the only message
+    /// ready, and goes out without passing `ready`.
+    private var inOrder: (slot: Int, time: Int64, incident: Int?, kind: EventKind)?
+    /// Whether out-of-order delivery, redeliveries or malformed messages are asked for.
+    private let faults: Bool
     /// The bytes of the messages in `ready`, emptied whenever `ready` is.
     private var readyBytes: [UInt8] = []
     private var held: [Held] = []
@@ -120,6 +125,7 @@ public struct Simulator: Sendable {
                 window: overload?.window ?? 15 * minute, capacity: overload?.count?.most(capacity: capacity) ?? capacity)
         }
         vessels = SimGeography.vesselLanes.indices.map { VesselTrack(lane: $0) }
+        faults = options.lateFraction > 0 || options.duplicateFraction > 0 || options.invalidFraction > 0
         rng = SplitMix64(seed: options.seed)
         ids = Identities(seed: options.seed)
         planters = Planters.all.compactMap { planter in
@@ -145,8 +151,14 @@ public struct Simulator: Sendable {
 
     /// Appends the next message (one JSON line) to `out`; nil at the end of the stream.
     public mutating func next(into out: inout [UInt8]) -> Message? {
-        while ready.isEmpty {
+        while ready.isEmpty, inOrder == nil {
             guard advance() else { break }
+        }
+        if let (slot, time, incident, kind) = inOrder {
+            inOrder = nil
+            pending.write(slot, at: time, to: &out)
+            wentOut(at: time, incident: incident)
+            return Message(emitted: .event(late: false), kind: kind)
         }
         if ready.isEmpty {
             // The end: what was held back for out-of-order delivery goes out last, in time order.
@@ -164,12 +176,15 @@ public struct Simulator: Sendable {
             readyBytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
         }
         if ready.isEmpty, !readyBytes.isEmpty { readyBytes.removeAll(keepingCapacity: true) }
-        if let time = item.time {
-            newestWritten = max(newestWritten, time)
-            if let incident = item.incident { written(incident, at: time) }
-            releaseDeadlines()
-        }
+        if let time = item.time { wentOut(at: time, incident: item.incident) }
         return Message(emitted: item.kind, kind: item.eventKind)
+    }
+
+    /// An original event went out at `time`.
+    private mutating func wentOut(at time: Int64, incident: Int?) {
+        newestWritten = max(newestWritten, time)
+        if let incident { written(incident, at: time) }
+        releaseDeadlines()
     }
 
     /// Labels of the incidents completed since the last call, in completion order.
@@ -260,6 +275,10 @@ public struct Simulator: Sendable {
             follow = next.nextFollow
         }
         generated += 1
+        guard faults else {
+            inOrder = (slot, time, event.incident, event.kind)
+            return
+        }
         // An event delivered in order goes out from its slot, copied once; faults take copies of its line.
         if options.invalidFraction > 0, rng.chance(options.invalidFraction) {
             let start = readyBytes.count
