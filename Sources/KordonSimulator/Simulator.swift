@@ -108,6 +108,9 @@ public struct Simulator: Sendable {
     var releasedThenFound: [String: [Int64]] = [:]
     /// The figures of the rulebook's rules, by id; a rule absent (or disabled) there is not planted.
     let figures: [String: RuleFigures]
+    /// `integrity.release-anomaly`'s window with a day to spare, and how many releases in it it
+    /// counts (see `releasingOfficer`); looked up once, as background inspections ask often.
+    let releasePattern: (span: Int64, count: Int)?
     private let end: Int64
 
     /// Planted incidents and near misses follow `rulebook`'s figures and use its watchlists.
@@ -118,6 +121,11 @@ public struct Simulator: Sendable {
         self.geography = SimGeography(geography)
         let figures = RuleFigures.read(rulebook)
         self.figures = figures
+        if let release = figures["integrity.release-anomaly"], let window = release.window, let count = release.count?.least {
+            releasePattern = (window + day, count)
+        } else {
+            releasePattern = nil
+        }
         // Queues hold checkpoints to what `capacity.overload` allows; without that rule, to their capacity per 15 minutes.
         let overload = figures["capacity.overload"]
         queues = self.geography.queueCapacity.map { capacity in

@@ -376,13 +376,6 @@ extension Simulator {
         rng.pick(side.officers)
     }
 
-    /// `integrity.release-anomaly`'s window with a day to spare, and how many releases in it it counts.
-    var releasePattern: (span: Int64, count: Int)? {
-        guard let figures = figures["integrity.release-anomaly"], let window = figures.window, let count = figures.count?.least
-        else { return nil }
-        return (window + day, count)
-    }
-
     /// The exit officer of a trip the entry side will find something on. Officers are picked so none
     /// reaches `integrity.release-anomaly`'s count of such trips in its window: that pattern is the
     /// rule's to find, and must only occur where an incident of it is planted.
