@@ -415,8 +415,7 @@ public struct Simulator: Sendable {
 
 /// Planned events, serialised when planned: only their time changes from there on, so a few words
 /// move through the scheduler rather than an event's fields, and writing one is a copy with the time
-/// filled in. A slot's buffer is reused once its event is written, so planning allocates nothing in the
-/// long run.
+/// filled in. A slot is reused once its event is written, so planning allocates nothing in the long run.
 struct PendingEvents: Sendable {
     struct Header: Sendable {
         /// Where the gap for the value of `time` is in the line.
