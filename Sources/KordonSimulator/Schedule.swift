@@ -20,33 +20,29 @@ enum Action: Sendable {
 /// Actions in order of (time, insertion order): equal times run in the order they were scheduled,
 /// which keeps the stream deterministic.
 ///
-/// A 4-ary min-heap holds what is due up to the end of the current period (2^42 ns, about 73
+/// A 4-ary min-heap holds what is due up to the end of the current period (2^40 ns, about 18
 /// minutes); what lies further ahead within `periods` waits in a bucket per period, unordered, and
 /// joins the heap when its period begins. Trips back days later, the bulk of what is scheduled,
-/// so stay out of the heap until they are near, and the heap stays a few levels deep. An entry is
-/// two words, the order and the action packed in the second, so a node's four children share a
-/// cache line and two entries compare as one 128-bit number.
+/// so stay out of the heap until they are near, and the heap stays a few levels deep.
 struct Schedule: Sendable {
-    /// The time (its sign bit flipped, so unsigned order is time order) above the insertion order
-    /// above the action: comparing two entries is one 128-bit comparison.
     private struct Entry: Sendable {
-        var bits: UInt128
+        /// The time (its sign bit flipped, so unsigned order is time order) above the insertion
+        /// order: comparing two entries is one 128-bit comparison.
+        var key: UInt128
+        var action: Action
 
-        init(time: Int64, key: UInt64) {
-            bits = UInt128(UInt64(bitPattern: time) ^ 1 << 63) << 64 | UInt128(key)
+        init(time: Int64, order: UInt64, action: Action) {
+            key = UInt128(UInt64(bitPattern: time) ^ 1 << 63) << 64 | UInt128(order)
+            self.action = action
         }
 
-        var time: Int64 { Int64(bitPattern: UInt64(truncatingIfNeeded: bits >> 64) ^ 1 << 63) }
-        /// The insertion order above `actionBits`, the action below.
-        var key: UInt64 { UInt64(truncatingIfNeeded: bits) }
+        var time: Int64 { Int64(bitPattern: UInt64(truncatingIfNeeded: key >> 64) ^ 1 << 63) }
 
         @inline(__always) func precedes(_ other: Entry) -> Bool {
-            bits < other.bits
+            key < other.key
         }
     }
 
-    private static let actionBits: UInt64 = 24
-    private static let payloadBits: UInt64 = 21
     private static let periodBits: Int64 = 40
     private static let periods = 256
 
@@ -70,8 +66,7 @@ struct Schedule: Sendable {
 
     mutating func push(_ time: Int64, _ action: Action) {
         order += 1
-        precondition(order < 1 << (64 - Self.actionBits), "too many scheduled actions")
-        let entry = Entry(time: time, key: order << Self.actionBits | Self.encode(action))
+        let entry = Entry(time: time, order: order, action: action)
         let period = time >> Self.periodBits
         if time == now {
             due.append(entry)
@@ -87,7 +82,7 @@ struct Schedule: Sendable {
     mutating func pop() -> (Int64, Action) {
         if let first = due.first, heap.isEmpty || first.precedes(heap[0]) {
             _ = due.removeFirst()
-            return (first.time, Self.decode(first.key & (1 << Self.actionBits - 1)))
+            return (first.time, first.action)
         }
         let top = heap[0]
         now = top.time
@@ -112,7 +107,7 @@ struct Schedule: Sendable {
             }
             heap[parent] = last
         }
-        return (top.time, Self.decode(top.key & (1 << Self.actionBits - 1)))
+        return (top.time, top.action)
     }
 
     /// Moves the buckets of the periods that have begun into the heap: those up to the heap's
@@ -144,34 +139,6 @@ struct Schedule: Sendable {
                 child = parent
             }
             heap[child] = entry
-        }
-    }
-
-    private static func encode(_ action: Action) -> UInt64 {
-        let (tag, payload): (UInt64, Int) =
-            switch action {
-            case .planned(let slot): (0, slot)
-            case .traffic(let source): (1, source)
-            case .patrol(let unit): (2, unit)
-            case .sensor: (3, 0)
-            case .vessel(let lane): (4, lane)
-            case .incident: (5, 0)
-            case .nearMiss: (6, 0)
-            }
-        precondition(payload >= 0 && payload < 1 << payloadBits, "action payload out of range")
-        return tag << payloadBits | UInt64(payload)
-    }
-
-    private static func decode(_ code: UInt64) -> Action {
-        let payload = Int(code & (1 << payloadBits - 1))
-        switch code >> payloadBits {
-        case 0: return .planned(payload)
-        case 1: return .traffic(payload)
-        case 2: return .patrol(payload)
-        case 3: return .sensor
-        case 4: return .vessel(payload)
-        case 5: return .incident
-        default: return .nearMiss
         }
     }
 }
