@@ -542,8 +542,11 @@ struct JSONBytes: ~Copyable {
             var scale = 1.0
             for places in 1...4 {
                 scale *= 10
-                let scaled = (value * scale).roundedHalfAway
-                if scaled / scale == value {
+                let product = value * scale
+                let scaled = product.roundedHalfAway
+                // Reading back as `value` puts the product within an ulp or two of `scaled`: testing that
+                // first skips the division where it cannot.
+                if abs(product - scaled) <= abs(product) * 0x1p-50, scaled / scale == value {
                     reserve(24)
                     decimal(Int(scaled), places: places)
                     return
@@ -671,7 +674,7 @@ struct JSONBytes: ~Copyable {
     }
 
     /// Writes `value` (below 100) as two digits.
-    @inline(__always) private static func pair(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
+    @inline(__always) static func pair(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
         let pairs: StaticString = """
             00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
             """
@@ -733,19 +736,14 @@ struct TimeText: Sendable {
         }
         raw.storeBytes(of: date.0, as: UInt64.self)
         raw.storeBytes(of: date.1, toByteOffset: 8, as: UInt32.self)
-        Self.two(Int(secondOfDay / 3600), at: out + 12)
+        JSONBytes.pair(Int(secondOfDay / 3600), at: out + 12)
         out[14] = UInt8(ascii: ":")
-        Self.two(Int(secondOfDay / 60 % 60), at: out + 15)
+        JSONBytes.pair(Int(secondOfDay / 60 % 60), at: out + 15)
         out[17] = UInt8(ascii: ":")
-        Self.two(Int(secondOfDay % 60), at: out + 18)
+        JSONBytes.pair(Int(secondOfDay % 60), at: out + 18)
         out[20] = UInt8(ascii: "Z")
         out[21] = UInt8(ascii: "\"")
         return true
-    }
-
-    @inline(__always) private static func two(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
-        out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
-        out[1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
     }
 }
 
