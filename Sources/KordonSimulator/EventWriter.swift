@@ -656,11 +656,19 @@ struct JSONBytes: ~Copyable {
     private mutating func digits(_ value: Int) {
         var magnitude = value.magnitude
         if value < 0 { put(UInt8(ascii: "-")) }
-        var length = 1
-        var rest = magnitude / 10
-        while rest > 0 {
-            length += 1
-            rest /= 10
+        // Counted by comparisons up to eight digits, which weights, prices and counts stay within.
+        var length: Int
+        if magnitude < 10_000 {
+            length = magnitude < 100 ? (magnitude < 10 ? 1 : 2) : (magnitude < 1000 ? 3 : 4)
+        } else if magnitude < 100_000_000 {
+            length = magnitude < 1_000_000 ? (magnitude < 100_000 ? 5 : 6) : (magnitude < 10_000_000 ? 7 : 8)
+        } else {
+            length = 9
+            var rest = magnitude / 1_000_000_000
+            while rest > 0 {
+                length += 1
+                rest /= 10
+            }
         }
         count += length
         var index = count
