@@ -64,7 +64,9 @@ enum Catalog {
         Commodity(hs: "0406", description: "cheese", usdPerKg: 6...14, lotKg: 1...6),
     ]
 
-    static let personalJSON = personal.indices.map { (head: constants.list[2 * (freight.count + $0)], tail: constants.list[2 * (freight.count + $0) + 1]) }
+    static let personalJSON = personal.indices.map {
+        (head: constants.list[2 * (freight.count + $0)], tail: constants.list[2 * (freight.count + $0) + 1])
+    }
 
     /// Medicines whose substances are not on the controlled list.
     static let ordinaryMedicines = ["paracetamol", "ibuprofen", "amoxicillin", "omeprazole", "caffeine"]

@@ -332,7 +332,8 @@ public struct Simulator: Sendable {
     private mutating func makeReady(_ item: Held) {
         let start = readyBytes.count
         readyBytes += item.line
-        ready.append(Ready(line: .bytes(start..<readyBytes.count), time: item.time, incident: item.incident, kind: item.kind, eventKind: item.eventKind))
+        ready.append(
+            Ready(line: .bytes(start..<readyBytes.count), time: item.time, incident: item.incident, kind: item.kind, eventKind: item.eventKind))
     }
 
     // MARK: - Ground truth
@@ -515,7 +516,8 @@ struct PendingEvents: Sendable {
             var times = self.times
             defer { self.times = times }
             lines.withUnsafeMutableBufferPointer { lines in
-                Self.append(UnsafeMutableBufferPointer(rebasing: lines[slot * Self.stride..<slot * Self.stride + length]), timeAt, time, &times, to: &out)
+                let line = UnsafeMutableBufferPointer(rebasing: lines[slot * Self.stride..<slot * Self.stride + length])
+                Self.append(line, timeAt, time, &times, to: &out)
             }
         } else {
             // Taken out while its gap is filled, so it is not copied.

@@ -263,7 +263,8 @@ struct SimGeography: Sendable {
         constants = ConstantStore(sensors.flatMap(\.json) + patrols.joined())
         let list = constants.list
         sensorBytes = sensors.indices.map { ReportBytes(idOpen: list[3 * $0], members: list[3 * $0 + 1], end: list[3 * $0 + 2]) }
-        patrolBytes = patrolUnits.indices.map { ReportBytes(idOpen: list[3 * sensors.count + 2 * $0], members: list[3 * sensors.count + 2 * $0 + 1]) }
+        let patrolsAt = 3 * sensors.count
+        patrolBytes = patrolUnits.indices.map { ReportBytes(idOpen: list[patrolsAt + 2 * $0], members: list[patrolsAt + 2 * $0 + 1]) }
     }
 
     private mutating func addSensor(_ position: Position, _ type: SensorType) {
@@ -497,7 +498,8 @@ extension Simulator {
         var result = TripSerials(exit: exitNumber)
         if inspectExit, let plan = journey.inspection {
             let side = side(journey, exit: true)
-            let (inspection, serial) = inspectionEvent(plan, crossingId: Identities.eventId(side.idPrefix, exitNumber), side: side, incident: incident)
+            let crossingId = Identities.eventId(side.idPrefix, exitNumber)
+            let (inspection, serial) = inspectionEvent(plan, crossingId: crossingId, side: side, incident: incident)
             pending.follow(exit, with: inspection, after: plan.after)
             result.inspection = (serial, true)
         }
@@ -508,7 +510,8 @@ extension Simulator {
                 lane: lane(journey.vehicle), released: !inspectEntry, throttled: true, incident: incident)
             if inspectEntry, let plan = journey.inspection {
                 let side = side(journey, exit: false)
-                let (inspection, serial) = inspectionEvent(plan, crossingId: Identities.eventId(side.idPrefix, entryNumber), side: side, incident: incident)
+                let crossingId = Identities.eventId(side.idPrefix, entryNumber)
+                let (inspection, serial) = inspectionEvent(plan, crossingId: crossingId, side: side, incident: incident)
                 pending.follow(entry, with: inspection, after: plan.after)
                 result.inspection = (serial, false)
             }
@@ -867,7 +870,10 @@ extension Simulator {
         var commodity: Commodity { freight ? Catalog.freight[index] : Catalog.personal[index] }
     }
 
-    private func goodsItem(_ encoded: (head: ConstantBytes, tail: ConstantBytes), weightKg: Double, valueUsd: Double, origin: SimGeography.SideBytes, into json: inout JSONBytes) {
+    private func goodsItem(
+        _ encoded: (head: ConstantBytes, tail: ConstantBytes), weightKg: Double, valueUsd: Double, origin: SimGeography.SideBytes,
+        into json: inout JSONBytes
+    ) {
         json.literal(encoded.head)
         json.bareNumber(weightKg)
         json.literal(",\"valueUsd\":")
