@@ -7,6 +7,19 @@ struct Commodity: Sendable {
     var usdPerKg: ClosedRange<Double>
     var lotKg: ClosedRange<Double>
     var substance: String? = nil
+
+    /// A goods item of it as JSON around its weight and value: `{"hs":…,"weightKg":` and `,"substance":…` (or nothing).
+    var json: [[UInt8]] {
+        var head = JSONBytes(capacity: 256)
+        head.open()
+        head.member("hs", hs)
+        head.member("description", description)
+        head.key("weightKg")
+        var tail = JSONBytes(capacity: 256)
+        tail.leaveValueOut()
+        tail.member("substance", substance)
+        return [head.bytes, tail.bytes]
+    }
 }
 
 /// Plausible freight and personal goods on the Kazakhstan–Russia border. Arms
@@ -37,6 +50,10 @@ enum Catalog {
         Commodity(hs: "2710", description: "diesel fuel", usdPerKg: 0.6...0.9, lotKg: 15000...24000),
     ]
 
+    /// `Commodity.json` of `freight`, then of `personal`, kept for the life of the process.
+    private static let constants = ConstantStore((freight + personal).flatMap(\.json))
+    static let freightJSON = freight.indices.map { (head: constants.list[2 * $0], tail: constants.list[2 * $0 + 1]) }
+
     /// Personal goods a car or pedestrian may declare, each well under the duty-free value.
     static let personal: [Commodity] = [
         Commodity(hs: "6204", description: "clothing", usdPerKg: 20...60, lotKg: 1...5),
@@ -46,6 +63,10 @@ enum Catalog {
         Commodity(hs: "8528", description: "television set", usdPerKg: 20...40, lotKg: 5...12),
         Commodity(hs: "0406", description: "cheese", usdPerKg: 6...14, lotKg: 1...6),
     ]
+
+    static let personalJSON = personal.indices.map {
+        (head: constants.list[2 * (freight.count + $0)], tail: constants.list[2 * (freight.count + $0) + 1])
+    }
 
     /// Medicines whose substances are not on the controlled list.
     static let ordinaryMedicines = ["paracetamol", "ibuprofen", "amoxicillin", "omeprazole", "caffeine"]

@@ -19,14 +19,14 @@ public struct EventWriter: Sendable {
         json.append(to: &out)
     }
 
-    /// The event's JSON without its newline and without the value of `time`, which belongs at `timeAt`.
-    func untimed(_ event: Event) -> (json: [UInt8], timeAt: Int) {
-        var json = JSONBytes()
+    /// Appends the event's JSON line with a gap for the value of `time` (`JSONBytes.timeGap`); returns where the gap is.
+    func untimed(_ event: Event, to json: inout JSONBytes) -> Int {
         let timeAt = write(event, &json, timed: false)
-        return (json.bytes, timeAt)
+        json.newline()
+        return timeAt
     }
 
-    /// Returns where the time's value is (or belongs, unless `timed`).
+    /// Returns where the time's value is (or its gap, unless `timed`).
     @discardableResult private func write(_ event: Event, _ json: inout JSONBytes, timed: Bool) -> Int {
         json.open()
         json.key("v")
@@ -40,7 +40,7 @@ public struct EventWriter: Sendable {
         if timed {
             json.time(event.time)
         } else {
-            json.leaveValueOut()
+            json.timeGap()
         }
         if let source = event.source {
             json.key("source")
@@ -77,72 +77,14 @@ public struct EventWriter: Sendable {
         json.member("country", crossing.country)
         json.key("direction")
         json.raw(crossing.direction.rawValue)
-        if let persons = crossing.persons {
-            json.key("persons")
-            json.array(persons) { json, person in
-                json.open()
-                json.member("doc", person.doc)
-                if let role = person.role {
-                    json.key("role")
-                    json.raw(role.rawValue)
-                }
-                json.member("minor", person.minor)
-                json.member("docHolder", person.docHolder)
-                json.close()
-            }
-        }
+        if let persons = crossing.persons { json.persons(persons) }
         if let vehicle = crossing.vehicle {
-            json.key("vehicle")
-            json.open()
-            json.member("plate", vehicle.plate)
-            if let type = vehicle.type {
-                json.key("type")
-                json.raw(type.rawValue)
-            }
-            json.member("trailer", vehicle.trailer)
-            json.member("declaredWeightKg", vehicle.declaredWeightKg)
+            json.openVehicle(vehicle)
             json.member("measuredWeightKg", vehicle.measuredWeightKg)
             json.close()
         }
-        if let goods = crossing.goods {
-            json.key("goods")
-            json.array(goods) { json, item in
-                json.open()
-                json.member("hs", item.hs)
-                json.member("description", item.description)
-                json.member("quantity", item.quantity)
-                json.member("unit", item.unit)
-                json.member("weightKg", item.weightKg)
-                json.member("valueUsd", item.valueUsd)
-                json.member("substance", item.substance)
-                json.member("origin", item.origin)
-                json.close()
-            }
-        }
-        if let permits = crossing.permits {
-            json.key("permits")
-            json.array(permits) { json, permit in
-                json.open()
-                json.member("id", permit.id)
-                json.key("type")
-                json.raw(permit.type.rawValue)
-                switch permit.validUntil {
-                case .date(let date)?:
-                    json.key("validUntil")
-                    json.raw(date.description)
-                case .instant(let time)?:
-                    json.key("validUntil")
-                    json.time(time)
-                case nil:
-                    break
-                }
-                if let covers = permit.covers {
-                    json.key("covers")
-                    json.array(covers) { json, prefix in json.string(prefix) }
-                }
-                json.close()
-            }
-        }
+        if let goods = crossing.goods { json.goods(goods) }
+        if let permits = crossing.permits { json.permits(permits) }
         json.member("officer", crossing.officer)
         json.member("lane", crossing.lane)
         json.member("released", crossing.released)
@@ -216,6 +158,78 @@ public struct EventWriter: Sendable {
     }
 }
 
+/// A crossing's parts, shared by `EventWriter` and the simulator, which writes a trip's once for its exit and entry.
+extension JSONBytes {
+    mutating func persons(_ persons: [Person]) {
+        key("persons")
+        array(persons) { json, person in
+            json.open()
+            json.member("doc", person.doc)
+            if let role = person.role {
+                json.key("role")
+                json.raw(role.rawValue)
+            }
+            json.member("minor", person.minor)
+            json.member("docHolder", person.docHolder)
+            json.close()
+        }
+    }
+
+    /// The vehicle up to its measured weight, which the entry side adds before `close()`.
+    mutating func openVehicle(_ vehicle: Vehicle) {
+        key("vehicle")
+        open()
+        member("plate", vehicle.plate)
+        if let type = vehicle.type {
+            key("type")
+            raw(type.rawValue)
+        }
+        member("trailer", vehicle.trailer)
+        member("declaredWeightKg", vehicle.declaredWeightKg)
+    }
+
+    mutating func goods(_ goods: [Goods]) {
+        key("goods")
+        array(goods) { json, item in
+            json.open()
+            json.member("hs", item.hs)
+            json.member("description", item.description)
+            json.member("quantity", item.quantity)
+            json.member("unit", item.unit)
+            json.member("weightKg", item.weightKg)
+            json.member("valueUsd", item.valueUsd)
+            json.member("substance", item.substance)
+            json.member("origin", item.origin)
+            json.close()
+        }
+    }
+
+    mutating func permits(_ permits: [Permit]) {
+        key("permits")
+        array(permits) { json, permit in
+            json.open()
+            json.member("id", permit.id)
+            json.key("type")
+            json.raw(permit.type.rawValue)
+            switch permit.validUntil {
+            case .date(let date)?:
+                json.key("validUntil")
+                json.raw(date.description)
+            case .instant(let time)?:
+                json.key("validUntil")
+                json.time(time)
+            case nil:
+                break
+            }
+            if let covers = permit.covers {
+                json.key("covers")
+                json.array(covers) { json, prefix in json.string(prefix) }
+            }
+            json.close()
+        }
+    }
+}
+
 /// The byte-level JSON emitter behind `EventWriter` and the labels file. It writes through a pointer
 /// into its own buffer: `Array.append` per token (a uniqueness and a capacity check each) cost more
 /// than the JSON itself.
@@ -224,14 +238,24 @@ struct JSONBytes: ~Copyable {
     private var count = 0
     private var capacity: Int
     private var needsComma = false
+    /// Whether `base` is ours to free, or memory lent by `init(in:)`.
+    private var owned: Bool
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
         base = .allocate(capacity: capacity)
+        owned = true
+    }
+
+    /// Writes into `memory` while it lasts, then into memory of its own.
+    init(in memory: UnsafeMutableBufferPointer<UInt8>) {
+        capacity = memory.count
+        owned = memory.baseAddress == nil
+        base = memory.baseAddress ?? .allocate(capacity: 0)
     }
 
     deinit {
-        base.deallocate()
+        if owned { base.deallocate() }
     }
 
     /// The bytes written so far.
@@ -246,6 +270,110 @@ struct JSONBytes: ~Copyable {
 
     func append(to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// Copies the bytes at `range` of what was written to `out`.
+    func copy(_ range: Range<Int>, to out: UnsafeMutablePointer<UInt8>) {
+        out.update(from: base + range.lowerBound, count: range.count)
+    }
+
+    /// Starts a value no comma separates from what went before: another event, or a part kept for reuse.
+    mutating func detach() {
+        needsComma = false
+    }
+
+    /// Repeats bytes written earlier at `range`, no comma before them.
+    mutating func copy(_ range: Range<Int>) {
+        reserve(range.count)
+        (base + count).initialize(from: base + range.lowerBound, count: range.count)
+        count += range.count
+    }
+
+    /// Bytes written as they are, no comma before them.
+    @inline(__always) mutating func literal(_ text: StaticString) {
+        let length = text.utf8CodeUnitCount
+        reserve(length)
+        (base + count).initialize(from: text.utf8Start, count: length)
+        count += length
+    }
+
+    /// Bytes encoded beforehand, no comma before them.
+    mutating func literal(_ encoded: ConstantBytes) {
+        reserve(encoded.count)
+        (base + count).initialize(from: encoded.start, count: encoded.count)
+        count += encoded.count
+    }
+
+    /// Bytes encoded beforehand, no comma before them.
+    mutating func literal(_ encoded: [UInt8]) {
+        reserve(encoded.count)
+        encoded.withUnsafeBufferPointer { (base + count).initialize(from: $0.baseAddress!, count: $0.count) }
+        count += encoded.count
+    }
+
+    /// Lets `fill` write `length` bytes in place.
+    @inline(__always) mutating func fill(_ length: Int, _ fill: (UnsafeMutablePointer<UInt8>) -> Void) {
+        reserve(length)
+        fill(base + count)
+        count += length
+    }
+
+    /// `{"v":1,"id":"PREFIX-`: an event's JSON up to its id's serial, which needs no escaping, so this
+    /// is the id's JSON string up to its digits.
+    static func idOpen(_ prefix: String) -> [UInt8] {
+        var json = JSONBytes(capacity: 256)
+        json.open()
+        json.key("v")
+        json.integer(1)
+        json.key("id")
+        json.string(prefix + "-")
+        return json.bytes.dropLast()
+    }
+
+    /// Starts an event with an id opened by `idOpen` and a `kindAndTime` such as `","kind":"sensor","time":`,
+    /// up to a `timeGap`; returns where the gap is, from the event's `start`.
+    mutating func head(_ idOpen: [UInt8], _ number: UInt64, _ kindAndTime: StaticString, from start: Int) -> Int {
+        literal(idOpen)
+        return head(number, kindAndTime, from: start)
+    }
+
+    mutating func head(_ idOpen: ConstantBytes, _ number: UInt64, _ kindAndTime: StaticString, from start: Int) -> Int {
+        literal(idOpen)
+        return head(number, kindAndTime, from: start)
+    }
+
+    private mutating func head(_ number: UInt64, _ kindAndTime: StaticString, from start: Int) -> Int {
+        serial(number)
+        literal(kindAndTime)
+        let timeAt = count - start
+        needsComma = false
+        timeGap()
+        return timeAt
+    }
+
+    /// `"position":{"lat":…,"lon":…}` with a comma before it, whatever came before.
+    mutating func positionMember(_ position: Position) {
+        literal(",\"position\":{\"lat\":")
+        bareNumber(position.lat)
+        literal(",\"lon\":")
+        bareNumber(position.lon)
+        literal("}")
+    }
+
+    /// An event id's serial as `Identities.eventId` spells it: at least ten digits.
+    mutating func serial(_ number: UInt64) {
+        guard number < 10_000_000_000 else {
+            let digits = Identities.digitCount(number)
+            fill(digits) { Identities.decimal(number, into: UnsafeMutableBufferPointer(start: $0, count: digits)) }
+            return
+        }
+        fill(10) { out in
+            var rest = number
+            for index in stride(from: 8, through: 0, by: -2) {
+                Self.pair(Int(rest % 100), at: out + index)
+                rest /= 100
+            }
+        }
     }
 
     mutating func newline() {
@@ -277,7 +405,7 @@ struct JSONBytes: ~Copyable {
         needsComma = true
     }
 
-    mutating func key(_ name: StaticString) {
+    @inline(__always) mutating func key(_ name: StaticString) {
         let length = name.utf8CodeUnitCount
         reserve(length + 4)
         comma()
@@ -395,8 +523,17 @@ struct JSONBytes: ~Copyable {
     /// Integral values print as integer tokens (`18200`), others in Swift's shortest
     /// round-trip form, which is deterministic and valid JSON.
     mutating func number(_ value: Double) {
-        if value == value.rounded(), abs(value) < 1e15 {
-            integer(Int(value))
+        reserve(1)
+        comma()
+        bareNumber(value)
+        needsComma = true
+    }
+
+    /// `number` without a comma before it.
+    mutating func bareNumber(_ value: Double) {
+        if abs(value) < 1e15, value == value.roundedHalfAway {
+            reserve(21)
+            digits(Int(value))
             return
         }
         if abs(value) < 1e9 {
@@ -405,21 +542,20 @@ struct JSONBytes: ~Copyable {
             var scale = 1.0
             for places in 1...4 {
                 scale *= 10
-                let scaled = (value * scale).rounded()
-                if scaled / scale == value {
+                let product = value * scale
+                let scaled = product.roundedHalfAway
+                // Reading back as `value` puts the product within an ulp or two of `scaled`: testing that
+                // first skips the division where it cannot.
+                if abs(product - scaled) <= abs(product) * 0x1p-50, scaled / scale == value {
                     reserve(24)
-                    comma()
                     decimal(Int(scaled), places: places)
-                    needsComma = true
                     return
                 }
             }
         }
         let text = value.description
-        reserve(text.utf8.count + 1)
-        comma()
+        reserve(text.utf8.count)
         for byte in text.utf8 { put(byte) }
-        needsComma = true
     }
 
     /// RFC 3339 in UTC, a fraction only when non-zero.
@@ -432,6 +568,18 @@ struct JSONBytes: ~Copyable {
 
     /// Most bytes `formatTime` writes.
     static let timeBytes = 32
+    /// The bytes `formatTime` writes for a time in whole seconds, which the simulator's are but for a
+    /// start with a fraction: events leave a gap this long for their time, filled in when written.
+    static let wholeTimeBytes = 22
+
+    /// A gap for a time in whole seconds (see `TimeText`).
+    mutating func timeGap() {
+        reserve(Self.wholeTimeBytes + 1)
+        comma()
+        (base + count).initialize(repeating: UInt8(ascii: " "), count: Self.wholeTimeBytes)
+        count += Self.wholeTimeBytes
+        needsComma = true
+    }
 
     /// Writes `ns` as a quoted RFC 3339 time in UTC (a fraction only when non-zero); returns the count written.
     static func formatTime(_ ns: Int64, into out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -492,9 +640,10 @@ struct JSONBytes: ~Copyable {
         let larger = max(needed, 2 * capacity)
         let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
         moved.initialize(from: base, count: count)
-        base.deallocate()
+        if owned { base.deallocate() }
         base = moved
         capacity = larger
+        owned = true
     }
 
     /// Writes one byte into room already reserved.
@@ -507,19 +656,38 @@ struct JSONBytes: ~Copyable {
     private mutating func digits(_ value: Int) {
         var magnitude = value.magnitude
         if value < 0 { put(UInt8(ascii: "-")) }
-        var length = 1
-        var rest = magnitude / 10
-        while rest > 0 {
-            length += 1
-            rest /= 10
-        }
-        var index = count + length - 1
-        for _ in 0..<length {
-            base[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
-            index -= 1
+        // Counted by comparisons up to eight digits, which weights, prices and counts stay within.
+        var length: Int
+        if magnitude < 10_000 {
+            length = magnitude < 100 ? (magnitude < 10 ? 1 : 2) : (magnitude < 1000 ? 3 : 4)
+        } else if magnitude < 100_000_000 {
+            length = magnitude < 1_000_000 ? (magnitude < 100_000 ? 5 : 6) : (magnitude < 10_000_000 ? 7 : 8)
+        } else {
+            length = 9
+            var rest = magnitude / 1_000_000_000
+            while rest > 0 {
+                length += 1
+                rest /= 10
+            }
         }
         count += length
+        var index = count
+        // Two digits at a time from a table: half the divisions.
+        while magnitude >= 10 {
+            index -= 2
+            Self.pair(Int(magnitude % 100), at: base + index)
+            magnitude /= 100
+        }
+        if index > count - length { base[index - 1] = UInt8(ascii: "0") + UInt8(magnitude) }
+    }
+
+    /// Writes `value` (below 100) as two digits.
+    @inline(__always) static func pair(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
+        let pairs: StaticString = """
+            00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
+            """
+        out[0] = pairs.utf8Start[2 * value]
+        out[1] = pairs.utf8Start[2 * value + 1]
     }
 
     /// `scaled` / 10^`places` in plain decimal notation (up to 22 bytes reserved).
@@ -547,5 +715,75 @@ struct JSONBytes: ~Copyable {
 
     private static func hex(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+}
+
+/// Writes the times of events in whole seconds as `JSONBytes.formatTime` does, keeping the date of the
+/// last one: events come in time order, so most share it, and only the time of day is formatted.
+struct TimeText: Sendable {
+    private var day = Int64.min
+    /// `"YYYY-MM-DDT` of `day`, 12 bytes.
+    private var date: (UInt64, UInt32) = (0, 0)
+
+    /// Writes `ns` quoted at `out` in `JSONBytes.wholeTimeBytes` bytes if it is in whole seconds; false (nothing written) if not.
+    mutating func whole(_ ns: Int64, into out: UnsafeMutablePointer<UInt8>) -> Bool {
+        guard ns % nanosPerSecond == 0 else { return false }
+        let seconds = ns / nanosPerSecond
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            days -= 1
+            secondOfDay += 86_400
+        }
+        let raw = UnsafeMutableRawPointer(out)
+        if days != day {
+            _ = JSONBytes.formatTime(ns, into: out)
+            day = days
+            date = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            return true
+        }
+        raw.storeBytes(of: date.0, as: UInt64.self)
+        raw.storeBytes(of: date.1, toByteOffset: 8, as: UInt32.self)
+        JSONBytes.pair(Int(secondOfDay / 3600), at: out + 12)
+        out[14] = UInt8(ascii: ":")
+        JSONBytes.pair(Int(secondOfDay / 60 % 60), at: out + 15)
+        out[17] = UInt8(ascii: ":")
+        JSONBytes.pair(Int(secondOfDay % 60), at: out + 18)
+        out[20] = UInt8(ascii: "Z")
+        out[21] = UInt8(ascii: "\"")
+        return true
+    }
+}
+
+/// Bytes encoded once that never change, in memory a `ConstantStore` keeps: handed around as a
+/// pointer, so writing them retains and releases nothing.
+struct ConstantBytes: @unchecked Sendable {
+    let start: UnsafePointer<UInt8>
+    let count: Int
+}
+
+/// Owns the memory of the `ConstantBytes` it was made with, and frees it when it goes. Unchecked
+/// Sendable: nothing changes after `init`.
+final class ConstantStore: @unchecked Sendable {
+    /// One for each array given, in order.
+    let list: UnsafeBufferPointer<ConstantBytes>
+    private let memory: UnsafeMutablePointer<UInt8>
+
+    init(_ arrays: [[UInt8]]) {
+        let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, arrays.reduce(0) { $0 + $1.count }))
+        let list = UnsafeMutableBufferPointer<ConstantBytes>.allocate(capacity: arrays.count)
+        var offset = 0
+        for (index, array) in arrays.enumerated() {
+            array.withUnsafeBufferPointer { (memory + offset).initialize(from: $0.baseAddress!, count: $0.count) }
+            list.initializeElement(at: index, to: ConstantBytes(start: memory + offset, count: array.count))
+            offset += array.count
+        }
+        self.memory = memory
+        self.list = UnsafeBufferPointer(list)
+    }
+
+    deinit {
+        memory.deallocate()
+        list.deallocate()
     }
 }

@@ -19,29 +19,42 @@ struct Identities {
 
     /// `D` and 8 characters of base 32 (40 bits).
     mutating func doc() -> String {
-        docs += 1
-        let value = Self.scramble(docs ^ (salt & 0xFF_FFFF), bits: 40)
-        return String(unsafeUninitializedCapacity: 9) { out in
-            out[0] = UInt8(ascii: "D")
-            Self.base32(value, into: UnsafeMutableBufferPointer(rebasing: out[1..<9]))
-            return 9
+        String(unsafeUninitializedCapacity: Self.docLength) { out in
+            doc(into: out.baseAddress!)
+            return Self.docLength
         }
+    }
+
+    static let docLength = 9
+
+    /// Writes the next `doc()` at `out`.
+    mutating func doc(into out: UnsafeMutablePointer<UInt8>) {
+        docs += 1
+        out[0] = UInt8(ascii: "D")
+        Self.base32(Self.scramble(docs ^ (salt & 0xFF_FFFF), bits: 40), into: UnsafeMutableBufferPointer(start: out + 1, count: 8))
     }
 
     /// Three digits, three letters, a two-digit region: the shape of a road plate.
     mutating func plate() -> String {
+        String(unsafeUninitializedCapacity: Self.plateLength) { out in
+            plate(into: out.baseAddress!)
+            return Self.plateLength
+        }
+    }
+
+    static let plateLength = 8
+
+    /// Writes the next `plate()` at `out`.
+    mutating func plate(into out: UnsafeMutablePointer<UInt8>) {
         plates += 1
         var value = Self.scramble(plates ^ (salt >> 24 & 0xFFFF), bits: 28)
-        return String(unsafeUninitializedCapacity: 8) { out in
-            Self.decimal(value % 1000, into: UnsafeMutableBufferPointer(rebasing: out[0..<3]))
-            value /= 1000
-            for index in 3..<6 {
-                out[index] = UInt8(65 + value % 26)
-                value /= 26
-            }
-            Self.decimal(1 + value % 20, into: UnsafeMutableBufferPointer(rebasing: out[6..<8]))
-            return 8
+        Self.decimal(value % 1000, into: UnsafeMutableBufferPointer(start: out, count: 3))
+        value /= 1000
+        for index in 3..<6 {
+            out[index] = UInt8(65 + value % 26)
+            value /= 26
         }
+        Self.decimal(1 + value % 20, into: UnsafeMutableBufferPointer(start: out + 6, count: 2))
     }
 
     /// A trailer or rail-wagon plate: same shape, distinct serial space.
@@ -63,16 +76,25 @@ struct Identities {
         return (country == "KZ" ? "KZ-ATR-" : "RU-AST-") + serial
     }
 
+    /// The next event's serial, for `eventId`.
+    mutating func eventNumber() -> UInt64 {
+        events += 1
+        return events
+    }
+
     /// `PREFIX-0000000001`: a producer-side sequence; the scrambled part of the stream is the content, not the id.
     mutating func event(_ prefix: String) -> String {
-        events += 1
+        Self.eventId(prefix, eventNumber())
+    }
+
+    static func eventId(_ prefix: String, _ number: UInt64) -> String {
         // Written in one allocation, as it names every event.
-        let digits = max(10, Self.digitCount(events))
+        let digits = max(10, digitCount(number))
         let length = prefix.utf8.count + 1 + digits
         return String(unsafeUninitializedCapacity: length) { out in
             let dash = out.initialize(fromContentsOf: prefix.utf8)
             out[dash] = UInt8(ascii: "-")
-            Self.decimal(events, into: UnsafeMutableBufferPointer(rebasing: out[(dash + 1)..<length]))
+            decimal(number, into: UnsafeMutableBufferPointer(rebasing: out[(dash + 1)..<length]))
             return length
         }
     }
@@ -90,11 +112,11 @@ struct Identities {
 
     /// The low 5 × `out.count` bits of `value` in base 32, most significant first.
     static func base32(_ value: UInt64, into out: UnsafeMutableBufferPointer<UInt8>) {
+        // 0-9, then A-X without I and O.
+        let digits: StaticString = "0123456789ABCDEFGHJKLMNPQRSTUVWX"
         var rest = value
         for index in stride(from: out.count - 1, through: 0, by: -1) {
-            let digit = UInt8(rest & 31)
-            // 0-9, then A-X without I and O.
-            out[index] = digit < 10 ? UInt8(ascii: "0") + digit : digit < 18 ? UInt8(ascii: "A") + digit - 10 : digit < 23 ? UInt8(ascii: "J") + digit - 18 : UInt8(ascii: "P") + digit - 23
+            out[index] = digits.utf8Start[Int(rest & 31)]
             rest >>= 5
         }
     }

@@ -59,11 +59,11 @@ extension Simulator {
         guard let last, completes(by: last) else { return [] }
         let number = reserveIncident()
         var events: [String] = []
-        var planned: [(Planned, Int64)] = []
+        var planned: [(exit: Int, at: Int64)] = []
         for (trip, after) in trips {
-            let (built, ids) = build(trip, at: time + after, incident: number)
+            let (exit, ids) = build(trip, at: time + after, incident: number)
             events += ids.all
-            planned.append((built, time + after))
+            planned.append((exit, time + after))
         }
         let labels = expect.map {
             Label(
@@ -71,7 +71,7 @@ extension Simulator {
                 variant: variant, events: events)
         }
         commitIncident(number, events: events.count, labels: labels, absence: absence, within: parent)
-        for (item, at) in planned { plan(item, at: at) }
+        for (exit, at) in planned { plan(slot: exit, at: at) }
         return events
     }
 
@@ -85,7 +85,7 @@ extension Simulator {
                 variant: variant, events: events.map(\.event.id))
         }
         commitIncident(number, events: events.count, labels: labels, absence: nil)
-        for (event, after) in events { plan(Planned(event: event, incident: number), at: time + after) }
+        for (event, after) in events { plan(event, incident: number, at: time + after) }
     }
 
     /// Whether no planted incident or near miss holds `key` of `rule` at `time`.
@@ -107,8 +107,7 @@ extension Simulator {
         back.permits = nil
         back.inspection = nil
         back.measuredAtEntry = nil
-        let (planned, _) = build(back, at: time)
-        plan(planned, at: time)
+        plan(slot: build(back, at: time).exit, at: time)
     }
 
     mutating func uniform(_ range: ClosedRange<Double>) -> Double {

@@ -1,11 +1,13 @@
 /// What the scheduler runs at a point in event time.
 enum Action: Sendable {
-    case planned(Scheduled)
+    /// The event in that slot of `PendingEvents`.
+    case planned(Int)
     /// The next arrival of a background traffic source.
     case traffic(Int)
     case patrol(Int)
     case sensor
-    case vessel(VesselTrack)
+    /// The next report on that vessel lane (`Simulator.vessels`).
+    case vessel(Int)
     case incident
     case nearMiss
 
@@ -15,44 +17,123 @@ enum Action: Sendable {
     }
 }
 
-/// A binary min-heap on (time, insertion order): equal times run in the order they were scheduled,
-/// which keeps the stream deterministic. Actions live in slots beside the heap, so sifting moves
-/// three integers rather than an event with its reference-counted strings.
+/// Actions in order of (time, insertion order): equal times run in the order they were scheduled,
+/// which keeps the stream deterministic.
+///
+/// A 4-ary min-heap holds what is due up to the end of the current period (2^40 ns, about 18
+/// minutes); what lies further ahead within `periods` waits in a bucket per period, unordered, and
+/// joins the heap when its period begins. Trips back days later, the bulk of what is scheduled,
+/// so stay out of the heap until they are near, and the heap stays a few levels deep.
 struct Schedule: Sendable {
     private struct Entry: Sendable {
-        var time: Int64
-        var order: UInt64
-        var slot: Int
+        /// The time (its sign bit flipped, so unsigned order is time order) above the insertion
+        /// order: comparing two entries is one 128-bit comparison.
+        var key: UInt128
+        var action: Action
 
-        func precedes(_ other: Entry) -> Bool {
-            time != other.time ? time < other.time : order < other.order
+        init(time: Int64, order: UInt64, action: Action) {
+            key = UInt128(UInt64(bitPattern: time) ^ 1 << 63) << 64 | UInt128(order)
+            self.action = action
+        }
+
+        var time: Int64 { Int64(bitPattern: UInt64(truncatingIfNeeded: key >> 64) ^ 1 << 63) }
+
+        @inline(__always) func precedes(_ other: Entry) -> Bool {
+            key < other.key
         }
     }
 
-    private var entries: [Entry] = []
-    private var order: UInt64 = 0
-    private var slots: [Action?] = []
-    private var freeSlots: [Int] = []
+    private static let periodBits: Int64 = 40
+    private static let periods = 256
 
-    var peekTime: Int64? { entries.first?.time }
+    private var heap: [Entry] = []
+    /// Entries pushed for the time of the last one popped, in order: they come next, so they skip
+    /// the heap (exits planned as a trip starts, reports as they are made).
+    private var due = Ring<Entry>()
+    private var now = Int64.min
+    private var order: UInt64 = 0
+    /// The heap holds every entry of a period up to this one; `later` those of the periods after it.
+    private var loaded = Int64.min
+    private var later = [[Entry]](repeating: [], count: periods)
+    private var laterCount = 0
+
+    /// The time of the next action, if any.
+    mutating func peekTime() -> Int64? {
+        if loaded == .min || laterCount > 0 && (heap.isEmpty || heap[0].time >> Self.periodBits > loaded) { load() }
+        guard let next = heap.first?.time else { return due.first?.time }
+        return min(next, due.first?.time ?? next)
+    }
 
     mutating func push(_ time: Int64, _ action: Action) {
         order += 1
-        let slot: Int
-        if let free = freeSlots.popLast() {
-            slot = free
-            slots[slot] = action
+        let entry = Entry(time: time, order: order, action: action)
+        let period = time >> Self.periodBits
+        if time == now {
+            due.append(entry)
+        } else if loaded != .min, period > loaded, period - loaded <= Self.periods {
+            later[Int(period & Int64(Self.periods - 1))].append(entry)
+            laterCount += 1
         } else {
-            slot = slots.count
-            slots.append(action)
+            insert(entry)
         }
-        let entry = Entry(time: time, order: order, slot: slot)
-        entries.append(entry)
-        // Sift up through a hole rather than by swaps: one store per level, no bounds checks.
-        entries.withUnsafeMutableBufferPointer { heap in
+    }
+
+    /// Removes the earliest entry; `peekTime` must have found one.
+    mutating func pop() -> (Int64, Action) {
+        if let first = due.first, heap.isEmpty || first.precedes(heap[0]) {
+            _ = due.removeFirst()
+            return (first.time, first.action)
+        }
+        let top = heap[0]
+        now = top.time
+        let last = heap.removeLast()
+        heap.withUnsafeMutableBufferPointer { heap in
+            guard !heap.isEmpty else { return }
+            var parent = 0
+            while true {
+                let first = 4 * parent + 1
+                guard first < heap.count else { break }
+                var least = first
+                if first + 3 < heap.count {
+                    if heap[first + 1].precedes(heap[least]) { least = first + 1 }
+                    if heap[first + 2].precedes(heap[least]) { least = first + 2 }
+                    if heap[first + 3].precedes(heap[least]) { least = first + 3 }
+                } else {
+                    for child in (first + 1)..<heap.count where heap[child].precedes(heap[least]) { least = child }
+                }
+                guard heap[least].precedes(last) else { break }
+                heap[parent] = heap[least]
+                parent = least
+            }
+            heap[parent] = last
+        }
+        return (top.time, top.action)
+    }
+
+    /// Moves the buckets of the periods that have begun into the heap: those up to the heap's
+    /// earliest entry, or up to the next nonempty one when the heap is empty.
+    private mutating func load() {
+        if loaded == .min {
+            // The first period is the one of the first action; all pushed so far are in the heap.
+            guard let first = heap.first else { return }
+            loaded = first.time >> Self.periodBits
+        }
+        while laterCount > 0, heap.isEmpty || heap[0].time >> Self.periodBits > loaded {
+            loaded += 1
+            let bucket = Int(loaded & Int64(Self.periods - 1))
+            laterCount -= later[bucket].count
+            for entry in later[bucket] { insert(entry) }
+            later[bucket].removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Sifts up through a hole rather than by swaps: one store per level, no bounds checks.
+    private mutating func insert(_ entry: Entry) {
+        heap.append(entry)
+        heap.withUnsafeMutableBufferPointer { heap in
             var child = heap.count - 1
             while child > 0 {
-                let parent = (child - 1) / 2
+                let parent = (child - 1) / 4
                 guard entry.precedes(heap[parent]) else { break }
                 heap[child] = heap[parent]
                 child = parent
@@ -60,56 +141,36 @@ struct Schedule: Sendable {
             heap[child] = entry
         }
     }
-
-    /// Removes the earliest entry; the heap must not be empty.
-    mutating func pop() -> (Int64, Action) {
-        let top = entries[0]
-        let last = entries.removeLast()
-        entries.withUnsafeMutableBufferPointer { heap in
-            guard !heap.isEmpty else { return }
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                guard left < heap.count else { break }
-                var least = left
-                if left + 1 < heap.count, heap[left + 1].precedes(heap[left]) { least = left + 1 }
-                guard heap[least].precedes(last) else { break }
-                heap[parent] = heap[least]
-                parent = least
-            }
-            heap[parent] = last
-        }
-        let action = slots[top.slot].take()!
-        freeSlots.append(top.slot)
-        return (top.time, action)
-    }
 }
 
-/// A FIFO over an array with a moving head, compacted when the dead prefix dominates.
+/// A FIFO in a circular buffer of a power-of-two size, doubled when full: appending and removing
+/// move no other element and, once grown, allocate nothing.
 struct Ring<Element: Sendable>: Sendable {
-    private var storage: [Element] = []
+    private var storage: [Element?] = []
     private var head = 0
+    private(set) var count = 0
 
-    var isEmpty: Bool { head == storage.count }
-    var count: Int { storage.count - head }
+    var isEmpty: Bool { count == 0 }
     var first: Element? { isEmpty ? nil : storage[head] }
 
-    subscript(index: Int) -> Element { storage[head + index] }
+    subscript(index: Int) -> Element { storage[(head + index) & (storage.count - 1)]! }
 
     mutating func append(_ element: Element) {
-        storage.append(element)
+        if count == storage.count {
+            var larger = [Element?](repeating: nil, count: max(16, 2 * storage.count))
+            for index in 0..<count { larger[index] = self[index] }
+            storage = larger
+            head = 0
+        }
+        storage[(head + count) & (storage.count - 1)] = element
+        count += 1
     }
 
     mutating func removeFirst() -> Element {
-        let element = storage[head]
-        head += 1
-        if head == storage.count {
-            storage.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 1024, head * 2 >= storage.count {
-            storage.removeFirst(head)
-            head = 0
-        }
+        let element = storage[head]!
+        storage[head] = nil
+        head = (head + 1) & (storage.count - 1)
+        count -= 1
         return element
     }
 }

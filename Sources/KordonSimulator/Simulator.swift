@@ -74,9 +74,20 @@ public struct Simulator: Sendable {
     let planters: [(planter: any IncidentPlanter, weight: Double)]
 
     private var schedule = Schedule()
+    /// Events planned and serialised, waiting for their time or for the event they follow.
+    var pending = PendingEvents()
+    /// By lane of `SimGeography.vesselLanes`.
+    private var vessels: [VesselTrack]
+    /// Memory events are serialised in before they go to `pending` (see `withScratch`).
+    private var scratch = [UInt8](repeating: 0, count: 1 << 16)
     /// By `SimGeography.Side.queue`.
     private(set) var queues: [CheckpointQueue]
     private var ready = Ring<Ready>()
+    /// An event emitted in order when no delivery faults are asked for: then it is the only message
+    /// ready, and goes out without passing `ready`.
+    private var inOrder: (slot: Int, time: Int64, incident: Int?, kind: EventKind)?
+    /// Whether out-of-order delivery, redeliveries or malformed messages are asked for.
+    private let faults: Bool
     /// The bytes of the messages in `ready`, emptied whenever `ready` is.
     private var readyBytes: [UInt8] = []
     private var held: [Held] = []
@@ -97,6 +108,9 @@ public struct Simulator: Sendable {
     var releasedThenFound: [String: [Int64]] = [:]
     /// The figures of the rulebook's rules, by id; a rule absent (or disabled) there is not planted.
     let figures: [String: RuleFigures]
+    /// `integrity.release-anomaly`'s window with a day to spare, and how many releases in it it
+    /// counts (see `releasingOfficer`); looked up once, as background inspections ask often.
+    let releasePattern: (span: Int64, count: Int)?
     private let end: Int64
 
     /// Planted incidents and near misses follow `rulebook`'s figures and use its watchlists.
@@ -107,12 +121,19 @@ public struct Simulator: Sendable {
         self.geography = SimGeography(geography)
         let figures = RuleFigures.read(rulebook)
         self.figures = figures
+        if let release = figures["integrity.release-anomaly"], let window = release.window, let count = release.count?.least {
+            releasePattern = (window + day, count)
+        } else {
+            releasePattern = nil
+        }
         // Queues hold checkpoints to what `capacity.overload` allows; without that rule, to their capacity per 15 minutes.
         let overload = figures["capacity.overload"]
         queues = self.geography.queueCapacity.map { capacity in
             CheckpointQueue(
                 window: overload?.window ?? 15 * minute, capacity: overload?.count?.most(capacity: capacity) ?? capacity)
         }
+        vessels = SimGeography.vesselLanes.indices.map { VesselTrack(lane: $0) }
+        faults = options.lateFraction > 0 || options.duplicateFraction > 0 || options.invalidFraction > 0
         rng = SplitMix64(seed: options.seed)
         ids = Identities(seed: options.seed)
         planters = Planters.all.compactMap { planter in
@@ -130,7 +151,7 @@ public struct Simulator: Sendable {
         // Sensor background scales with the traffic; at 0 it stops (its mean interval would be infinite).
         if options.trafficScale > 0 { schedule.push(start, .sensor) }
         for index in SimGeography.vesselLanes.indices {
-            schedule.push(start + Int64(index) * 17 * minute, .vessel(VesselTrack(lane: index)))
+            schedule.push(start + Int64(index) * 17 * minute, .vessel(index))
         }
         if options.incidentsPerDay > 0, !planters.isEmpty { schedule.push(start + 10 * minute, .incident) }
         if options.nearMissesPerDay > 0, !planters.isEmpty { schedule.push(start + 20 * minute, .nearMiss) }
@@ -138,8 +159,14 @@ public struct Simulator: Sendable {
 
     /// Appends the next message (one JSON line) to `out`; nil at the end of the stream.
     public mutating func next(into out: inout [UInt8]) -> Message? {
-        while ready.isEmpty {
+        while ready.isEmpty, inOrder == nil {
             guard advance() else { break }
+        }
+        if let (slot, time, incident, kind) = inOrder {
+            inOrder = nil
+            pending.write(slot, at: time, to: &out)
+            wentOut(at: time, incident: incident)
+            return Message(emitted: .event(late: false), kind: kind)
         }
         if ready.isEmpty {
             // The end: what was held back for out-of-order delivery goes out last, in time order.
@@ -150,14 +177,22 @@ public struct Simulator: Sendable {
             heldUntil = .max
         }
         let item = ready.removeFirst()
-        readyBytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[item.start..<item.end])) }
-        if ready.isEmpty { readyBytes.removeAll(keepingCapacity: true) }
-        if let time = item.time {
-            newestWritten = max(newestWritten, time)
-            if let incident = item.incident { written(incident, at: time) }
-            releaseDeadlines()
+        switch item.line {
+        case .pending(let slot):
+            pending.write(slot, at: item.time!, to: &out)
+        case .bytes(let range):
+            readyBytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
         }
+        if ready.isEmpty, !readyBytes.isEmpty { readyBytes.removeAll(keepingCapacity: true) }
+        if let time = item.time { wentOut(at: time, incident: item.incident) }
         return Message(emitted: item.kind, kind: item.eventKind)
+    }
+
+    /// An original event went out at `time`.
+    private mutating func wentOut(at time: Int64, incident: Int?) {
+        newestWritten = max(newestWritten, time)
+        if let incident { written(incident, at: time) }
+        releaseDeadlines()
     }
 
     /// Labels of the incidents completed since the last call, in completion order.
@@ -171,12 +206,12 @@ public struct Simulator: Sendable {
     /// Runs the scheduler until something is ready to write; false when generation is over.
     private mutating func advance() -> Bool {
         if let limit = options.events, generated >= limit { return false }
-        guard let next = schedule.peekTime, next < end else { return false }
+        guard let next = schedule.peekTime(), next < end else { return false }
         let (time, action) = schedule.pop()
         releaseHeld(upTo: time)
         switch action {
-        case .planned(let planned):
-            emit(planned, at: time)
+        case .planned(let slot):
+            emit(slot, at: time)
         case .traffic(let index):
             let source = geography.sources[index]
             let peak = source.peakPerHour * options.trafficScale
@@ -190,9 +225,13 @@ public struct Simulator: Sendable {
         case .sensor:
             sensorDetection(at: time)
             schedule.push(time + seconds(rng.exponential(mean: 3600 / (40 * options.trafficScale))), .sensor)
-        case .vessel(let track):
-            let (following, delay) = vesselReport(track, at: time)
-            schedule.push(time + delay, .vessel(following))
+        case .vessel(let lane):
+            // Moved out and back rather than copied, so its buffers are not retained.
+            var track = VesselTrack(lane: lane)
+            swap(&track, &vessels[lane])
+            let delay = vesselReport(&track, at: time)
+            swap(&track, &vessels[lane])
+            schedule.push(time + delay, .vessel(lane))
         case .incident, .nearMiss:
             let nearMiss = action.isNearMiss
             plantOne(nearMiss: nearMiss, at: time)
@@ -202,50 +241,73 @@ public struct Simulator: Sendable {
         return true
     }
 
-    /// Schedules an event and what follows it; `after` is relative to now.
-    mutating func plan(_ planned: Planned, at time: Int64) {
-        schedule.push(time, .planned(scheduled(planned)))
+    /// Schedules an event planned with `build` or `plan(_:incident:at:)`, and with it what follows it.
+    mutating func plan(slot: Int, at time: Int64) {
+        schedule.push(time, .planned(slot))
     }
 
-    /// Serialises a planned event and what follows it: nothing but their times changes from here on.
-    private func scheduled(_ planned: Planned) -> Scheduled {
-        let (json, timeAt) = writer.untimed(planned.event)
-        return Scheduled(
-            json: json, timeAt: timeAt, kind: planned.event.kind, queue: planned.queue, throttled: planned.throttled,
-            incident: planned.incident, then: planned.then.map { ($0.after, scheduled($0.planned)) })
+    /// Serialises a single event and schedules it.
+    mutating func plan(_ event: Event, incident: Int? = nil, at time: Int64) {
+        let slot = withScratch { sim, json in
+            let timeAt = sim.writer.untimed(event, to: &json)
+            return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: event.kind, queue: nil, throttled: true, incident: incident)
+        }
+        plan(slot: slot, at: time)
     }
 
-    private mutating func emit(_ event: Scheduled, at time: Int64) {
+    /// Runs `body` with a writer into the simulator's scratch memory rather than memory allocated per
+    /// event or trip. Nested, the inner writer allocates its own.
+    mutating func withScratch<Result>(_ body: (inout Simulator, inout JSONBytes) -> Result) -> Result {
+        var memory = scratch
+        scratch = []
+        defer { scratch = memory }
+        return memory.withUnsafeMutableBufferPointer { memory in
+            var json = JSONBytes(in: memory)
+            return body(&self, &json)
+        }
+    }
+
+    private mutating func emit(_ slot: Int, at time: Int64) {
+        let event = pending.header(slot)
         if let queue = event.queue {
             if event.throttled, let admit = queues[queue].admission(at: time), admit > time {
-                schedule.push(admit, .planned(event))
+                schedule.push(admit, .planned(slot))
                 return
             }
             queues[queue].record(time)
         }
-        for follow in event.then { schedule.push(time + follow.after, .planned(follow.event)) }
+        var follow = event.firstFollow
+        while follow >= 0 {
+            let next = pending.header(follow)
+            schedule.push(time + next.after, .planned(follow))
+            follow = next.nextFollow
+        }
         generated += 1
-        let start = readyBytes.count
-        event.appendLine(at: time, to: &readyBytes)
-        let end = readyBytes.count
+        guard faults else {
+            inOrder = (slot, time, event.incident, event.kind)
+            return
+        }
+        // An event delivered in order goes out from its slot, copied once; faults take copies of its line.
         if options.invalidFraction > 0, rng.chance(options.invalidFraction) {
-            let corrupt = Malformed.corrupt(Array(readyBytes[start..<end]), &rng)
-            readyBytes += corrupt
-            ready.append(Ready(start: end, end: readyBytes.count, time: nil, incident: nil, kind: .invalid, eventKind: event.kind))
+            let start = readyBytes.count
+            readyBytes += Malformed.corrupt(pending.line(slot, at: time), &rng)
+            ready.append(Ready(line: .bytes(start..<readyBytes.count), time: nil, incident: nil, kind: .invalid, eventKind: event.kind))
         }
         let window = Double(options.lateness) * 0.9 / Double(nanosPerSecond)
-        if options.lateFraction > 0, window >= 2, rng.chance(options.lateFraction) {
+        let late = options.lateFraction > 0 && window >= 2 && rng.chance(options.lateFraction)
+        if late {
             hold(
-                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: Array(readyBytes[start..<end]),
+                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: pending.line(slot, at: time),
                     time: time, incident: event.incident, kind: .event(late: true), eventKind: event.kind))
         } else {
-            ready.append(Ready(start: start, end: end, time: time, incident: event.incident, kind: .event(late: false), eventKind: event.kind))
+            ready.append(Ready(line: .pending(slot), time: time, incident: event.incident, kind: .event(late: false), eventKind: event.kind))
         }
         if options.duplicateFraction > 0, window >= 2, rng.chance(options.duplicateFraction) {
             hold(
-                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: Array(readyBytes[start..<end]),
+                Held(release: time + seconds(1 + rng.unit() * (window - 1)), sequence: generated, line: pending.line(slot, at: time),
                     time: nil, incident: nil, kind: .duplicate, eventKind: event.kind))
         }
+        if late { pending.free(slot) }
     }
 
     /// Holds a message back until the scheduler passes its release (< time + lateness), so it
@@ -270,7 +332,8 @@ public struct Simulator: Sendable {
     private mutating func makeReady(_ item: Held) {
         let start = readyBytes.count
         readyBytes += item.line
-        ready.append(Ready(start: start, end: readyBytes.count, time: item.time, incident: item.incident, kind: item.kind, eventKind: item.eventKind))
+        ready.append(
+            Ready(line: .bytes(start..<readyBytes.count), time: item.time, incident: item.incident, kind: item.kind, eventKind: item.eventKind))
     }
 
     // MARK: - Ground truth
@@ -351,42 +414,131 @@ public struct Simulator: Sendable {
     }
 }
 
-/// A planned event: its id and content are fixed when it is planned, its time when it is written.
-struct Planned: Sendable {
-    var event: Event
-    /// Crossings wait in the checkpoint queue; a planted overload does not.
-    var throttled = true
-    var incident: Int? = nil
-    var then: [Follow] = []
-    /// The queue of a crossing's checkpoint (`SimGeography.Side.queue`); `build` sets it, as only it makes crossings.
-    var queue: Int? = nil
-}
-
-/// A planned event as the scheduler holds it: serialised when planned, so a few words move through
-/// the heap rather than an event's fields, and writing it is a copy with the time filled in.
-struct Scheduled: Sendable {
-    /// The event's JSON without its newline and without the value of `time`, which goes at `timeAt`.
-    var json: [UInt8]
-    var timeAt: Int
-    var kind: EventKind
-    var queue: Int?
-    var throttled: Bool
-    var incident: Int?
-    var then: [(after: Int64, event: Scheduled)]
-
-    func appendLine(at time: Int64, to out: inout [UInt8]) {
-        json.withUnsafeBufferPointer { json in
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: json[..<timeAt]))
-            EventWriter.appendTime(time, to: &out)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: json[timeAt...]))
-        }
-        out.append(0x0A)
+/// Planned events, serialised when planned: only their time changes from there on, so a few words
+/// move through the scheduler rather than an event's fields, and writing one is a copy with the time
+/// filled in. A slot is reused once its event is written, so planning allocates nothing in the long run.
+struct PendingEvents: Sendable {
+    struct Header: Sendable {
+        /// Where the gap for the value of `time` is in the line.
+        var timeAt: Int
+        var kind: EventKind
+        /// The queue of a crossing's checkpoint (`SimGeography.Side.queue`).
+        var queue: Int?
+        /// Crossings wait in the checkpoint queue; a planted overload does not.
+        var throttled: Bool
+        var incident: Int?
+        /// When it follows another event: how long after that one.
+        var after: Int64 = 0
+        /// The events scheduled once this one is written, in order, linked through `nextFollow`.
+        var firstFollow = -1
+        var lastFollow = -1
+        var nextFollow = -1
     }
-}
 
-struct Follow: Sendable {
-    var after: Int64
-    var planned: Planned
+    /// A slot's header, and its line's length.
+    private struct Slot: Sendable {
+        var header: Header
+        var length: Int
+    }
+
+    /// Bytes of a slot's line in `lines`; a longer line goes to `long`.
+    private static let stride = 1024
+
+    private var slots: [Slot] = []
+    /// The lines of all slots, `stride` bytes apart, each the event's JSON line with a gap for the
+    /// value of `time` (`JSONBytes.timeGap`). One buffer rather than one per slot: a line's address
+    /// follows from its slot, and no buffer header of its own is read first.
+    private var lines: [UInt8] = []
+    private var long: [Int: [UInt8]] = [:]
+    private var freeSlots: [Int] = []
+    private var times = TimeText()
+
+    /// Stores the event at `range` of `json`; returns its slot.
+    mutating func add(
+        _ json: borrowing JSONBytes, _ range: Range<Int>, timeAt: Int, kind: EventKind, queue: Int?, throttled: Bool, incident: Int?
+    ) -> Int {
+        let slot = Slot(header: Header(timeAt: timeAt, kind: kind, queue: queue, throttled: throttled, incident: incident), length: range.count)
+        let index: Int
+        if let free = freeSlots.popLast() {
+            index = free
+            slots[index] = slot
+        } else {
+            index = slots.count
+            slots.append(slot)
+            lines.append(contentsOf: repeatElement(0, count: Self.stride))
+        }
+        if range.count <= Self.stride {
+            lines.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress! + index * Self.stride) }
+        } else {
+            var line = [UInt8](repeating: 0, count: range.count)
+            line.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress!) }
+            long[index] = line
+        }
+        return index
+    }
+
+    func header(_ slot: Int) -> Header {
+        slots.withUnsafeBufferPointer { $0[slot].header }
+    }
+
+    /// Schedules `event` `after` `parent`, once `parent` is written (after those added before it).
+    mutating func follow(_ parent: Int, with event: Int, after: Int64) {
+        slots[event].header.after = after
+        if slots[parent].header.lastFollow >= 0 {
+            slots[slots[parent].header.lastFollow].header.nextFollow = event
+        } else {
+            slots[parent].header.firstFollow = event
+        }
+        slots[parent].header.lastFollow = event
+    }
+
+    /// Appends the event as a JSON line at `time` and frees its slot.
+    mutating func write(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
+        append(slot, at: time, to: &out)
+        free(slot)
+    }
+
+    /// The event as a JSON line at `time`; the slot stays taken.
+    mutating func line(_ slot: Int, at time: Int64) -> [UInt8] {
+        var line: [UInt8] = []
+        append(slot, at: time, to: &line)
+        return line
+    }
+
+    mutating func free(_ slot: Int) {
+        if slots[slot].length > Self.stride { long[slot] = nil }
+        freeSlots.append(slot)
+    }
+
+    private mutating func append(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
+        let (timeAt, length) = slots.withUnsafeBufferPointer { ($0[slot].header.timeAt, $0[slot].length) }
+        if length <= Self.stride {
+            var times = self.times
+            defer { self.times = times }
+            lines.withUnsafeMutableBufferPointer { lines in
+                let line = UnsafeMutableBufferPointer(rebasing: lines[slot * Self.stride..<slot * Self.stride + length])
+                Self.append(line, timeAt, time, &times, to: &out)
+            }
+        } else {
+            // Taken out while its gap is filled, so it is not copied.
+            var line = long.removeValue(forKey: slot)!
+            line.withUnsafeMutableBufferPointer { Self.append($0, timeAt, time, &times, to: &out) }
+            long[slot] = line
+        }
+    }
+
+    /// The time goes into the line's gap, and the line out in one copy; a time with a fraction around the gap.
+    private static func append(
+        _ line: UnsafeMutableBufferPointer<UInt8>, _ timeAt: Int, _ time: Int64, _ times: inout TimeText, to out: inout [UInt8]
+    ) {
+        if times.whole(time, into: line.baseAddress! + timeAt) {
+            out.append(contentsOf: UnsafeBufferPointer(line))
+        } else {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<timeAt]))
+            EventWriter.appendTime(time, to: &out)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[(timeAt + JSONBytes.wholeTimeBytes)...]))
+        }
+    }
 }
 
 struct OpenIncident: Sendable {
@@ -398,10 +550,16 @@ struct OpenIncident: Sendable {
     var until = Int64.min
 }
 
-/// A message ready to go out, at `start..<end` of `Simulator.readyBytes`.
+/// A message ready to go out.
 struct Ready: Sendable {
-    var start: Int
-    var end: Int
+    enum Line: Sendable {
+        /// An event still in its slot of `Simulator.pending`, written at `time`.
+        case pending(Int)
+        /// At that range of `Simulator.readyBytes`.
+        case bytes(Range<Int>)
+    }
+
+    var line: Line
     /// Event time of an original event; nil for redeliveries and malformed messages.
     var time: Int64?
     var incident: Int?
@@ -447,7 +605,21 @@ struct CheckpointQueue: Sendable {
 }
 
 func seconds(_ value: Double) -> Int64 {
-    Int64(value.rounded()) * nanosPerSecond
+    Int64(value.roundedHalfAway) * nanosPerSecond
+}
+
+extension Double {
+    /// `rounded()`, to the nearest and half away from zero, without the call into libm it takes on
+    /// baseline x86-64; for |self| < 2^63, where it is exact, as the difference from the truncation is.
+    @inline(__always) var roundedHalfAway: Double {
+        let truncated = Int64(self)
+        let difference = self - Double(truncated)
+        // difference ≥ 0.5 and ≤ −0.5 from sign bits rather than branches, which on random values
+        // are mispredicted half the time.
+        let up = Int64(bitPattern: (difference - 0.5).bitPattern >> 63 ^ 1)
+        let down = Int64(bitPattern: (-difference - 0.5).bitPattern >> 63 ^ 1)
+        return Double(truncated &+ up &- down)
+    }
 }
 
 extension Int64 {

@@ -17,6 +17,32 @@ struct SimGeography: Sendable {
         var remote: Bool
         /// Watches a checkpoint's approach (within 3 km), where people and vehicles are expected.
         var atCheckpoint: Bool
+
+        /// Its detections' JSON up to the id's serial, from `source` to `position` after the time,
+        /// and from `sector` to the end of the line.
+        var json: [[UInt8]] {
+            var members = JSONBytes(capacity: 256)
+            members.leaveValueOut()
+            members.member("source", "BS/SENSORS")
+            members.member("sensor", id)
+            members.key("sensorType")
+            members.raw(type.rawValue)
+            members.position(position)
+            var end = JSONBytes(capacity: 256)
+            end.leaveValueOut()
+            end.member("sector", sector)
+            end.close()
+            end.newline()
+            return [JSONBytes.idOpen(idPrefix), members.bytes, end.bytes]
+        }
+    }
+
+    /// A sensor's or patrol unit's reports as JSON: up to the id's serial, the members after the
+    /// time it always writes, and (for a sensor) from `sector` to the end of the line.
+    struct ReportBytes: Sendable {
+        var idOpen: ConstantBytes
+        var members: ConstantBytes
+        var end: ConstantBytes?
     }
 
     /// A class, as trips and pairs pass sides around on every crossing: one reference to count, not seven.
@@ -33,6 +59,9 @@ struct SimGeography: Sendable {
         let officers: [String]
         /// Index of its checkpoint queue in `queueCapacity`, if it has a capacity.
         let queue: Int?
+        /// What its crossings write, in `constants`.
+        let bytes: SideBytes
+        private let constants: ConstantStore
 
         init(
             id: String, country: String, position: Position, utcOffset: Int64, idPrefix: String, source: String, officers: [String],
@@ -46,10 +75,55 @@ struct SimGeography: Sendable {
             self.source = source
             self.officers = officers
             self.queue = queue
+            func members(_ direction: Direction) -> [UInt8] {
+                var json = JSONBytes(capacity: 256)
+                json.leaveValueOut()
+                json.member("source", source)
+                json.member("checkpoint", id)
+                json.member("country", country)
+                json.key("direction")
+                json.raw(direction.rawValue)
+                return json.bytes
+            }
+            var json = JSONBytes(capacity: 256)
+            json.leaveValueOut()
+            json.member("origin", country)
+            json.close()
+            constants = ConstantStore(
+                [JSONBytes.idOpen(idPrefix), members(.exit), members(.entry), json.bytes] + officers.map(Self.officerMember))
+            let list = constants.list
+            bytes = SideBytes(
+                idOpen: list[0], exitMembers: list[1], entryMembers: list[2], originMember: list[3],
+                officers: UnsafeBufferPointer(rebasing: list[4...]), queue: queue)
+        }
+
+        /// `,"officer":"…"`.
+        static func officerMember(_ name: String) -> [UInt8] {
+            var json = JSONBytes(capacity: 256)
+            json.leaveValueOut()
+            json.member("officer", name)
+            return json.bytes
         }
     }
 
+    /// What a side's crossings write: bytes its `Side` keeps, handed around with no reference to count.
+    /// Unchecked Sendable for the buffer of officers, which never changes either.
+    struct SideBytes: @unchecked Sendable {
+        /// Its crossings' JSON up to the id's serial: `{"v":1,"id":"kz-petropavl-1-`.
+        var idOpen: ConstantBytes
+        /// Its crossings' members from `source` to `direction`, after `time`, with a comma before them.
+        var exitMembers: ConstantBytes
+        var entryMembers: ConstantBytes
+        /// What ends a goods item from here: `,"origin":"KZ"}`.
+        var originMember: ConstantBytes
+        /// `,"officer":"…"` for each of `Side.officers`.
+        var officers: UnsafeBufferPointer<ConstantBytes>
+        var queue: Int?
+    }
+
     struct Pair: Sendable {
+        /// In `SimGeography.pairs`.
+        var index: Int
         var a: Side
         var b: Side
         var capacity: Int
@@ -74,6 +148,17 @@ struct SimGeography: Sendable {
         }
 
         var freight: Bool { self == .truck || self == .rail }
+
+        var vehicle: VehicleType? {
+            switch self {
+            case .truck: .truck
+            case .van: .van
+            case .car: .car
+            case .bus: .bus
+            case .pedestrian: nil
+            case .rail: .rail
+            }
+        }
     }
 
     struct Source: Sendable {
@@ -81,15 +166,23 @@ struct SimGeography: Sendable {
         var outbound: Bool
         var mode: Mode
         var peakPerHour: Double
+        /// That of the side it leaves from, for `intensity`.
+        var utcOffset: Int64
     }
 
     var pairs: [Pair] = []
+    /// The bytes of each pair's sides, as `pairs` holds them.
+    private var pairBytes: [(a: SideBytes, b: SideBytes)] = []
     var sources: [Source] = []
     /// The capacity of each checkpoint queue (`Side.queue`).
     var queueCapacity: [Int] = []
     /// A coarse border line through the checkpoint pairs, for patrols and sensors.
     var borderLine: [Position] = []
     var patrolUnits: [(unit: String, country: String, segment: Int)] = []
+    /// By index of `patrolUnits` and of `sensors`, in `constants`.
+    private(set) var patrolBytes: [ReportBytes] = []
+    private(set) var sensorBytes: [ReportBytes] = []
+    private var constants = ConstantStore([])
     /// Sensors stand in twos about 0.8 km apart along the line (a pair tripping together makes a
     /// track), plus a camera on each checkpoint's approach.
     var sensors: [SensorSite] = []
@@ -123,13 +216,20 @@ struct SimGeography: Sendable {
                 let paired = geography.checkpoints[pairedId]
             else { continue }
             let capacity = min(checkpoint.capacity ?? 40, paired.capacity ?? 40)
-            pairs.append(Pair(a: Self.side(checkpoint, queue: queues[checkpoint.id]), b: Self.side(paired, queue: queues[paired.id]), capacity: capacity))
+            let pair = Pair(
+                index: pairs.count, a: Self.side(checkpoint, queue: queues[checkpoint.id]), b: Self.side(paired, queue: queues[paired.id]),
+                capacity: capacity)
+            pairs.append(pair)
+            pairBytes.append((pair.a.bytes, pair.b.bytes))
         }
         for (index, pair) in pairs.enumerated() {
             let scale = Double(pair.capacity) / 40
             for mode in Mode.allCases where mode != .rail || pair.capacity >= 50 {
                 for outbound in [true, false] {
-                    sources.append(Source(pair: index, outbound: outbound, mode: mode, peakPerHour: mode.peakPerHour * scale))
+                    sources.append(
+                        Source(
+                            pair: index, outbound: outbound, mode: mode, peakPerHour: mode.peakPerHour * scale,
+                            utcOffset: pair.from(outbound: outbound).utcOffset))
                 }
             }
         }
@@ -140,7 +240,8 @@ struct SimGeography: Sendable {
         if segments > 0 {
             for index in 0..<(2 * segments) {
                 let country = index % 2 == 0 ? "KZ" : "RU"
-                patrolUnits.append(("\(country.lowercased())-pu-\(100 + index)", country, index / 2))
+                let unit = "\(country.lowercased())-pu-\(100 + index)"
+                patrolUnits.append((unit, country, index / 2))
             }
             let types: [SensorType] = [.seismic, .infrared, .radar, .camera, .fence, .magnetic]
             for index in 0..<(6 * segments) {
@@ -152,15 +253,38 @@ struct SimGeography: Sendable {
         for pair in pairs {
             addSensor(Position(lat: (pair.a.position.lat + pair.b.position.lat) / 2 + 0.012, lon: pair.a.position.lon), .camera)
         }
+        let patrols = patrolUnits.map { unit, country, _ in
+            var members = JSONBytes(capacity: 256)
+            members.leaveValueOut()
+            members.member("source", Self.patrolSource(country))
+            members.member("unit", unit)
+            return [JSONBytes.idOpen(unit), members.bytes]
+        }
+        constants = ConstantStore(sensors.flatMap(\.json) + patrols.joined())
+        let list = constants.list
+        sensorBytes = sensors.indices.map { ReportBytes(idOpen: list[3 * $0], members: list[3 * $0 + 1], end: list[3 * $0 + 2]) }
+        let patrolsAt = 3 * sensors.count
+        patrolBytes = patrolUnits.indices.map { ReportBytes(idOpen: list[patrolsAt + 2 * $0], members: list[patrolsAt + 2 * $0 + 1]) }
     }
 
     private mutating func addSensor(_ position: Position, _ type: SensorType) {
         let position = Position(lat: (position.lat * 10000).rounded() / 10000, lon: (position.lon * 10000).rounded() / 10000)
         let nearest = base.nearestCheckpoint(to: position)?.km ?? .infinity
+        let (id, idPrefix, sector) = ("S-\(1000 + sensors.count)", "s-\(1000 + sensors.count)", sector(at: position))
         sensors.append(
             SensorSite(
-                id: "S-\(1000 + sensors.count)", idPrefix: "s-\(1000 + sensors.count)", position: position, type: type, sector: sector(at: position),
+                id: id, idPrefix: idPrefix, position: position, type: type, sector: sector,
                 remote: inBorderZone(position) && nearest > 7, atCheckpoint: nearest < 3))
+    }
+
+    static func patrolSource(_ country: String) -> String {
+        country == "KZ" ? "KZ-BS/PATROL" : country == "RU" ? "RU-BS/PATROL" : "\(country)-BS/PATROL"
+    }
+
+    /// The bytes of the sides a trip of pair `index` leaves from and arrives at.
+    func sides(pair index: Int, outbound: Bool) -> (from: SideBytes, to: SideBytes) {
+        let (a, b) = pairBytes[index]
+        return outbound ? (a, b) : (b, a)
     }
 
     func sector(at position: Position) -> String? {
@@ -193,7 +317,7 @@ struct SimGeography: Sendable {
 
     /// The source's rate at `time` as a share of its peak (for thinning a Poisson process).
     func intensity(_ source: Source, at time: Int64) -> Double {
-        let local = time + pairs[source.pair].from(outbound: source.outbound).utcOffset
+        let local = time + source.utcOffset
         let days = local >= 0 ? local / day : (local - day + 1) / day
         let hourOfDay = Int((local - days * day) / hour)
         let weekday = Int(((days + 3) % 7 + 7) % 7)  // 1970-01-01 was a Thursday; Monday is 0
@@ -241,16 +365,16 @@ struct TripIds: Sendable {
     var all: [String] { [exit] + [entry, inspection].compactMap { $0 } }
 }
 
+/// The serials of a trip's event ids, which background traffic never needs spelled out.
+struct TripSerials {
+    var exit: UInt64
+    var entry: UInt64?
+    var inspection: (serial: UInt64, atExit: Bool)?
+}
+
 extension Simulator {
     mutating func officer(_ side: SimGeography.Side) -> String {
         rng.pick(side.officers)
-    }
-
-    /// `integrity.release-anomaly`'s window with a day to spare, and how many releases in it it counts.
-    var releasePattern: (span: Int64, count: Int)? {
-        guard let figures = figures["integrity.release-anomaly"], let window = figures.window, let count = figures.count?.least
-        else { return nil }
-        return (window + day, count)
     }
 
     /// The exit officer of a trip the entry side will find something on. Officers are picked so none
@@ -284,82 +408,214 @@ extension Simulator {
         return name
     }
 
-    /// Builds a trip's events, to leave at `time`; nothing is scheduled yet.
-    mutating func build(_ trip: Trip, at time: Int64, incident: Int? = nil) -> (Planned, TripIds) {
-        let from = trip.pair.from(outbound: trip.outbound)
-        let to = trip.pair.to(outbound: trip.outbound)
-        var exitVehicle = trip.vehicle
-        exitVehicle?.measuredWeightKg = nil
-        let exitId = ids.event(from.idPrefix)
-        let inspectExit = trip.inspection.map { !$0.atEntry } ?? false
-        let inspectEntry = trip.inspection.map { $0.atEntry } ?? false
-        let foundAtEntry = inspectEntry && !(trip.inspection?.findings.isEmpty ?? true)
-        var exit = Planned(
-            event: Event(
-                id: exitId, time: Timestamp(nanosecondsSinceEpoch: 0), source: from.source,
-                body: .crossing(
-                    Crossing(
-                        checkpoint: from.id, country: from.country, direction: .exit, persons: trip.persons,
-                        vehicle: exitVehicle, goods: trip.goods, permits: trip.permits,
-                        officer: trip.exitOfficer ?? (foundAtEntry ? releasingOfficer(from, at: time) : officer(from)),
-                        lane: lane(trip), released: !inspectExit))),
-            throttled: trip.throttled, incident: incident, queue: from.queue)
-        var result = TripIds(exit: exitId)
-        if inspectExit, let plan = trip.inspection {
-            let (inspection, id) = inspectionEvent(plan, crossingId: exitId, side: from, incident: incident)
-            exit.then.append(Follow(after: plan.after, planned: inspection))
-            result.inspection = id
+    /// Builds a trip's events, to leave at `time`, serialised into `pending`; returns the slot of the exit,
+    /// which `plan(slot:at:)` schedules with the rest following it.
+    mutating func build(_ trip: Trip, at time: Int64, incident: Int? = nil) -> (exit: Int, ids: TripIds) {
+        withScratch { sim, json in sim.build(trip, into: &json, at: time, incident: incident) }
+    }
+
+    private mutating func build(_ trip: Trip, into json: inout JSONBytes, at time: Int64, incident: Int?) -> (exit: Int, ids: TripIds) {
+        json.persons(trip.persons)
+        var parts = CrossingParts(persons: 0..<json.written)
+        if let vehicle = trip.vehicle {
+            json.detach()
+            let start = json.written
+            json.openVehicle(vehicle)
+            parts.vehicle = start..<json.written
         }
-        if trip.arrives {
-            var vehicle = trip.vehicle
-            if let measured = trip.measuredAtEntry { vehicle?.measuredWeightKg = measured }
-            let entryId = ids.event(to.idPrefix)
-            var entry = Planned(
-                event: Event(
-                    id: entryId, time: Timestamp(nanosecondsSinceEpoch: 0), source: to.source,
-                    body: .crossing(
-                        Crossing(
-                            checkpoint: to.id, country: to.country, direction: .entry, persons: trip.persons,
-                            vehicle: vehicle, goods: trip.goods, permits: trip.permits, officer: officer(to),
-                            lane: lane(trip), released: !inspectEntry))),
-                incident: incident, queue: to.queue)
-            if inspectEntry, let plan = trip.inspection {
-                let (inspection, id) = inspectionEvent(plan, crossingId: entryId, side: to, incident: incident)
-                entry.then.append(Follow(after: plan.after, planned: inspection))
-                result.inspection = id
+        if let goods = trip.goods {
+            json.detach()
+            let start = json.written
+            json.goods(goods)
+            parts.goods = start..<json.written
+        }
+        if let permits = trip.permits {
+            json.detach()
+            let start = json.written
+            json.permits(permits)
+            parts.permits = start..<json.written
+        }
+        let journey = Journey(
+            pair: trip.pair.index, outbound: trip.outbound, vehicle: trip.vehicle?.type, travel: trip.travel, arrives: trip.arrives,
+            measuredAtEntry: trip.measuredAtEntry ?? trip.vehicle?.measuredWeightKg, inspection: trip.inspection, throttled: trip.throttled,
+            exitOfficer: trip.exitOfficer)
+        let (exit, serials) = crossings(&json, parts, journey, at: time, incident: incident)
+        let from = trip.pair.from(outbound: trip.outbound).idPrefix
+        let to = trip.pair.to(outbound: trip.outbound).idPrefix
+        var ids = TripIds(exit: Identities.eventId(from, serials.exit))
+        if let entry = serials.entry { ids.entry = Identities.eventId(to, entry) }
+        if let (serial, atExit) = serials.inspection { ids.inspection = Identities.eventId(atExit ? from : to, serial) }
+        return (exit, ids)
+    }
+
+    /// Where in a trip's scratch JSON the members its crossings share are, each without a comma before it;
+    /// the vehicle without its measured weight and closing brace.
+    struct CrossingParts {
+        var persons: Range<Int>
+        var vehicle: Range<Int>?
+        var goods: Range<Int>?
+        var permits: Range<Int>?
+    }
+
+    /// What the crossings of a trip need besides its parts.
+    struct Journey {
+        /// In `SimGeography.pairs`.
+        var pair: Int
+        var outbound: Bool
+        var vehicle: VehicleType?
+        var travel: Int64
+        var arrives = true
+        var measuredAtEntry: Double?
+        var inspection: Trip.InspectionPlan?
+        var throttled = true
+        var exitOfficer: String?
+    }
+
+    /// Serialises a trip's exit, entry and inspection into `pending`, the exit first in line, from its
+    /// parts already in `json`: those are encoded once for both crossings, and no `Event` is built.
+    mutating func crossings(
+        _ json: inout JSONBytes, _ parts: CrossingParts, _ journey: Journey, at time: Int64, incident: Int?
+    ) -> (exit: Int, serials: TripSerials) {
+        let (from, to) = geography.sides(pair: journey.pair, outbound: journey.outbound)
+        let exitNumber = ids.eventNumber()
+        let inspectExit = journey.inspection.map { !$0.atEntry } ?? false
+        let inspectEntry = journey.inspection.map { $0.atEntry } ?? false
+        let foundAtEntry = inspectEntry && !(journey.inspection?.findings.isEmpty ?? true)
+        let exitOfficer: Officer
+        if let name = journey.exitOfficer ?? (foundAtEntry ? releasingOfficer(side(journey, exit: true), at: time) : nil) {
+            // An officer outside the rotation, written once beside the trip's parts.
+            json.detach()
+            let start = json.written
+            json.leaveValueOut()
+            json.member("officer", name)
+            exitOfficer = .written(start..<json.written)
+        } else {
+            exitOfficer = officer(from)
+        }
+        let exit = crossing(
+            &json, parts, at: from, exit: true, number: exitNumber, measured: nil, officer: exitOfficer, lane: lane(journey.vehicle),
+            released: !inspectExit, throttled: journey.throttled, incident: incident)
+        var result = TripSerials(exit: exitNumber)
+        if inspectExit, let plan = journey.inspection {
+            let side = side(journey, exit: true)
+            let crossingId = Identities.eventId(side.idPrefix, exitNumber)
+            let (inspection, serial) = inspectionEvent(plan, crossingId: crossingId, side: side, incident: incident)
+            pending.follow(exit, with: inspection, after: plan.after)
+            result.inspection = (serial, true)
+        }
+        if journey.arrives {
+            let entryNumber = ids.eventNumber()
+            let entry = crossing(
+                &json, parts, at: to, exit: false, number: entryNumber, measured: journey.measuredAtEntry, officer: officer(to),
+                lane: lane(journey.vehicle), released: !inspectEntry, throttled: true, incident: incident)
+            if inspectEntry, let plan = journey.inspection {
+                let side = side(journey, exit: false)
+                let crossingId = Identities.eventId(side.idPrefix, entryNumber)
+                let (inspection, serial) = inspectionEvent(plan, crossingId: crossingId, side: side, incident: incident)
+                pending.follow(entry, with: inspection, after: plan.after)
+                result.inspection = (serial, false)
             }
-            exit.then.append(Follow(after: trip.travel, planned: entry))
-            result.entry = entryId
+            pending.follow(exit, with: entry, after: journey.travel)
+            result.entry = entryNumber
         }
         return (exit, result)
     }
 
+    private func side(_ journey: Journey, exit: Bool) -> SimGeography.Side {
+        let pair = geography.pairs[journey.pair]
+        return exit ? pair.from(outbound: journey.outbound) : pair.to(outbound: journey.outbound)
+    }
+
+    /// A crossing's `,"officer":"…"`: one of the side's, or one written into the trip's JSON.
+    enum Officer {
+        case listed(ConstantBytes)
+        case written(Range<Int>)
+    }
+
+    /// Writes a crossing after the trip's parts in `json`, as `EventWriter` would, and stores it in `pending`.
+    private mutating func crossing(
+        _ json: inout JSONBytes, _ parts: CrossingParts, at side: SimGeography.SideBytes, exit: Bool, number: UInt64, measured: Double?,
+        officer: Officer, lane: StaticString, released: Bool, throttled: Bool, incident: Int?
+    ) -> Int {
+        let start = json.written
+        let timeAt = json.head(side.idOpen, number, "\",\"kind\":\"crossing\",\"time\":", from: start)
+        json.literal(exit ? side.exitMembers : side.entryMembers)
+        json.literal(",")
+        json.copy(parts.persons)
+        if let vehicle = parts.vehicle {
+            json.literal(",")
+            json.copy(vehicle)
+            if let measured {
+                json.literal(",\"measuredWeightKg\":")
+                json.bareNumber(measured)
+            }
+            json.literal("}")
+        }
+        if let goods = parts.goods {
+            json.literal(",")
+            json.copy(goods)
+        }
+        if let permits = parts.permits {
+            json.literal(",")
+            json.copy(permits)
+        }
+        switch officer {
+        case .listed(let bytes): json.literal(bytes)
+        case .written(let range): json.copy(range)
+        }
+        json.literal(lane)
+        if released {
+            json.literal(",\"released\":true}\n")
+        } else {
+            json.literal(",\"released\":false}\n")
+        }
+        return pending.add(json, start..<json.written, timeAt: timeAt, kind: .crossing, queue: side.queue, throttled: throttled, incident: incident)
+    }
+
     private mutating func inspectionEvent(
         _ plan: Trip.InspectionPlan, crossingId: String, side: SimGeography.Side, incident: Int?
-    ) -> (Planned, String) {
-        let id = ids.event(side.idPrefix)
+    ) -> (slot: Int, serial: UInt64) {
+        let number = ids.eventNumber()
         let event = Event(
-            id: id, time: Timestamp(nanosecondsSinceEpoch: 0), source: side.source,
+            id: Identities.eventId(side.idPrefix, number), time: Timestamp(nanosecondsSinceEpoch: 0), source: side.source,
             body: .inspection(
                 Inspection(
-                    crossingId: crossingId, checkpoint: side.id, method: plan.method, findings: plan.findings,
-                    officer: officer(side), durationSec: Double(300 + rng.below(3300)))))
-        return (Planned(event: event, incident: incident), id)
+                    crossingId: crossingId, checkpoint: side.id, method: plan.method,
+                    findings: plan.findings, officer: officer(side), durationSec: Double(300 + rng.below(3300)))))
+        var json = JSONBytes(capacity: 1024)
+        let timeAt = writer.untimed(event, to: &json)
+        return (pending.add(json, 0..<json.written, timeAt: timeAt, kind: .inspection, queue: nil, throttled: true, incident: incident), number)
     }
 
-    private mutating func lane(_ trip: Trip) -> String {
-        switch trip.vehicle?.type {
-        case .truck?: Self.truckLanes[rng.below(4)]
-        case .bus?: "B1"
-        case .rail?: "R1"
-        case nil: Self.pedestrianLanes[rng.below(2)]
-        default: Self.carLanes[rng.below(6)]
+    /// One of the side's officers, drawn as `officer(_: Side)` draws.
+    private mutating func officer(_ side: SimGeography.SideBytes) -> Officer {
+        .listed(side.officers[rng.below(side.officers.count)])
+    }
+
+    /// `,"lane":"…"` for the vehicle.
+    private mutating func lane(_ vehicle: VehicleType?) -> StaticString {
+        switch vehicle {
+        case .truck?:
+            switch rng.below(4) {
+            case 0: ",\"lane\":\"T1\""
+            case 1: ",\"lane\":\"T2\""
+            case 2: ",\"lane\":\"T3\""
+            default: ",\"lane\":\"T4\""
+            }
+        case .bus?: ",\"lane\":\"B1\""
+        case .rail?: ",\"lane\":\"R1\""
+        case nil: rng.below(2) == 0 ? ",\"lane\":\"P1\"" : ",\"lane\":\"P2\""
+        default:
+            switch rng.below(6) {
+            case 0: ",\"lane\":\"C1\""
+            case 1: ",\"lane\":\"C2\""
+            case 2: ",\"lane\":\"C3\""
+            case 3: ",\"lane\":\"C4\""
+            case 4: ",\"lane\":\"C5\""
+            default: ",\"lane\":\"C6\""
+            }
         }
     }
-
-    private static let truckLanes = ["T1", "T2", "T3", "T4"]
-    private static let pedestrianLanes = ["P1", "P2"]
-    private static let carLanes = ["C1", "C2", "C3", "C4", "C5", "C6"]
 
     // MARK: - Travellers and declarations
 
@@ -417,64 +673,230 @@ extension Simulator {
 
     // MARK: - Background
 
+    /// Background traffic is written straight into a trip's JSON parts, without `Person`, `Vehicle` or
+    /// `Goods` values: the same draws and the same bytes as `travellers`, `freight` and `goods` with `build`.
     mutating func background(_ source: SimGeography.Source, at time: Int64) {
-        let pair = geography.pairs[source.pair]
-        let origin = pair.from(outbound: source.outbound).country
-        var (persons, vehicle) = travellers(source.mode)
-        var declared: [Goods]?
+        withScratch { sim, json in sim.background(source, into: &json, at: time) }
+    }
+
+    private mutating func background(_ source: SimGeography.Source, into json: inout JSONBytes, at time: Int64) {
+        let (from, to) = geography.sides(pair: source.pair, outbound: source.outbound)
+        var parts = travellers(source.mode, into: &json)
+        var declared: DeclaredItem?
         var measured: Double?
         switch source.mode {
         case .truck, .van:
-            let gross = vehicle?.declaredWeightKg ?? 20000
-            declared = freight(grossKg: gross, origin: origin)
+            (parts.goods, declared) = freight(grossKg: parts.declaredKg ?? 20000, origin: from, into: &json)
             // Weighbridges agree with declarations within 2 %: never a weight mismatch.
-            measured = (gross * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
+            measured = ((parts.declaredKg ?? 20000) * (1 + (rng.unit() - 0.5) * 0.04)).roundedHalfAway
         case .rail:
-            declared = freight(grossKg: 60000, origin: origin)
+            (parts.goods, declared) = freight(grossKg: 60000, origin: from, into: &json)
         case .car, .pedestrian:
             // Personal goods are occasional and worth little; structuring needs a repeat pattern background never forms.
-            if rng.chance(0.35) { declared = [goods(rng.pick(Catalog.personal), origin: origin)] }
+            if rng.chance(0.35) { (parts.goods, declared) = personalGoods(origin: from, into: &json) }
         case .bus:
             break
         }
-        if source.mode == .pedestrian { persons[0].role = .pedestrian }
-        var trip = Trip(
-            pair: pair, outbound: source.outbound, persons: persons, vehicle: vehicle, goods: declared,
+        var journey = Journey(
+            pair: source.pair, outbound: source.outbound, vehicle: source.mode.vehicle,
             travel: seconds(600 + rng.unit() * (source.mode == .truck ? 9000 : 3000)), measuredAtEntry: measured)
-        if rng.chance(0.04) { trip.inspection = routineInspection(declared) }
-        let (planned, _) = build(trip, at: time)
-        plan(planned, at: time)
+        if rng.chance(0.04) { journey.inspection = routineInspection(declared) }
+        plan(slot: crossings(&json, parts.crossing, journey, at: time, incident: nil).exit, at: time)
         // Some come back a few hours or days later, with another load.
         if source.mode != .bus, source.mode != .rail, rng.chance(0.3) {
-            var back = trip
+            var back = journey
             back.outbound.toggle()
             back.inspection = nil
             if source.mode == .truck || source.mode == .van {
-                let gross = vehicle?.declaredWeightKg ?? 20000
-                back.goods = freight(grossKg: gross, origin: pair.to(outbound: source.outbound).country)
-                back.measuredAtEntry = (gross * (1 + (rng.unit() - 0.5) * 0.04)).rounded()
+                let gross = parts.declaredKg ?? 20000
+                parts.goods = freight(grossKg: gross, origin: to, into: &json).goods
+                back.measuredAtEntry = (gross * (1 + (rng.unit() - 0.5) * 0.04)).roundedHalfAway
             } else {
-                back.goods = nil
+                parts.goods = nil
             }
-            let leaves = time + trip.travel + seconds(6 * 3600 + rng.unit() * 60 * 3600)
-            let (returning, _) = build(back, at: leaves)
-            plan(returning, at: leaves)
+            let leaves = time + journey.travel + seconds(6 * 3600 + rng.unit() * 60 * 3600)
+            plan(slot: crossings(&json, parts.crossing, back, at: leaves, incident: nil).exit, at: leaves)
         }
     }
 
+    /// A background trip's parts as `travellers(into:)` writes them.
+    struct TravellerParts {
+        var persons: Range<Int>
+        var vehicle: Range<Int>?
+        var declaredKg: Double?
+        var goods: Range<Int>?
+
+        var crossing: CrossingParts { CrossingParts(persons: persons, vehicle: vehicle, goods: goods) }
+    }
+
+    /// `travellers(mode)` written into `json` as the persons and vehicle parts of a crossing.
+    private mutating func travellers(_ mode: SimGeography.Mode, into json: inout JSONBytes) -> TravellerParts {
+        let start = json.written
+        var declared: Double?
+        json.literal("\"persons\":[")
+        switch mode {
+        case .truck:
+            declared = Double(14000 + rng.below(26000))
+            person(.driver, into: &json)
+        case .van:
+            person(.driver, into: &json)
+        case .car:
+            let driverDoc = json.written + 8
+            person(.driver, into: &json)
+            for _ in 0..<rng.below(4) {
+                let minor = rng.chance(0.25)
+                json.literal(",")
+                person(.passenger, into: &json, closed: false)
+                if minor {
+                    json.literal(",\"minor\":true")
+                    // A parent holding a child's document is ordinary and must never look like trafficking.
+                    if rng.chance(0.5) {
+                        json.literal(",\"docHolder\":\"")
+                        json.copy(driverDoc..<driverDoc + Identities.docLength)
+                        json.literal("\"")
+                    }
+                }
+                json.literal("}")
+            }
+        case .bus:
+            person(.driver, into: &json)
+            for _ in 0..<(15 + rng.below(31)) {
+                json.literal(",")
+                person(.passenger, into: &json)
+            }
+        case .pedestrian:
+            person(.pedestrian, into: &json)
+        case .rail:
+            for index in 0..<(2 + rng.below(3)) {
+                if index > 0 { json.literal(",") }
+                person(.crew, into: &json)
+            }
+        }
+        json.literal("]")
+        let persons = start..<json.written
+        guard mode != .pedestrian else { return TravellerParts(persons: persons) }
+        let vehicle = json.written
+        json.literal("\"vehicle\":{\"plate\":\"")
+        switch mode {
+        case .truck:
+            plate(into: &json)
+            json.literal("\",\"type\":\"truck\",\"trailer\":\"TR")
+            plate(into: &json)
+            json.literal("\",\"declaredWeightKg\":")
+            json.bareNumber(declared!)
+        case .van:
+            plate(into: &json)
+            declared = Double(2200 + rng.below(1300))
+            json.literal("\",\"type\":\"van\",\"declaredWeightKg\":")
+            json.bareNumber(declared!)
+        case .car:
+            plate(into: &json)
+            json.literal("\",\"type\":\"car\"")
+        case .bus:
+            plate(into: &json)
+            json.literal("\",\"type\":\"bus\"")
+        case .rail:
+            json.literal("TRAIN-")
+            plate(into: &json)
+            json.literal("\",\"type\":\"rail\"")
+        case .pedestrian:
+            break
+        }
+        return TravellerParts(persons: persons, vehicle: vehicle..<json.written, declaredKg: declared)
+    }
+
+    /// `{"doc":"…","role":"…"}` with a new document; without its closing brace unless `closed`.
+    private mutating func person(_ role: PersonRole, into json: inout JSONBytes, closed: Bool = true) {
+        json.literal("{\"doc\":\"")
+        json.fill(Identities.docLength) { ids.doc(into: $0) }
+        switch role {
+        case .driver: json.literal("\",\"role\":\"driver\"")
+        case .passenger: json.literal("\",\"role\":\"passenger\"")
+        case .pedestrian: json.literal("\",\"role\":\"pedestrian\"")
+        case .crew: json.literal("\",\"role\":\"crew\"")
+        }
+        if closed { json.literal("}") }
+    }
+
+    private mutating func plate(into json: inout JSONBytes) {
+        json.fill(Identities.plateLength) { ids.plate(into: $0) }
+    }
+
+    /// `freight(grossKg:origin:)` written into `json` as a goods part; also returns its first item.
+    private mutating func freight(
+        grossKg: Double, origin: SimGeography.SideBytes, into json: inout JSONBytes
+    ) -> (goods: Range<Int>, first: DeclaredItem) {
+        let items = 1 + rng.below(3)
+        let net = grossKg * 0.6
+        let weight = net / Double(items)
+        let weightKg = (weight * 10).roundedHalfAway / 10
+        let start = json.written
+        json.literal("\"goods\":[")
+        var first = -1
+        for index in 0..<items {
+            let pick = rng.below(Catalog.freight.count)
+            let prices = Catalog.freight.withUnsafeBufferPointer { $0[pick].usdPerKg }
+            let price = prices.lowerBound + rng.unit() * (prices.upperBound - prices.lowerBound)
+            let value = max((weight * price).roundedHalfAway, uniform(2000...6000).roundedHalfAway)
+            if index > 0 { json.literal(",") }
+            goodsItem(Catalog.freightJSON[pick], weightKg: weightKg, valueUsd: value, origin: origin, into: &json)
+            if first < 0 { first = pick }
+        }
+        json.literal("]")
+        return (start..<json.written, DeclaredItem(freight: true, index: first, weightKg: weightKg))
+    }
+
+    /// `[goods(rng.pick(Catalog.personal), origin:)]` written into `json` as a goods part; also returns the item.
+    private mutating func personalGoods(origin: SimGeography.SideBytes, into json: inout JSONBytes) -> (goods: Range<Int>, item: DeclaredItem) {
+        let pick = rng.below(Catalog.personal.count)
+        let (lots, prices) = Catalog.personal.withUnsafeBufferPointer { ($0[pick].lotKg, $0[pick].usdPerKg) }
+        let weight = lots.lowerBound + rng.unit() * (lots.upperBound - lots.lowerBound)
+        let price = prices.lowerBound + rng.unit() * (prices.upperBound - prices.lowerBound)
+        let weightKg = (weight * 10).roundedHalfAway / 10
+        let start = json.written
+        json.literal("\"goods\":[")
+        goodsItem(Catalog.personalJSON[pick], weightKg: weightKg, valueUsd: (weight * price).roundedHalfAway, origin: origin, into: &json)
+        json.literal("]")
+        return (start..<json.written, DeclaredItem(freight: false, index: pick, weightKg: weightKg))
+    }
+
+    /// The first goods item a background trip declares, for a routine inspection to find.
+    struct DeclaredItem {
+        var freight: Bool
+        /// In `Catalog.freight` or `Catalog.personal`.
+        var index: Int
+        var weightKg: Double
+
+        var commodity: Commodity { freight ? Catalog.freight[index] : Catalog.personal[index] }
+    }
+
+    private func goodsItem(
+        _ encoded: (head: ConstantBytes, tail: ConstantBytes), weightKg: Double, valueUsd: Double, origin: SimGeography.SideBytes,
+        into json: inout JSONBytes
+    ) {
+        json.literal(encoded.head)
+        json.bareNumber(weightKg)
+        json.literal(",\"valueUsd\":")
+        json.bareNumber(valueUsd)
+        json.literal(encoded.tail)
+        json.literal(origin.originMember)
+    }
+
     /// A secondary inspection that finds nothing, or only what was declared.
-    mutating func routineInspection(_ declared: [Goods]?) -> Trip.InspectionPlan {
+    mutating func routineInspection(_ declared: DeclaredItem?) -> Trip.InspectionPlan {
         let methods: [InspectionMethod] = [.xray, .manual, .canine, .documents, .weighbridge, .radiation]
         var findings: [Finding] = []
-        if let item = declared?.first, rng.chance(0.5) {
+        if let declared, rng.chance(0.5) {
+            let item = declared.commodity
             findings.append(Finding(category: item.hs.hasPrefix("24") ? .tobacco : item.hs.hasPrefix("22") ? .alcohol : .other,
-                description: item.description, weightKg: item.weightKg, hs: item.hs, declared: true, concealed: false))
+                description: item.description, weightKg: declared.weightKg, hs: item.hs, declared: true, concealed: false))
         }
         return Trip.InspectionPlan(atEntry: rng.chance(0.6), method: rng.pick(methods), findings: findings, after: seconds(300 + rng.unit() * 2400))
     }
 
     // MARK: - Patrols, sensors, vessels
 
+    /// Background patrol reports are written straight into JSON, as `patrolEvent` and `EventWriter` would.
     mutating func patrolReport(unit index: Int, at time: Int64) {
         let unit = geography.patrolUnits[index]
         var position = SimGeography.along(geography.borderLine, segment: unit.segment, fraction: rng.unit())
@@ -482,11 +904,29 @@ extension Simulator {
         position.lat += (unit.country == "KZ" ? -1 : 1) * (0.01 + rng.unit() * 0.05)
         let roll = rng.unit()
         let observation: Observation = roll < 0.75 ? .other : roll < 0.9 ? .fenceDamage : .abandonedGoods
-        let event = patrolEvent(
-            unit: unit.unit, country: unit.country, at: position, observation,
-            count: observation == .abandonedGoods ? 1 + rng.below(5) : nil,
-            note: observation == .other ? "routine patrol, nothing to report" : nil)
-        plan(Planned(event: event), at: time)
+        let count = observation == .abandonedGoods ? 1 + rng.below(5) : nil
+        position = rounded(position)
+        let slot = withScratch { sim, json in
+            let encoded = sim.geography.patrolBytes[index]
+            let timeAt = json.head(encoded.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"patrol\",\"time\":", from: 0)
+            json.literal(encoded.members)
+            if let sector = sim.geography.sector(at: position) {
+                json.member("sector", sector)
+            }
+            json.positionMember(position)
+            json.key("observation")
+            json.raw(observation.rawValue)
+            if let count {
+                json.key("count")
+                json.integer(count)
+            }
+            json.member("headingDeg", Double(sim.rng.below(360)))
+            if observation == .other { json.member("note", "routine patrol, nothing to report") }
+            json.close()
+            json.newline()
+            return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: .patrol, queue: nil, throttled: true, incident: nil)
+        }
+        plan(slot: slot, at: time)
     }
 
     /// A patrol report, in the sector of its position; its time is set when it is written.
@@ -496,7 +936,7 @@ extension Simulator {
     ) -> Event {
         let position = rounded(position)
         return Event(
-            id: ids.event(unit), time: Timestamp(nanosecondsSinceEpoch: 0), source: country == "KZ" ? "KZ-BS/PATROL" : country == "RU" ? "RU-BS/PATROL" : "\(country)-BS/PATROL",
+            id: ids.event(unit), time: Timestamp(nanosecondsSinceEpoch: 0), source: SimGeography.patrolSource(country),
             body: .patrol(
                 Patrol(
                     unit: unit, sector: geography.sector(at: position), position: position, observation: observation,
@@ -508,26 +948,49 @@ extension Simulator {
     /// checkpoint's approach see its traffic clearly, which is no crossing outside it.
     mutating func sensorDetection(at time: Int64) {
         guard !geography.sensors.isEmpty else { return }
-        let sensor = rng.pick(geography.sensors)
+        let site = rng.below(geography.sensors.count)
+        let (atCheckpoint, type) = (geography.sensors[site].atCheckpoint, geography.sensors[site].type)
         let roll = rng.unit()
         let detection: Detection
         let confidence: Double
         switch roll {
-        case ..<0.55 where !sensor.atCheckpoint:
+        case ..<0.55 where !atCheckpoint:
             detection = .animal
             confidence = 0.5 + rng.unit() * 0.45
-        case ..<0.85 where !sensor.atCheckpoint:
+        case ..<0.85 where !atCheckpoint:
             detection = .unknown
             confidence = 0.1 + rng.unit() * 0.4
         case ..<0.95:
-            detection = sensor.type == .fence ? .unknown : .human
-            confidence = sensor.atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
+            detection = type == .fence ? .unknown : .human
+            confidence = atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
         default:
-            detection = sensor.type == .fence ? .unknown : .vehicle
-            confidence = sensor.atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
+            detection = type == .fence ? .unknown : .vehicle
+            confidence = atCheckpoint ? 0.6 + rng.unit() * 0.35 : 0.2 + rng.unit() * 0.35
         }
-        let event = sensorEvent(sensor, detection, confidence: confidence, count: detection == .animal ? 1 + rng.below(6) : nil)
-        plan(Planned(event: event), at: time)
+        let count = detection == .animal ? 1 + rng.below(6) : nil
+        // Written straight into JSON, as `sensorEvent` and `EventWriter` would.
+        let slot = withScratch { sim, json in
+            let encoded = sim.geography.sensorBytes[site]
+            let timeAt = json.head(encoded.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"sensor\",\"time\":", from: 0)
+            json.literal(encoded.members)
+            switch detection {
+            case .human: json.literal(",\"detection\":\"human\"")
+            case .vehicle: json.literal(",\"detection\":\"vehicle\"")
+            case .animal: json.literal(",\"detection\":\"animal\"")
+            case .vessel: json.literal(",\"detection\":\"vessel\"")
+            case .unknown: json.literal(",\"detection\":\"unknown\"")
+            case .tamper: json.literal(",\"detection\":\"tamper\"")
+            }
+            json.literal(",\"confidence\":")
+            json.bareNumber((confidence * 100).roundedHalfAway / 100)
+            if let count {
+                json.literal(",\"count\":")
+                json.bareNumber(Double(count))
+            }
+            json.literal(encoded.end!)
+            return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: .sensor, queue: nil, throttled: true, incident: nil)
+        }
+        plan(slot: slot, at: time)
     }
 
     /// A sensor detection; its time is set when it is written.
@@ -540,12 +1003,17 @@ extension Simulator {
                     confidence: (confidence * 100).rounded() / 100, count: count, sector: sensor.sector)))
     }
 
-    /// Reports a vessel's position; returns its track's next state and when to report again.
-    mutating func vesselReport(_ track: VesselTrack, at time: Int64) -> (VesselTrack, Int64) {
-        var track = track
+    /// Reports a vessel's position and moves its track on; returns when to report again.
+    mutating func vesselReport(_ track: inout VesselTrack, at time: Int64) -> Int64 {
         if track.vessel.isEmpty {
             // Below 900000: planted vessels (`Identities.vessel`) never share a number with a liner.
             track.vessel = (rng.chance(0.5) ? "273" : "436") + Identities.padded(UInt64(rng.below(900_000)), 6)
+            track.idOpen = JSONBytes.idOpen("ais-" + track.vessel)
+            var members = JSONBytes(capacity: 256)
+            members.leaveValueOut()
+            members.member("source", "CG/AIS")
+            members.member("vessel", track.vessel)
+            track.members = members.bytes
             track.speedKn = 8 + rng.unit() * 5
             track.progress = 0
             track.reversed = rng.chance(0.5)
@@ -559,22 +1027,30 @@ extension Simulator {
         let position = Position(
             lat: from.lat + (to.lat - from.lat) * track.progress, lon: from.lon + (to.lon - from.lon) * track.progress)
         let heading = (atan2((to.lon - from.lon) * 0.72, to.lat - from.lat) * 180 / .pi + 360).truncatingRemainder(dividingBy: 360)
-        let event = Event(
-            id: ids.event("ais-" + track.vessel), time: Timestamp(nanosecondsSinceEpoch: time), source: "CG/AIS",
-            body: .vessel(
-                Vessel(
-                    vessel: track.vessel, position: rounded(position), speedKn: (track.speedKn * 10).rounded() / 10,
-                    headingDeg: heading.rounded(), ais: true, activity: .transit)))
-        plan(Planned(event: event), at: time)
+        // Written straight into JSON, as an `Event` of the vessel with `EventWriter` would be.
+        let (idOpen, members, speedKn) = (track.idOpen, track.members, track.speedKn)
+        let slot = withScratch { sim, json in
+            let timeAt = json.head(idOpen, sim.ids.eventNumber(), "\",\"kind\":\"vessel\",\"time\":", from: 0)
+            json.literal(members)
+            json.positionMember(sim.rounded(position))
+            json.literal(",\"speedKn\":")
+            json.bareNumber((speedKn * 10).roundedHalfAway / 10)
+            json.literal(",\"headingDeg\":")
+            json.bareNumber(heading.roundedHalfAway)
+            json.literal(",\"ais\":true,\"activity\":\"transit\"}\n")
+            return sim.pending.add(json, 0..<json.written, timeAt: timeAt, kind: .vessel, queue: nil, throttled: true, incident: nil)
+        }
+        plan(slot: slot, at: time)
         if track.progress >= 1 {
             // In port for a few hours, then another vessel takes the lane.
-            return (VesselTrack(lane: track.lane), seconds(3600 + rng.unit() * 4 * 3600))
+            track = VesselTrack(lane: track.lane)
+            return seconds(3600 + rng.unit() * 4 * 3600)
         }
-        return (track, seconds(180 + rng.unit() * 420))
+        return seconds(180 + rng.unit() * 420)
     }
 
     func rounded(_ position: Position) -> Position {
-        Position(lat: (position.lat * 10000).rounded() / 10000, lon: (position.lon * 10000).rounded() / 10000)
+        Position(lat: (position.lat * 10000).roundedHalfAway / 10000, lon: (position.lon * 10000).roundedHalfAway / 10000)
     }
 }
 
@@ -582,6 +1058,9 @@ extension Simulator {
 struct VesselTrack: Sendable {
     var lane: Int
     var vessel = ""
+    /// Its reports' JSON up to the id's serial, and from `source` to `vessel` after the time.
+    var idOpen: [UInt8] = []
+    var members: [UInt8] = []
     var speedKn = 0.0
     var progress = 0.0
     var reversed = false
