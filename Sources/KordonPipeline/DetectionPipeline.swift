@@ -190,7 +190,8 @@ public final class DetectionPipeline: @unchecked Sendable {
     private let reloadBox = Mutex<(engine: @Sendable (Engine) -> Engine, output: AlertOutput)?>(nil)
     private let countersBox = Mutex(PipelineCounters())
     private var local = PipelineCounters()
-    private var alertBuffer: [Alert] = []
+    /// When delivery reports were last served: also while the engine works through a long release.
+    private var deliveriesServed = ContinuousClock.now
 
     /// `engine` is the state to start from when the state directory has no checkpoint; `restore`
     /// rebuilds an engine from checkpointed bytes. Nothing is read until the instance is active.
@@ -367,7 +368,8 @@ public final class DetectionPipeline: @unchecked Sendable {
             deadLetter(message, reason: reason.description)
         case .success(let event):
             let origin = EventOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
-            let admission = engine.ingest(event, from: origin, into: &alertBuffer)
+            var sink = AlertEmitter(pipeline: self, sourceTime: message.timestamp)
+            let admission = engine.ingest(event, from: origin, into: &sink)
             let outcome: Outcome
             switch admission {
             case .accepted: outcome = .accepted
@@ -377,7 +379,6 @@ public final class DetectionPipeline: @unchecked Sendable {
                 lateSinceReport[message.topicPartition, default: (0, event.id)].count += 1
             }
             outcomes[EventKind.allCases.firstIndex(of: event.kind)! * Outcome.allCases.count + outcome.rawValue] += 1
-            emitAlerts(sourceTime: message.timestamp)
         }
     }
 
@@ -415,30 +416,40 @@ public final class DetectionPipeline: @unchecked Sendable {
         publish(DeadLetter.record(for: message, reason: reason, topic: options.deadLetterTopic), sourceTime: nil)
     }
 
-    /// Writes the alerts the engine released to the log and their topics: the same bytes to both.
-    private func emitAlerts(sourceTime: Int64?) {
-        guard !alertBuffer.isEmpty else { return }
-        defer { alertBuffer.removeAll(keepingCapacity: true) }
-        for raw in alertBuffer {
-            let alert = output.transform(raw)
-            local.alerts[AlertCount(rule: alert.rule, severity: alert.severity.rawValue), default: 0] += 1
-            local.suppressed += alert.suppressed
-            let bytes = alert.jsonBytes()
-            if delivered.alerts.contains(OutputIdentity(topic: "", id: alert.id)) {
+    /// Takes alerts from the engine as it makes them. One event can release thousands of buffered
+    /// ones (the watermark moving past them), which take the engine a while: each alert goes out at
+    /// once rather than after the last, and delivery reports are served meanwhile.
+    private struct AlertEmitter: AlertSink {
+        let pipeline: DetectionPipeline
+        /// The Kafka timestamp (ms) of the event whose processing releases the alerts, for latency.
+        let sourceTime: Int64?
+
+        mutating func append(_ alert: Alert) {
+            pipeline.emit(alert, sourceTime: sourceTime)
+            if ContinuousClock.now - pipeline.deliveriesServed >= .milliseconds(1) { pipeline.serveDeliveries() }
+        }
+    }
+
+    /// Writes an alert the engine released to the log and its topics: the same bytes to both.
+    private func emit(_ raw: Alert, sourceTime: Int64?) {
+        let alert = output.transform(raw)
+        local.alerts[AlertCount(rule: alert.rule, severity: alert.severity.rawValue), default: 0] += 1
+        local.suppressed += alert.suppressed
+        let bytes = alert.jsonBytes()
+        if delivered.alerts.contains(OutputIdentity(topic: "", id: alert.id)) {
+            local.alreadyDelivered += 1
+        } else {
+            writeLog(bytes)
+        }
+        for topic in output.route(alert) {
+            guard !delivered.alerts.contains(OutputIdentity(topic: topic, id: alert.id)) else {
                 local.alreadyDelivered += 1
-            } else {
-                writeLog(bytes)
+                continue
             }
-            for topic in output.route(alert) {
-                guard !delivered.alerts.contains(OutputIdentity(topic: topic, id: alert.id)) else {
-                    local.alreadyDelivered += 1
-                    continue
-                }
-                let record = ProducerRecord(
-                    topic: topic, key: Array(alert.key.value.utf8)[...], value: bytes[...],
-                    headers: [KafkaHeader("kordon.rule", alert.rule), KafkaHeader("kordon.severity", alert.severity.rawValue)])
-                publish(record, sourceTime: sourceTime)
-            }
+            let record = ProducerRecord(
+                topic: topic, key: Array(alert.key.value.utf8)[...], value: bytes[...],
+                headers: [KafkaHeader("kordon.rule", alert.rule), KafkaHeader("kordon.severity", alert.severity.rawValue)])
+            publish(record, sourceTime: sourceTime)
         }
     }
 
@@ -493,6 +504,7 @@ public final class DetectionPipeline: @unchecked Sendable {
     }
 
     private func serveDeliveries(timeout: Duration = .zero) {
+        deliveriesServed = .now
         let now = Int64(clock_ms())
         for report in producer.pollDeliveries(timeout: timeout) {
             guard let entry = inFlight[report.token] else { continue }
@@ -559,8 +571,8 @@ public final class DetectionPipeline: @unchecked Sendable {
             }
             idle.insert(tp)
             logger.debug("input idle", metadata: ["partition": "\(tp)"])
-            engine.markIdle(InputID(topic: tp.topic, partition: tp.partition), into: &alertBuffer)
-            emitAlerts(sourceTime: nil)
+            var sink = AlertEmitter(pipeline: self, sourceTime: nil)
+            engine.markIdle(InputID(topic: tp.topic, partition: tp.partition), into: &sink)
         }
     }
 
