@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import KordonEngine
 import KordonEvents
 import KordonKafka
@@ -803,11 +804,12 @@ private func clock_ms() -> Int64 {
     Timestamp.now.nanosecondsSinceEpoch / 1_000_000
 }
 
-/// One checkpoint write at a time on a thread of its own; the loop collects the result.
+/// One checkpoint write at a time, each on a thread of its own at a lower priority; the loop
+/// collects the result. Encoding a large engine takes hundreds of milliseconds of CPU: on a busy
+/// host that should come from idle time, not from the loop or the Kafka clients' threads.
 private final class CheckpointWriter: @unchecked Sendable {
     typealias Written = (inputs: [TopicPartition: Int64], bytes: Int)
 
-    private let queue = DispatchQueue(label: "kordon-checkpoint")
     private let state = Mutex<(busy: Bool, result: Result<Written, any Error>?)>((false, nil))
     private let done = DispatchSemaphore(value: 0)
 
@@ -816,11 +818,17 @@ private final class CheckpointWriter: @unchecked Sendable {
 
     func submit(_ work: @escaping @Sendable () throws -> Written) {
         state.withLock { $0.busy = true }
-        queue.async { [self] in
+        let thread = Thread { [self] in
+            #if canImport(Glibc)
+            // On Linux the nice value is per thread, and 0 names the calling one.
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            #endif
             let result = Result { try work() }
             state.withLock { $0 = (false, result) }
             done.signal()
         }
+        thread.name = "kordon-checkpoint"
+        thread.start()
     }
 
     /// The result of the last write, once; with `wait`, waits for a write in progress.
