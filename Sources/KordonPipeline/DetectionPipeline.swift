@@ -209,6 +209,7 @@ public final class DetectionPipeline: @unchecked Sendable {
         decoder = EventDecoder(limits: options.decoderLimits)
         store = CheckpointStore(directory: options.stateDirectory)
         producer = try KafkaProducer(config: options.producer, logger: logger)
+        producer.prepare(topics: options.alertTopics + [options.deadLetterTopic])
         consumer = try KafkaConsumer(config: options.consumer, logger: logger)
         var coordination = options.consumer
         coordination["group.id"] = options.activeGroup
