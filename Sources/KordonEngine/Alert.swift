@@ -83,6 +83,14 @@ public struct AlertLocation: Sendable, Equatable {
     }
 }
 
+/// Where the engine puts alerts, one at a time as it makes them: an event can release thousands
+/// of buffered ones, and a pipeline publishes each at once rather than after all are processed.
+public protocol AlertSink {
+    mutating func append(_ alert: Alert)
+}
+
+extension Array: AlertSink where Element == Alert {}
+
 /// Alert contract v1 (shared/spec/alerts.md).
 public struct Alert: Sendable, Equatable {
     /// The most evidence items an alert lists; `evidenceTotal` counts them all.

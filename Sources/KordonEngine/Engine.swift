@@ -209,9 +209,9 @@ public struct Engine: Sendable {
         if inputs[input] == nil { inputs[input] = Int64.min }
     }
 
-    /// Takes one decoded event; alerts it releases are appended to `alerts`.
+    /// Takes one decoded event; alerts it releases are appended to `alerts`, each as it is made.
     @discardableResult
-    public mutating func ingest(_ event: consuming Event, from origin: EventOrigin, into alerts: inout [Alert]) -> Admission {
+    public mutating func ingest(_ event: consuming Event, from origin: EventOrigin, into alerts: inout some AlertSink) -> Admission {
         if let interval = settings.watchlistCheck, !watchlists.isEmpty {
             let wall = clock().nanosecondsSinceEpoch
             if wall >= lastWatchlistCheck.plus(interval) {
@@ -253,7 +253,7 @@ public struct Engine: Sendable {
     /// does: until its next event, the watermark follows the other inputs, and that event counts as late
     /// if they have moved past it. Events the move releases are processed, their alerts appended to
     /// `alerts`. An input neither registered nor heard from holds nothing back already: ignored.
-    public mutating func markIdle(_ input: InputID, into alerts: inout [Alert]) {
+    public mutating func markIdle(_ input: InputID, into alerts: inout some AlertSink) {
         guard inputs[input] != nil, idle.insert(input).inserted else { return }
         advanceWatermark(into: &alerts)
     }
@@ -266,7 +266,7 @@ public struct Engine: Sendable {
 
     /// Moves the watermark up to the slowest active input's newest time minus the lateness
     /// (with every input idle, the newest of all: none holds it back), releasing what it passes.
-    private mutating func advanceWatermark(into alerts: inout [Alert]) {
+    private mutating func advanceWatermark(into alerts: inout some AlertSink) {
         let idle = idle
         let active = idle.isEmpty ? inputs.values.min() : inputs.filter { !idle.contains($0.key) }.values.min()
         let newest = active ?? inputs.values.max()
@@ -279,7 +279,7 @@ public struct Engine: Sendable {
 
     /// End of input: processes everything buffered, fires deadlines the stream's
     /// event time has passed, and lets inspections still waiting for their crossing run alone.
-    public mutating func finish(into alerts: inout [Alert]) {
+    public mutating func finish(into alerts: inout some AlertSink) {
         let end = inputs.values.max() ?? Int64.min
         while let next = queue.pop() {
             fireTimers(before: next.time, into: &alerts)
@@ -299,7 +299,7 @@ public struct Engine: Sendable {
 
     // MARK: - Event time
 
-    private mutating func release(before limit: Int64, into alerts: inout [Alert]) {
+    private mutating func release(before limit: Int64, into alerts: inout some AlertSink) {
         watermark = limit
         while let time = queue.min?.time, time < limit {
             fireTimers(before: time, into: &alerts)
@@ -310,7 +310,7 @@ public struct Engine: Sendable {
     }
 
     /// Fires deadlines strictly before `time`: an event exactly at a deadline still counts.
-    private mutating func fireTimers(before time: Int64, into alerts: inout [Alert]) {
+    private mutating func fireTimers(before time: Int64, into alerts: inout some AlertSink) {
         while let due = timers.min?.due, due < time {
             let timer = timers.pop()!
             now = max(now, due)
@@ -352,7 +352,7 @@ public struct Engine: Sendable {
 
     // MARK: - Dispatch
 
-    private mutating func process(_ item: Queued, into alerts: inout [Alert]) {
+    private mutating func process(_ item: Queued, into alerts: inout some AlertSink) {
         now = max(now, item.time)
         processed.append((item.time, item.print))
         let record = item.record
@@ -394,7 +394,7 @@ public struct Engine: Sendable {
     /// Runs, in rulebook order, the rules that see this event: absence and sequence follow-ups,
     /// then each rule on its kind (once per element with `forEach`).
     private mutating func runRules(
-        _ record: EventRecord, joined: EventRecord?, joinRules: Bool, into alerts: inout [Alert]
+        _ record: EventRecord, joined: EventRecord?, joinRules: Bool, into alerts: inout some AlertSink
     ) {
         let base = Scope(record: record, joined: joined, geography: geography, watchlists: watchlists)
         let evidence = record.evidence
@@ -431,7 +431,7 @@ public struct Engine: Sendable {
     }
 
     private mutating func runRule(
-        _ index: Int, _ base: Scope, joined: EventRecord?, evidence: Evidence, into alerts: inout [Alert]
+        _ index: Int, _ base: Scope, joined: EventRecord?, evidence: Evidence, into alerts: inout some AlertSink
     ) {
         let rule = rulebook.rules[index]
         var scope = base
@@ -476,7 +476,7 @@ public struct Engine: Sendable {
     /// `evidence` and `extraFacts` are built only when the alert goes out: a busy suppressed key matches on every event.
     private mutating func emit(
         _ index: Int, scope: Scope, key: AlertKey, time: Timestamp, evidence: @autoclosure () -> [Evidence],
-        extraFacts: @autoclosure () -> [(name: String, value: Value)], severity: Severity, into alerts: inout [Alert]
+        extraFacts: @autoclosure () -> [(name: String, value: Value)], severity: Severity, into alerts: inout some AlertSink
     ) {
         let rule = rulebook.rules[index]
         guard let carried = states[suppressionOwner[index]].admit(key, at: now, suppress: rule.suppress, severity: severity)
@@ -570,7 +570,7 @@ public struct Engine: Sendable {
     /// `evidence`: the match's events (a confirmed trigger brings its follow-up); `time`: when it entered.
     private mutating func runWindow(
         _ index: Int, _ spec: WindowSpec, scope: Scope, key: AlertKey, evidence: [Evidence], time: Timestamp,
-        escalation: EscalationResult, into alerts: inout [Alert]
+        escalation: EscalationResult, into alerts: inout some AlertSink
     ) {
         // Without a limit (e.g. a checkpoint with no configured capacity) the rule does not apply.
         for threshold in spec.thresholds where Self.limit(threshold, scope) == nil { return }
@@ -678,7 +678,7 @@ public struct Engine: Sendable {
     /// each confirmed trigger enters the window once, at the follow-up's time (called with some waiting).
     private mutating func resolveFollowers(
         _ index: Int, _ spec: WindowSpec, _ follow: FollowSpec, scope: inout Scope, evidence: Evidence,
-        into alerts: inout [Alert]
+        into alerts: inout some AlertSink
     ) {
         if let when = plans[index].followWhen, !when(&scope) { return }
         let time = evidence.time.nanosecondsSinceEpoch
@@ -707,7 +707,7 @@ public struct Engine: Sendable {
     /// Compares a sighting at a checkpoint with the key's previous one at another checkpoint.
     private mutating func runVelocity(
         _ index: Int, _ spec: VelocitySpec, scope: Scope, key: AlertKey, evidence: Evidence,
-        escalation: EscalationResult, into alerts: inout [Alert]
+        escalation: EscalationResult, into alerts: inout some AlertSink
     ) {
         // Checkpoints missing from the geography are counted by `process`; they have no position to compare.
         guard let id = scope.crossingRecord?.crossing?.checkpoint, let checkpoint = geography.checkpoints[id] else { return }
@@ -792,7 +792,7 @@ public struct Engine: Sendable {
     }
 
     private mutating func fireAbsence(
-        rule index: Int, correlation: Correlation, sequence: Int64, into alerts: inout [Alert]
+        rule index: Int, correlation: Correlation, sequence: Int64, into alerts: inout some AlertSink
     ) {
         guard var open = states[index].pending[correlation],
             let position = open.firstIndex(where: { $0.sequence == sequence })

@@ -54,9 +54,10 @@ struct SnapshotWriter {
         _ entries: [Key: Entry], by precedes: (Key, Key) -> Bool
     ) {
         count(entries.count)
-        for key in entries.keys.sorted(by: precedes) {
+        // Pairs sorted, not keys: looking each key up again would hash it a second time.
+        for (key, entry) in entries.sorted(by: { precedes($0.key, $1.key) }) {
             write(key)
-            write(entries[key]!)
+            write(entry)
         }
     }
 

@@ -48,6 +48,8 @@ public struct DeliveryReport: Sendable {
 public final class KafkaProducer: @unchecked Sendable {
     private let handle: KafkaHandle
     private let callbacks: ProducerCallbacks
+    /// Topic handles made by `prepare`, held so their metadata stays known; destroyed before the client.
+    private let prepared = Mutex<[String: OpaquePointer]>([:])
 
     public init(config: KafkaConfig, logger: Logger) throws(KafkaError) {
         let config = config.withDefaults(["enable.idempotence": "true", "acks": "all"])
@@ -56,6 +58,23 @@ public final class KafkaProducer: @unchecked Sendable {
             rd_kafka_conf_set_dr_msg_cb(conf, deliveryCallback)
         }
         self.callbacks = callbacks
+    }
+
+    deinit {
+        prepared.withLock { topics in
+            for topic in topics.values { rd_kafka_topic_destroy(topic) }
+        }
+    }
+
+    /// Asks for the partitions and leaders of `topics` now, so the first record sent to one is not
+    /// held back: librdkafka (before 2.10.1) queries a topic first named in a produce call only on its
+    /// next one-second metadata timer, delaying that record and those after it by up to a second.
+    public func prepare(topics: [String]) {
+        prepared.withLock { handles in
+            for topic in topics where handles[topic] == nil {
+                if let native = rd_kafka_topic_new(handle.pointer, topic, nil) { handles[topic] = native }
+            }
+        }
     }
 
     /// Queues `record`; its delivery report carries `token`. Throws `queueFull` when the local queue

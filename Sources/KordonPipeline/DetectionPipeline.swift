@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import KordonEngine
 import KordonEvents
 import KordonKafka
@@ -190,7 +191,8 @@ public final class DetectionPipeline: @unchecked Sendable {
     private let reloadBox = Mutex<(engine: @Sendable (Engine) -> Engine, output: AlertOutput)?>(nil)
     private let countersBox = Mutex(PipelineCounters())
     private var local = PipelineCounters()
-    private var alertBuffer: [Alert] = []
+    /// When delivery reports were last served: also while the engine works through a long release.
+    private var deliveriesServed = ContinuousClock.now
 
     /// `engine` is the state to start from when the state directory has no checkpoint; `restore`
     /// rebuilds an engine from checkpointed bytes. Nothing is read until the instance is active.
@@ -207,6 +209,7 @@ public final class DetectionPipeline: @unchecked Sendable {
         decoder = EventDecoder(limits: options.decoderLimits)
         store = CheckpointStore(directory: options.stateDirectory)
         producer = try KafkaProducer(config: options.producer, logger: logger)
+        producer.prepare(topics: options.alertTopics + [options.deadLetterTopic])
         consumer = try KafkaConsumer(config: options.consumer, logger: logger)
         var coordination = options.consumer
         coordination["group.id"] = options.activeGroup
@@ -367,7 +370,8 @@ public final class DetectionPipeline: @unchecked Sendable {
             deadLetter(message, reason: reason.description)
         case .success(let event):
             let origin = EventOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
-            let admission = engine.ingest(event, from: origin, into: &alertBuffer)
+            var sink = AlertEmitter(pipeline: self, sourceTime: message.timestamp)
+            let admission = engine.ingest(event, from: origin, into: &sink)
             let outcome: Outcome
             switch admission {
             case .accepted: outcome = .accepted
@@ -377,7 +381,6 @@ public final class DetectionPipeline: @unchecked Sendable {
                 lateSinceReport[message.topicPartition, default: (0, event.id)].count += 1
             }
             outcomes[EventKind.allCases.firstIndex(of: event.kind)! * Outcome.allCases.count + outcome.rawValue] += 1
-            emitAlerts(sourceTime: message.timestamp)
         }
     }
 
@@ -415,30 +418,40 @@ public final class DetectionPipeline: @unchecked Sendable {
         publish(DeadLetter.record(for: message, reason: reason, topic: options.deadLetterTopic), sourceTime: nil)
     }
 
-    /// Writes the alerts the engine released to the log and their topics: the same bytes to both.
-    private func emitAlerts(sourceTime: Int64?) {
-        guard !alertBuffer.isEmpty else { return }
-        defer { alertBuffer.removeAll(keepingCapacity: true) }
-        for raw in alertBuffer {
-            let alert = output.transform(raw)
-            local.alerts[AlertCount(rule: alert.rule, severity: alert.severity.rawValue), default: 0] += 1
-            local.suppressed += alert.suppressed
-            let bytes = alert.jsonBytes()
-            if delivered.alerts.contains(OutputIdentity(topic: "", id: alert.id)) {
+    /// Takes alerts from the engine as it makes them. One event can release thousands of buffered
+    /// ones (the watermark moving past them), which take the engine a while: each alert goes out at
+    /// once rather than after the last, and delivery reports are served meanwhile.
+    private struct AlertEmitter: AlertSink {
+        let pipeline: DetectionPipeline
+        /// The Kafka timestamp (ms) of the event whose processing releases the alerts, for latency.
+        let sourceTime: Int64?
+
+        mutating func append(_ alert: Alert) {
+            pipeline.emit(alert, sourceTime: sourceTime)
+            if ContinuousClock.now - pipeline.deliveriesServed >= .milliseconds(1) { pipeline.serveDeliveries() }
+        }
+    }
+
+    /// Writes an alert the engine released to the log and its topics: the same bytes to both.
+    private func emit(_ raw: Alert, sourceTime: Int64?) {
+        let alert = output.transform(raw)
+        local.alerts[AlertCount(rule: alert.rule, severity: alert.severity.rawValue), default: 0] += 1
+        local.suppressed += alert.suppressed
+        let bytes = alert.jsonBytes()
+        if delivered.alerts.contains(OutputIdentity(topic: "", id: alert.id)) {
+            local.alreadyDelivered += 1
+        } else {
+            writeLog(bytes)
+        }
+        for topic in output.route(alert) {
+            guard !delivered.alerts.contains(OutputIdentity(topic: topic, id: alert.id)) else {
                 local.alreadyDelivered += 1
-            } else {
-                writeLog(bytes)
+                continue
             }
-            for topic in output.route(alert) {
-                guard !delivered.alerts.contains(OutputIdentity(topic: topic, id: alert.id)) else {
-                    local.alreadyDelivered += 1
-                    continue
-                }
-                let record = ProducerRecord(
-                    topic: topic, key: Array(alert.key.value.utf8)[...], value: bytes[...],
-                    headers: [KafkaHeader("kordon.rule", alert.rule), KafkaHeader("kordon.severity", alert.severity.rawValue)])
-                publish(record, sourceTime: sourceTime)
-            }
+            let record = ProducerRecord(
+                topic: topic, key: Array(alert.key.value.utf8)[...], value: bytes[...],
+                headers: [KafkaHeader("kordon.rule", alert.rule), KafkaHeader("kordon.severity", alert.severity.rawValue)])
+            publish(record, sourceTime: sourceTime)
         }
     }
 
@@ -493,6 +506,7 @@ public final class DetectionPipeline: @unchecked Sendable {
     }
 
     private func serveDeliveries(timeout: Duration = .zero) {
+        deliveriesServed = .now
         let now = Int64(clock_ms())
         for report in producer.pollDeliveries(timeout: timeout) {
             guard let entry = inFlight[report.token] else { continue }
@@ -559,8 +573,8 @@ public final class DetectionPipeline: @unchecked Sendable {
             }
             idle.insert(tp)
             logger.debug("input idle", metadata: ["partition": "\(tp)"])
-            engine.markIdle(InputID(topic: tp.topic, partition: tp.partition), into: &alertBuffer)
-            emitAlerts(sourceTime: nil)
+            var sink = AlertEmitter(pipeline: self, sourceTime: nil)
+            engine.markIdle(InputID(topic: tp.topic, partition: tp.partition), into: &sink)
         }
     }
 
@@ -791,11 +805,12 @@ private func clock_ms() -> Int64 {
     Timestamp.now.nanosecondsSinceEpoch / 1_000_000
 }
 
-/// One checkpoint write at a time on a thread of its own; the loop collects the result.
+/// One checkpoint write at a time, each on a thread of its own at a lower priority; the loop
+/// collects the result. Encoding a large engine takes hundreds of milliseconds of CPU: on a busy
+/// host that should come from idle time, not from the loop or the Kafka clients' threads.
 private final class CheckpointWriter: @unchecked Sendable {
     typealias Written = (inputs: [TopicPartition: Int64], bytes: Int)
 
-    private let queue = DispatchQueue(label: "kordon-checkpoint")
     private let state = Mutex<(busy: Bool, result: Result<Written, any Error>?)>((false, nil))
     private let done = DispatchSemaphore(value: 0)
 
@@ -804,11 +819,17 @@ private final class CheckpointWriter: @unchecked Sendable {
 
     func submit(_ work: @escaping @Sendable () throws -> Written) {
         state.withLock { $0.busy = true }
-        queue.async { [self] in
+        let thread = Thread { [self] in
+            #if canImport(Glibc)
+            // On Linux the nice value is per thread, and 0 names the calling one.
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            #endif
             let result = Result { try work() }
             state.withLock { $0 = (false, result) }
             done.signal()
         }
+        thread.name = "kordon-checkpoint"
+        thread.start()
     }
 
     /// The result of the last write, once; with `wait`, waits for a write in progress.

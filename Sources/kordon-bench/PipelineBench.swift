@@ -307,7 +307,10 @@ struct PipelineBench: ParsableCommand {
               the short wait) and poll loop, decoding, the engine, the alert log write (synced only at checkpoints), the
               pipeline producer's batching (linger.ms 2), the acknowledgement, and what checkpoints (every
               \(seconds(.nanoseconds(loaded.daemon.snapshotInterval))) s) cost the pipeline's loop. An alert released by a later
-              event (a window or the watermark closing) counts from that event, not from its evidence.
+              event (a window or the watermark closing) counts from that event, not from its evidence, and includes the
+              engine's work on the buffered events that event let through before the one behind the alert (the watermark
+              moves when the slowest of the partitions gets new events, here every few hundred ms, by thousands of
+              events); each alert is published as soon as the engine makes it.
             """)
     }
 }

@@ -17,10 +17,6 @@ extension Kafka {
             try cluster.setGroupCoordinator("g-backpressure", broker: 1)
 
             let total = 20_000
-            // Small record batches, so a fetch can bring in few messages at a time.
-            let producer = try KafkaProducer(config: producerConfig(cluster, ["batch.num.messages": "100"]), logger: testLogger)
-            try produceAll(producer, topic: "in", values: (0..<total).map { "not json \($0)" }, key: { "k\($0)" })
-
             let directory = try temporaryDirectory("backpressure")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let pipeline = try makePipeline(
@@ -33,6 +29,11 @@ extension Kafka {
             let active = ContinuousClock.now + .seconds(30)
             while !pipeline.isActive, ContinuousClock.now < active { try await Task.sleep(for: .milliseconds(20)) }
             try cluster.setBrokerDown(3)
+            // The input only now: the pipeline knows the dead-letter topic's leader from the start, so
+            // input there before would be published before the broker is down.
+            // Small record batches, so a fetch can bring in few messages at a time.
+            let producer = try KafkaProducer(config: producerConfig(cluster, ["batch.num.messages": "100"]), logger: testLogger)
+            try produceAll(producer, topic: "in", values: (0..<total).map { "not json \($0)" }, key: { "k\($0)" })
 
             let deadline = ContinuousClock.now + .seconds(60)
             while pipeline.counters.pauses == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
