@@ -331,11 +331,11 @@ public struct Engine: Sendable {
 
     private mutating func forget(before limit: Int64) {
         while let first = processed.first, first.time < limit.minus(idRetention) {
-            _ = processed.removeFirst()
+            processed.dropFirst()
             seen[first.id] = nil
         }
         while let first = crossingOrder.first, first.time < limit.minus(rulebook.crossingRetention) {
-            _ = crossingOrder.removeFirst()
+            crossingOrder.dropFirst()
             crossings[first.id] = nil
         }
         for index in states.indices where states[index].due <= limit {
@@ -1065,28 +1065,38 @@ struct Trigger: Sendable {
 /// sequence with a binary search, expired from the front. A million wait at once, and a dictionary with an
 /// expiry queue beside it would double what each costs.
 struct TriggerQueue: Sendable {
-    private var entries = FIFO<(sequence: Int64, trigger: Trigger?)>()
+    /// In lockstep with `entries`: searching and expiring read these plain values, never copying (and
+    /// retaining) a trigger to look at it.
+    private var marks = FIFO<(sequence: Int64, time: Int64, waiting: Bool)>()
+    private var entries = FIFO<Trigger?>()
     /// Waiting triggers; confirmed ones leave an empty entry until it reaches the front.
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
 
     /// When the oldest waiting trigger entered.
-    var oldestTime: Int64? { entries.first?.trigger?.time }
+    var oldestTime: Int64? { marks.first?.time }
 
     /// `sequence` must exceed every sequence appended before.
     mutating func append(_ sequence: Int64, _ trigger: Trigger) {
-        entries.append((sequence, trigger))
+        marks.append((sequence, trigger.time, true))
+        entries.append(trigger)
         count += 1
     }
 
     subscript(sequence: Int64) -> Trigger? {
-        position(of: sequence).flatMap { entries[$0].trigger }
+        position(of: sequence).flatMap { entries[$0] }
+    }
+
+    /// Whether `sequence` still waits.
+    func contains(_ sequence: Int64) -> Bool {
+        position(of: sequence) != nil
     }
 
     mutating func remove(_ sequence: Int64) -> Trigger? {
-        guard let position = position(of: sequence), let trigger = entries[position].trigger else { return nil }
-        entries[position].trigger = nil
+        guard let position = position(of: sequence), let trigger = entries[position] else { return nil }
+        entries[position] = nil
+        marks[position].waiting = false
         count -= 1
         dropEmptyFront()
         return trigger
@@ -1094,8 +1104,9 @@ struct TriggerQueue: Sendable {
 
     /// Forgets the triggers that entered before `limit`.
     mutating func expire(before limit: Int64) {
-        while let first = entries.first, let trigger = first.trigger, trigger.time < limit {
-            _ = entries.removeFirst()
+        while let first = marks.first, first.time < limit {
+            marks.dropFirst()
+            entries.dropFirst()
             count -= 1
             dropEmptyFront()
         }
@@ -1103,29 +1114,35 @@ struct TriggerQueue: Sendable {
 
     /// The waiting triggers with their sequences, oldest first.
     var waiting: [(sequence: Int64, trigger: Trigger)] {
-        entries.elements.compactMap { entry in entry.trigger.map { (entry.sequence, $0) } }
+        zip(marks.elements, entries.elements).compactMap { mark, trigger in trigger.map { (mark.sequence, $0) } }
     }
 
     /// Replaces every waiting trigger by `transform` of it.
     mutating func update(_ transform: (Trigger) -> Trigger) {
         for offset in 0..<entries.count {
-            if let trigger = entries[offset].trigger { entries[offset].trigger = transform(trigger) }
+            if let trigger = entries[offset] { entries[offset] = transform(trigger) }
         }
     }
 
     /// The front is always a waiting trigger (or nothing), so its time is the oldest.
     private mutating func dropEmptyFront() {
-        while let first = entries.first, first.trigger == nil { _ = entries.removeFirst() }
+        while let first = marks.first, !first.waiting {
+            marks.dropFirst()
+            entries.dropFirst()
+        }
     }
 
+    /// The position of `sequence` among the entries if it still waits.
     private func position(of sequence: Int64) -> Int? {
-        var low = 0
-        var high = entries.count
+        let marks = marks.elements
+        var low = marks.startIndex
+        var high = marks.endIndex
         while low < high {
             let middle = (low + high) / 2
-            if entries[middle].sequence < sequence { low = middle + 1 } else { high = middle }
+            if marks[middle].sequence < sequence { low = middle + 1 } else { high = middle }
         }
-        return low < entries.count && entries[low].sequence == sequence ? low : nil
+        guard low < marks.endIndex, marks[low].sequence == sequence, marks[low].waiting else { return nil }
+        return low - marks.startIndex
     }
 }
 
@@ -1269,8 +1286,18 @@ struct RuleState: Sendable {
             // drops them, which costs less than working out each expired trigger's identities.
             if !triggersByIdentity.isEmpty, now >= lastIdentitySweep.plus(horizon) {
                 lastIdentitySweep = now
-                let triggers = triggers
-                triggersByIdentity = triggersByIdentity.compactMapValues { $0.keeping { triggers[$0] != nil } }
+                // In place through the indices: rebuilding the table would copy every identity.
+                var gone: [AlertKey] = []
+                var index = triggersByIdentity.startIndex
+                while index != triggersByIdentity.endIndex {
+                    if let kept = triggersByIdentity.values[index].keeping(triggers.contains) {
+                        triggersByIdentity.values[index] = kept
+                    } else {
+                        gone.append(triggersByIdentity.keys[index])
+                    }
+                    triggersByIdentity.formIndex(after: &index)
+                }
+                for identity in gone { triggersByIdentity[identity] = nil }
             }
         }
         if !suppression.isEmpty, now >= lastSweep.plus(suppress) {

@@ -55,13 +55,18 @@ struct FIFO<Element> {
 
     mutating func removeFirst() -> Element {
         let element = storage[head]
+        dropFirst()
+        return element
+    }
+
+    /// Removes the oldest element without reading it out (a copy would retain what it references).
+    mutating func dropFirst() {
         head += 1
         // Reclaim the consumed prefix once it is at least half the storage.
         if head >= 64, head * 2 >= storage.count {
             storage.removeFirst(head)
             head = 0
         }
-        return element
     }
 
     /// Live elements, oldest first.
