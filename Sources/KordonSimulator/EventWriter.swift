@@ -351,12 +351,13 @@ struct JSONBytes: ~Copyable {
         return timeAt
     }
 
-    /// `"position":{"lat":…,"lon":…}` with a comma before it, whatever came before.
-    mutating func positionMember(_ position: Position) {
+    /// `"position":{"lat":…,"lon":…}` with a comma before it, whatever came before, of a position
+    /// rounded to four decimals (`Simulator.tenThousandths`).
+    mutating func positionMember(_ position: (lat: Int, lon: Int)) {
         literal(",\"position\":{\"lat\":")
-        bareNumber(position.lat)
+        scaled(position.lat, places: 4)
         literal(",\"lon\":")
-        bareNumber(position.lon)
+        scaled(position.lon, places: 4)
         literal("}")
     }
 
@@ -556,6 +557,30 @@ struct JSONBytes: ~Copyable {
         let text = value.description
         reserve(text.utf8.count)
         for byte in text.utf8 { put(byte) }
+    }
+
+    /// `bareNumber(Double(units) / 10^places)` for `places` up to 4, from the integer a value was rounded
+    /// to: trailing zeros dropped, no floating-point tests. Below 10^9 the shortest round-trip form of
+    /// such a value is exactly that decimal, as decimals that far apart are distinct doubles.
+    mutating func scaled(_ units: Int, places: Int) {
+        guard units.magnitude < 1_000_000_000 else {
+            var divisor = 1.0
+            for _ in 0..<places { divisor *= 10 }
+            bareNumber(Double(units) / divisor)
+            return
+        }
+        var units = units
+        var places = places
+        while places > 0, units % 10 == 0 {
+            units /= 10
+            places -= 1
+        }
+        reserve(24)
+        if places == 0 {
+            digits(units)
+        } else {
+            decimal(units, places: places)
+        }
     }
 
     /// RFC 3339 in UTC, a fraction only when non-zero.
