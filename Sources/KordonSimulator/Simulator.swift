@@ -443,14 +443,18 @@ struct PendingEvents: Sendable {
         var length: Int
     }
 
-    /// Bytes of a slot's line in `lines`; a longer line goes to `long`.
-    private static let stride = 1024
+    /// Where a slot's line starts in its memory: right after the slot's header, which is read when the
+    /// event is due, long after it was planned; the line it then writes out is in the cache lines that follow.
+    private static let lineAt = MemoryLayout<Slot>.stride
+    /// The longest line a slot keeps; a longer one goes to `long`.
+    private static let lineCapacity = 1024
+    /// From one slot to the next, whole cache lines.
+    private static let stride = (lineAt + lineCapacity + 63) & ~63
 
-    private var slots: [Slot] = []
-    /// The lines of all slots, `stride` bytes apart, each the event's JSON line with a gap for the
-    /// value of `time` (`JSONBytes.timeGap`). One buffer rather than one per slot: a line's address
-    /// follows from its slot, and no buffer header of its own is read first.
-    private var lines: [UInt8] = []
+    /// All slots, `stride` bytes apart: each a `Slot` followed by the event's JSON line with a gap for the
+    /// value of `time` (`JSONBytes.timeGap`). One buffer rather than one per slot: a slot's address
+    /// follows from its index, and its header and line are read from the same few cache lines.
+    private var memory: [UInt8] = []
     private var long: [Int: [UInt8]] = [:]
     private var freeSlots: [Int] = []
     private var times = TimeText()
@@ -463,15 +467,16 @@ struct PendingEvents: Sendable {
         let index: Int
         if let free = freeSlots.popLast() {
             index = free
-            slots[index] = slot
         } else {
-            index = slots.count
-            slots.append(slot)
-            lines.append(contentsOf: repeatElement(0, count: Self.stride))
+            index = memory.count / Self.stride
+            memory.append(contentsOf: repeatElement(0, count: Self.stride))
         }
-        if range.count <= Self.stride {
-            lines.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress! + index * Self.stride) }
-        } else {
+        memory.withUnsafeMutableBytes { memory in
+            let start = memory.baseAddress! + index * Self.stride
+            start.storeBytes(of: slot, as: Slot.self)
+            if range.count <= Self.lineCapacity { json.copy(range, to: (start + Self.lineAt).assumingMemoryBound(to: UInt8.self)) }
+        }
+        if range.count > Self.lineCapacity {
             var line = [UInt8](repeating: 0, count: range.count)
             line.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress!) }
             long[index] = line
@@ -479,19 +484,33 @@ struct PendingEvents: Sendable {
         return index
     }
 
+    private func slot(_ index: Int) -> Slot {
+        memory.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * Self.stride, as: Slot.self) }
+    }
+
     func header(_ slot: Int) -> Header {
-        slots.withUnsafeBufferPointer { $0[slot].header }
+        self.slot(slot).header
+    }
+
+    private mutating func update(_ index: Int, _ change: (inout Header) -> Void) {
+        memory.withUnsafeMutableBytes { memory in
+            let start = memory.baseAddress! + index * Self.stride
+            var slot = start.loadUnaligned(as: Slot.self)
+            change(&slot.header)
+            start.storeBytes(of: slot, as: Slot.self)
+        }
     }
 
     /// Schedules `event` `after` `parent`, once `parent` is written (after those added before it).
     mutating func follow(_ parent: Int, with event: Int, after: Int64) {
-        slots[event].header.after = after
-        if slots[parent].header.lastFollow >= 0 {
-            slots[slots[parent].header.lastFollow].header.nextFollow = event
+        update(event) { $0.after = after }
+        let last = header(parent).lastFollow
+        if last >= 0 {
+            update(last) { $0.nextFollow = event }
         } else {
-            slots[parent].header.firstFollow = event
+            update(parent) { $0.firstFollow = event }
         }
-        slots[parent].header.lastFollow = event
+        update(parent) { $0.lastFollow = event }
     }
 
     /// Appends the event as a JSON line at `time` and frees its slot.
@@ -508,24 +527,25 @@ struct PendingEvents: Sendable {
     }
 
     mutating func free(_ slot: Int) {
-        if slots[slot].length > Self.stride { long[slot] = nil }
+        if self.slot(slot).length > Self.lineCapacity { long[slot] = nil }
         freeSlots.append(slot)
     }
 
-    private mutating func append(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
-        let (timeAt, length) = slots.withUnsafeBufferPointer { ($0[slot].header.timeAt, $0[slot].length) }
-        if length <= Self.stride {
+    private mutating func append(_ index: Int, at time: Int64, to out: inout [UInt8]) {
+        let slot = slot(index)
+        let (timeAt, length) = (slot.header.timeAt, slot.length)
+        if length <= Self.lineCapacity {
             var times = self.times
             defer { self.times = times }
-            lines.withUnsafeMutableBufferPointer { lines in
-                let line = UnsafeMutableBufferPointer(rebasing: lines[slot * Self.stride..<slot * Self.stride + length])
-                Self.append(line, timeAt, time, &times, to: &out)
+            memory.withUnsafeMutableBytes { memory in
+                let start = (memory.baseAddress! + index * Self.stride + Self.lineAt).assumingMemoryBound(to: UInt8.self)
+                Self.append(UnsafeMutableBufferPointer(start: start, count: length), timeAt, time, &times, to: &out)
             }
         } else {
             // Taken out while its gap is filled, so it is not copied.
-            var line = long.removeValue(forKey: slot)!
+            var line = long.removeValue(forKey: index)!
             line.withUnsafeMutableBufferPointer { Self.append($0, timeAt, time, &times, to: &out) }
-            long[slot] = line
+            long[index] = line
         }
     }
 
