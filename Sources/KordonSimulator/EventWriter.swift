@@ -369,11 +369,13 @@ struct JSONBytes: ~Copyable {
             return
         }
         fill(10) { out in
-            var rest = number
-            for index in stride(from: 8, through: 0, by: -2) {
+            // The last eight digits in 32 bits, where dividing by a constant is cheaper.
+            var rest = UInt32(truncatingIfNeeded: number % 100_000_000)
+            for index in stride(from: 8, through: 2, by: -2) {
                 Self.pair(Int(rest % 100), at: out + index)
                 rest /= 100
             }
+            Self.pair(Int(number / 100_000_000), at: out)
         }
     }
 

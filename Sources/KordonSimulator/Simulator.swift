@@ -627,20 +627,25 @@ struct CheckpointQueue: Sendable {
 }
 
 func seconds(_ value: Double) -> Int64 {
-    Int64(value.roundedHalfAway) * nanosPerSecond
+    value.roundedHalfAwayInteger * nanosPerSecond
 }
 
 extension Double {
     /// `rounded()`, to the nearest and half away from zero, without the call into libm it takes on
     /// baseline x86-64; for |self| < 2^63, where it is exact, as the difference from the truncation is.
     @inline(__always) var roundedHalfAway: Double {
+        Double(roundedHalfAwayInteger)
+    }
+
+    /// `roundedHalfAway` as an integer, without converting it back and forth.
+    @inline(__always) var roundedHalfAwayInteger: Int64 {
         let truncated = Int64(self)
         let difference = self - Double(truncated)
         // difference ≥ 0.5 and ≤ −0.5 from sign bits rather than branches, which on random values
         // are mispredicted half the time.
         let up = Int64(bitPattern: (difference - 0.5).bitPattern >> 63 ^ 1)
         let down = Int64(bitPattern: (-difference - 0.5).bitPattern >> 63 ^ 1)
-        return Double(truncated &+ up &- down)
+        return truncated &+ up &- down
     }
 }
 

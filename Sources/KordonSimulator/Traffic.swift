@@ -384,9 +384,12 @@ extension Simulator {
         var name = officer(side)
         guard let pattern = releasePattern else { return name }
         for _ in 0..<64 {
-            let recent = (releasedThenFound[name] ?? []).filter { $0 > time - pattern.span }
-            if recent.count < pattern.count - 1 {
-                releasedThenFound[name] = recent + [time]
+            // Counted in place; the list is pruned only for the officer picked, as it always was.
+            let since = time - pattern.span
+            let recent = releasedThenFound[name]?.reduce(0) { $1 > since ? $0 + 1 : $0 } ?? 0
+            if recent < pattern.count - 1 {
+                releasedThenFound[name, default: []].removeAll { $0 <= since }
+                releasedThenFound[name, default: []].append(time)
                 return name
             }
             name = officer(side)
@@ -829,7 +832,7 @@ extension Simulator {
         let items = 1 + rng.below(3)
         let net = grossKg * 0.6
         let weight = net / Double(items)
-        let tenths = Int((weight * 10).roundedHalfAway)
+        let tenths = Int((weight * 10).roundedHalfAwayInteger)
         let start = json.written
         json.literal("\"goods\":[")
         var first = -1
@@ -852,7 +855,7 @@ extension Simulator {
         let (lots, prices) = Catalog.personal.withUnsafeBufferPointer { ($0[pick].lotKg, $0[pick].usdPerKg) }
         let weight = lots.lowerBound + rng.unit() * (lots.upperBound - lots.lowerBound)
         let price = prices.lowerBound + rng.unit() * (prices.upperBound - prices.lowerBound)
-        let tenths = Int((weight * 10).roundedHalfAway)
+        let tenths = Int((weight * 10).roundedHalfAwayInteger)
         let start = json.written
         json.literal("\"goods\":[")
         goodsItem(Catalog.personalJSON[pick], tenthsKg: tenths, valueUsd: (weight * price).roundedHalfAway, origin: origin, into: &json)
@@ -983,7 +986,7 @@ extension Simulator {
             case .tamper: json.literal(",\"detection\":\"tamper\"")
             }
             json.literal(",\"confidence\":")
-            json.scaled(Int((confidence * 100).roundedHalfAway), places: 2)
+            json.scaled(Int((confidence * 100).roundedHalfAwayInteger), places: 2)
             if let count {
                 json.literal(",\"count\":")
                 json.bareNumber(Double(count))
@@ -1035,7 +1038,7 @@ extension Simulator {
             json.literal(members)
             json.positionMember(sim.tenThousandths(position))
             json.literal(",\"speedKn\":")
-            json.scaled(Int((speedKn * 10).roundedHalfAway), places: 1)
+            json.scaled(Int((speedKn * 10).roundedHalfAwayInteger), places: 1)
             json.literal(",\"headingDeg\":")
             json.bareNumber(heading.roundedHalfAway)
             json.literal(",\"ais\":true,\"activity\":\"transit\"}\n")
@@ -1060,7 +1063,7 @@ extension Simulator {
 
     /// The position to four decimals, in ten-thousandths of a degree: written with `JSONBytes.scaled`.
     func tenThousandths(_ position: Position) -> (lat: Int, lon: Int) {
-        (Int((position.lat * 10000).roundedHalfAway), Int((position.lon * 10000).roundedHalfAway))
+        (Int((position.lat * 10000).roundedHalfAwayInteger), Int((position.lon * 10000).roundedHalfAwayInteger))
     }
 }
 
