@@ -208,8 +208,7 @@ public struct Simulator: Sendable {
     /// Runs the scheduler until something is ready to write; false when generation is over.
     private mutating func advance() -> Bool {
         if let limit = options.events, generated >= limit { return false }
-        guard let next = schedule.peekTime(), next < end else { return false }
-        let (time, action) = schedule.pop()
+        guard let (time, action) = schedule.pop(before: end) else { return false }
         releaseHeld(upTo: time)
         switch action {
         case .planned(let slot):
