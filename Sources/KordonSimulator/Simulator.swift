@@ -98,6 +98,8 @@ public struct Simulator: Sendable {
     private var open: [Int: OpenIncident] = [:]
     private var nextIncident = 0
     private var awaitingDeadline: [(due: Int64, label: Label)] = []
+    /// The earliest due in `awaitingDeadline`: checked after every message, the list is walked only once one is due.
+    private var nextDeadline = Int64.max
     private var labels: [Label] = []
     /// Per rule and key, when a planted incident or near miss may next use the key, so two never
     /// share a window or a suppression period (see `claim`).
@@ -379,6 +381,7 @@ public struct Simulator: Sendable {
             label.until = Timestamp(nanosecondsSinceEpoch: incident.until)
             if let within = incident.absence {
                 awaitingDeadline.append((incident.from + within, label))
+                nextDeadline = min(nextDeadline, incident.from + within)
             } else {
                 labels.append(label)
             }
@@ -387,12 +390,14 @@ public struct Simulator: Sendable {
 
     /// An absence is detectable once the stream's event time has passed its deadline.
     private mutating func releaseDeadlines() {
-        guard !awaitingDeadline.isEmpty else { return }
+        guard nextDeadline < newestWritten else { return }
         var index = 0
+        nextDeadline = .max
         while index < awaitingDeadline.count {
             if awaitingDeadline[index].due < newestWritten {
                 labels.append(awaitingDeadline.remove(at: index).label)
             } else {
+                nextDeadline = min(nextDeadline, awaitingDeadline[index].due)
                 index += 1
             }
         }
