@@ -211,7 +211,8 @@ public struct Simulator: Sendable {
     private mutating func advance() -> Bool {
         if let limit = options.events, generated >= limit { return false }
         guard let (time, action) = schedule.pop(before: end) else { return false }
-        releaseHeld(upTo: time)
+        // Tested here rather than in the call: nothing is held back unless delivery faults are asked for.
+        if heldUntil <= time { releaseHeld(upTo: time) }
         switch action {
         case .planned(let slot):
             emit(slot, at: time)
@@ -320,8 +321,8 @@ public struct Simulator: Sendable {
         heldUntil = min(heldUntil, item.release)
     }
 
+    /// Once `heldUntil` has passed.
     private mutating func releaseHeld(upTo time: Int64) {
-        guard heldUntil <= time else { return }
         held.sort { ($0.release, $0.sequence) < ($1.release, $1.sequence) }
         var released = 0
         while released < held.count, held[released].release <= time {
