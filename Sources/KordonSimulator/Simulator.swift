@@ -520,14 +520,14 @@ struct PendingEvents: Sendable {
 
     /// Appends the event as a JSON line at `time` and frees its slot.
     mutating func write(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
-        append(slot, at: time, to: &out)
-        free(slot)
+        append(slot, at: time, to: &out, keep: false)
+        freeSlots.append(slot)
     }
 
     /// The event as a JSON line at `time`; the slot stays taken.
     mutating func line(_ slot: Int, at time: Int64) -> [UInt8] {
         var line: [UInt8] = []
-        append(slot, at: time, to: &line)
+        append(slot, at: time, to: &line, keep: true)
         return line
     }
 
@@ -536,7 +536,8 @@ struct PendingEvents: Sendable {
         freeSlots.append(slot)
     }
 
-    private mutating func append(_ index: Int, at time: Int64, to out: inout [UInt8]) {
+    /// Unless `keep`, a long line is dropped once written, as the slot is then freed.
+    private mutating func append(_ index: Int, at time: Int64, to out: inout [UInt8], keep: Bool) {
         let slot = slot(index)
         let (timeAt, length) = (slot.header.timeAt, slot.length)
         if length <= Self.lineCapacity {
@@ -550,7 +551,7 @@ struct PendingEvents: Sendable {
             // Taken out while its gap is filled, so it is not copied.
             var line = long.removeValue(forKey: index)!
             line.withUnsafeMutableBufferPointer { Self.append($0, timeAt, time, &times, to: &out) }
-            long[index] = line
+            if keep { long[index] = line }
         }
     }
 
