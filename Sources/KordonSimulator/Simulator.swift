@@ -497,25 +497,25 @@ struct PendingEvents: Sendable {
         self.slot(slot).header
     }
 
-    private mutating func update(_ index: Int, _ change: (inout Header) -> Void) {
-        memory.withUnsafeMutableBytes { memory in
-            let start = memory.baseAddress! + index * Self.stride
-            var slot = start.loadUnaligned(as: Slot.self)
-            change(&slot.header)
-            start.storeBytes(of: slot, as: Slot.self)
-        }
-    }
-
     /// Schedules `event` `after` `parent`, once `parent` is written (after those added before it).
     mutating func follow(_ parent: Int, with event: Int, after: Int64) {
-        update(event) { $0.after = after }
-        let last = header(parent).lastFollow
-        if last >= 0 {
-            update(last) { $0.nextFollow = event }
-        } else {
-            update(parent) { $0.firstFollow = event }
+        // The headers changed in place, all under one access to the buffer.
+        memory.withUnsafeMutableBytes { memory in
+            func change(_ index: Int, _ body: (inout Header) -> Void) {
+                let start = memory.baseAddress! + index * Self.stride
+                var slot = start.loadUnaligned(as: Slot.self)
+                body(&slot.header)
+                start.storeBytes(of: slot, as: Slot.self)
+            }
+            change(event) { $0.after = after }
+            var last = -1
+            change(parent) { header in
+                last = header.lastFollow
+                if last < 0 { header.firstFollow = event }
+                header.lastFollow = event
+            }
+            if last >= 0 { change(last) { $0.nextFollow = event } }
         }
-        update(parent) { $0.lastFollow = event }
     }
 
     /// Appends the event as a JSON line at `time` and frees its slot.
