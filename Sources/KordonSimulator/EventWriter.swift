@@ -748,27 +748,27 @@ struct JSONBytes: ~Copyable {
 /// Writes the times of events in whole seconds as `JSONBytes.formatTime` does, keeping the date of the
 /// last one: events come in time order, so most share it, and only the time of day is formatted.
 struct TimeText: Sendable {
-    private var day = Int64.min
-    /// `"YYYY-MM-DDT` of `day`, 12 bytes.
+    /// The first second of the day of the last time, from the epoch; `max` before the first, which no
+    /// time's second lies within a day of.
+    private var dayStart = Int64.max
+    /// `"YYYY-MM-DDT` of that day, 12 bytes.
     private var date: (UInt64, UInt32) = (0, 0)
 
     /// Writes `ns` quoted at `out` in `JSONBytes.wholeTimeBytes` bytes if it is in whole seconds; false (nothing written) if not.
     mutating func whole(_ ns: Int64, into out: UnsafeMutablePointer<UInt8>) -> Bool {
         guard ns % nanosPerSecond == 0 else { return false }
         let seconds = ns / nanosPerSecond
-        var days = seconds / 86_400
-        var secondOfDay = seconds % 86_400
-        if secondOfDay < 0 {
-            days -= 1
-            secondOfDay += 86_400
-        }
+        // Within the day of the last time, the time of day is a subtraction away, and small enough for 32 bits.
+        let sinceDayStart = seconds &- dayStart
         let raw = UnsafeMutableRawPointer(out)
-        if days != day {
+        guard sinceDayStart >= 0, sinceDayStart < 86_400 else {
             _ = JSONBytes.formatTime(ns, into: out)
-            day = days
+            let secondOfDay = (seconds % 86_400 + 86_400) % 86_400
+            dayStart = seconds - secondOfDay
             date = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
             return true
         }
+        let secondOfDay = UInt32(truncatingIfNeeded: sinceDayStart)
         raw.storeBytes(of: date.0, as: UInt64.self)
         raw.storeBytes(of: date.1, toByteOffset: 8, as: UInt32.self)
         JSONBytes.pair(Int(secondOfDay / 3600), at: out + 12)
