@@ -351,12 +351,13 @@ struct JSONBytes: ~Copyable {
         return timeAt
     }
 
-    /// `"position":{"lat":…,"lon":…}` with a comma before it, whatever came before.
-    mutating func positionMember(_ position: Position) {
+    /// `"position":{"lat":…,"lon":…}` with a comma before it, whatever came before, of a position
+    /// rounded to four decimals (`Simulator.tenThousandths`).
+    mutating func positionMember(_ position: (lat: Int, lon: Int)) {
         literal(",\"position\":{\"lat\":")
-        bareNumber(position.lat)
+        scaled(position.lat, places: 4)
         literal(",\"lon\":")
-        bareNumber(position.lon)
+        scaled(position.lon, places: 4)
         literal("}")
     }
 
@@ -368,11 +369,13 @@ struct JSONBytes: ~Copyable {
             return
         }
         fill(10) { out in
-            var rest = number
-            for index in stride(from: 8, through: 0, by: -2) {
+            // The last eight digits in 32 bits, where dividing by a constant is cheaper.
+            var rest = UInt32(truncatingIfNeeded: number % 100_000_000)
+            for index in stride(from: 8, through: 2, by: -2) {
                 Self.pair(Int(rest % 100), at: out + index)
                 rest /= 100
             }
+            Self.pair(Int(number / 100_000_000), at: out)
         }
     }
 
@@ -558,6 +561,30 @@ struct JSONBytes: ~Copyable {
         for byte in text.utf8 { put(byte) }
     }
 
+    /// `bareNumber(Double(units) / 10^places)` for `places` up to 4, from the integer a value was rounded
+    /// to: trailing zeros dropped, no floating-point tests. Below 10^9 the shortest round-trip form of
+    /// such a value is exactly that decimal, as decimals that far apart are distinct doubles.
+    mutating func scaled(_ units: Int, places: Int) {
+        guard units.magnitude < 1_000_000_000 else {
+            var divisor = 1.0
+            for _ in 0..<places { divisor *= 10 }
+            bareNumber(Double(units) / divisor)
+            return
+        }
+        var units = units
+        var places = places
+        while places > 0, units % 10 == 0 {
+            units /= 10
+            places -= 1
+        }
+        reserve(24)
+        if places == 0 {
+            digits(units)
+        } else {
+            decimal(units, places: places)
+        }
+    }
+
     /// RFC 3339 in UTC, a fraction only when non-zero.
     mutating func time(_ time: Timestamp) {
         reserve(Self.timeBytes + 1)
@@ -721,27 +748,27 @@ struct JSONBytes: ~Copyable {
 /// Writes the times of events in whole seconds as `JSONBytes.formatTime` does, keeping the date of the
 /// last one: events come in time order, so most share it, and only the time of day is formatted.
 struct TimeText: Sendable {
-    private var day = Int64.min
-    /// `"YYYY-MM-DDT` of `day`, 12 bytes.
+    /// The first second of the day of the last time, from the epoch; `max` before the first, which no
+    /// time's second lies within a day of.
+    private var dayStart = Int64.max
+    /// `"YYYY-MM-DDT` of that day, 12 bytes.
     private var date: (UInt64, UInt32) = (0, 0)
 
     /// Writes `ns` quoted at `out` in `JSONBytes.wholeTimeBytes` bytes if it is in whole seconds; false (nothing written) if not.
     mutating func whole(_ ns: Int64, into out: UnsafeMutablePointer<UInt8>) -> Bool {
         guard ns % nanosPerSecond == 0 else { return false }
         let seconds = ns / nanosPerSecond
-        var days = seconds / 86_400
-        var secondOfDay = seconds % 86_400
-        if secondOfDay < 0 {
-            days -= 1
-            secondOfDay += 86_400
-        }
+        // Within the day of the last time, the time of day is a subtraction away, and small enough for 32 bits.
+        let sinceDayStart = seconds &- dayStart
         let raw = UnsafeMutableRawPointer(out)
-        if days != day {
+        guard sinceDayStart >= 0, sinceDayStart < 86_400 else {
             _ = JSONBytes.formatTime(ns, into: out)
-            day = days
+            let secondOfDay = (seconds % 86_400 + 86_400) % 86_400
+            dayStart = seconds - secondOfDay
             date = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
             return true
         }
+        let secondOfDay = UInt32(truncatingIfNeeded: sinceDayStart)
         raw.storeBytes(of: date.0, as: UInt64.self)
         raw.storeBytes(of: date.1, toByteOffset: 8, as: UInt32.self)
         JSONBytes.pair(Int(secondOfDay / 3600), at: out + 12)

@@ -57,13 +57,6 @@ struct Schedule: Sendable {
     private var later = [[Entry]](repeating: [], count: periods)
     private var laterCount = 0
 
-    /// The time of the next action, if any.
-    mutating func peekTime() -> Int64? {
-        if loaded == .min || laterCount > 0 && (heap.isEmpty || heap[0].time >> Self.periodBits > loaded) { load() }
-        guard let next = heap.first?.time else { return due.first?.time }
-        return min(next, due.first?.time ?? next)
-    }
-
     mutating func push(_ time: Int64, _ action: Action) {
         order += 1
         let entry = Entry(time: time, order: order, action: action)
@@ -78,13 +71,15 @@ struct Schedule: Sendable {
         }
     }
 
-    /// Removes the earliest entry; `peekTime` must have found one.
-    mutating func pop() -> (Int64, Action) {
+    /// Removes the earliest entry if there is one before `end`: looked up once, not peeked at first.
+    mutating func pop(before end: Int64) -> (Int64, Action)? {
+        if loaded == .min || laterCount > 0 && (heap.isEmpty || heap[0].time >> Self.periodBits > loaded) { load() }
         if let first = due.first, heap.isEmpty || first.precedes(heap[0]) {
+            guard first.time < end else { return nil }
             _ = due.removeFirst()
             return (first.time, first.action)
         }
-        let top = heap[0]
+        guard let top = heap.first, top.time < end else { return nil }
         now = top.time
         let last = heap.removeLast()
         heap.withUnsafeMutableBufferPointer { heap in

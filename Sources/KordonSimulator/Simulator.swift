@@ -98,6 +98,8 @@ public struct Simulator: Sendable {
     private var open: [Int: OpenIncident] = [:]
     private var nextIncident = 0
     private var awaitingDeadline: [(due: Int64, label: Label)] = []
+    /// The earliest due in `awaitingDeadline`: checked after every message, the list is walked only once one is due.
+    private var nextDeadline = Int64.max
     private var labels: [Label] = []
     /// Per rule and key, when a planted incident or near miss may next use the key, so two never
     /// share a window or a suppression period (see `claim`).
@@ -197,6 +199,8 @@ public struct Simulator: Sendable {
 
     /// Labels of the incidents completed since the last call, in completion order.
     public mutating func takeLabels() -> [Label] {
+        // Asked after every message, and mostly there are none: no array to hand over and release.
+        guard !labels.isEmpty else { return [] }
         defer { labels.removeAll() }
         return labels
     }
@@ -206,9 +210,9 @@ public struct Simulator: Sendable {
     /// Runs the scheduler until something is ready to write; false when generation is over.
     private mutating func advance() -> Bool {
         if let limit = options.events, generated >= limit { return false }
-        guard let next = schedule.peekTime(), next < end else { return false }
-        let (time, action) = schedule.pop()
-        releaseHeld(upTo: time)
+        guard let (time, action) = schedule.pop(before: end) else { return false }
+        // Tested here rather than in the call: nothing is held back unless delivery faults are asked for.
+        if heldUntil <= time { releaseHeld(upTo: time) }
         switch action {
         case .planned(let slot):
             emit(slot, at: time)
@@ -317,8 +321,8 @@ public struct Simulator: Sendable {
         heldUntil = min(heldUntil, item.release)
     }
 
+    /// Once `heldUntil` has passed.
     private mutating func releaseHeld(upTo time: Int64) {
-        guard heldUntil <= time else { return }
         held.sort { ($0.release, $0.sequence) < ($1.release, $1.sequence) }
         var released = 0
         while released < held.count, held[released].release <= time {
@@ -378,6 +382,7 @@ public struct Simulator: Sendable {
             label.until = Timestamp(nanosecondsSinceEpoch: incident.until)
             if let within = incident.absence {
                 awaitingDeadline.append((incident.from + within, label))
+                nextDeadline = min(nextDeadline, incident.from + within)
             } else {
                 labels.append(label)
             }
@@ -386,12 +391,14 @@ public struct Simulator: Sendable {
 
     /// An absence is detectable once the stream's event time has passed its deadline.
     private mutating func releaseDeadlines() {
-        guard !awaitingDeadline.isEmpty else { return }
+        guard nextDeadline < newestWritten else { return }
         var index = 0
+        nextDeadline = .max
         while index < awaitingDeadline.count {
             if awaitingDeadline[index].due < newestWritten {
                 labels.append(awaitingDeadline.remove(at: index).label)
             } else {
+                nextDeadline = min(nextDeadline, awaitingDeadline[index].due)
                 index += 1
             }
         }
@@ -441,14 +448,18 @@ struct PendingEvents: Sendable {
         var length: Int
     }
 
-    /// Bytes of a slot's line in `lines`; a longer line goes to `long`.
-    private static let stride = 1024
+    /// Where a slot's line starts in its memory: right after the slot's header, which is read when the
+    /// event is due, long after it was planned; the line it then writes out is in the cache lines that follow.
+    private static let lineAt = MemoryLayout<Slot>.stride
+    /// The longest line a slot keeps; a longer one goes to `long`.
+    private static let lineCapacity = 1024
+    /// From one slot to the next, whole cache lines.
+    private static let stride = (lineAt + lineCapacity + 63) & ~63
 
-    private var slots: [Slot] = []
-    /// The lines of all slots, `stride` bytes apart, each the event's JSON line with a gap for the
-    /// value of `time` (`JSONBytes.timeGap`). One buffer rather than one per slot: a line's address
-    /// follows from its slot, and no buffer header of its own is read first.
-    private var lines: [UInt8] = []
+    /// All slots, `stride` bytes apart: each a `Slot` followed by the event's JSON line with a gap for the
+    /// value of `time` (`JSONBytes.timeGap`). One buffer rather than one per slot: a slot's address
+    /// follows from its index, and its header and line are read from the same few cache lines.
+    private var memory: [UInt8] = []
     private var long: [Int: [UInt8]] = [:]
     private var freeSlots: [Int] = []
     private var times = TimeText()
@@ -461,15 +472,16 @@ struct PendingEvents: Sendable {
         let index: Int
         if let free = freeSlots.popLast() {
             index = free
-            slots[index] = slot
         } else {
-            index = slots.count
-            slots.append(slot)
-            lines.append(contentsOf: repeatElement(0, count: Self.stride))
+            index = memory.count / Self.stride
+            memory.append(contentsOf: repeatElement(0, count: Self.stride))
         }
-        if range.count <= Self.stride {
-            lines.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress! + index * Self.stride) }
-        } else {
+        memory.withUnsafeMutableBytes { memory in
+            let start = memory.baseAddress! + index * Self.stride
+            start.storeBytes(of: slot, as: Slot.self)
+            if range.count <= Self.lineCapacity { json.copy(range, to: (start + Self.lineAt).assumingMemoryBound(to: UInt8.self)) }
+        }
+        if range.count > Self.lineCapacity {
             var line = [UInt8](repeating: 0, count: range.count)
             line.withUnsafeMutableBufferPointer { json.copy(range, to: $0.baseAddress!) }
             long[index] = line
@@ -477,53 +489,69 @@ struct PendingEvents: Sendable {
         return index
     }
 
+    private func slot(_ index: Int) -> Slot {
+        memory.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * Self.stride, as: Slot.self) }
+    }
+
     func header(_ slot: Int) -> Header {
-        slots.withUnsafeBufferPointer { $0[slot].header }
+        self.slot(slot).header
     }
 
     /// Schedules `event` `after` `parent`, once `parent` is written (after those added before it).
     mutating func follow(_ parent: Int, with event: Int, after: Int64) {
-        slots[event].header.after = after
-        if slots[parent].header.lastFollow >= 0 {
-            slots[slots[parent].header.lastFollow].header.nextFollow = event
-        } else {
-            slots[parent].header.firstFollow = event
+        // The headers changed in place, all under one access to the buffer.
+        memory.withUnsafeMutableBytes { memory in
+            func change(_ index: Int, _ body: (inout Header) -> Void) {
+                let start = memory.baseAddress! + index * Self.stride
+                var slot = start.loadUnaligned(as: Slot.self)
+                body(&slot.header)
+                start.storeBytes(of: slot, as: Slot.self)
+            }
+            change(event) { $0.after = after }
+            var last = -1
+            change(parent) { header in
+                last = header.lastFollow
+                if last < 0 { header.firstFollow = event }
+                header.lastFollow = event
+            }
+            if last >= 0 { change(last) { $0.nextFollow = event } }
         }
-        slots[parent].header.lastFollow = event
     }
 
     /// Appends the event as a JSON line at `time` and frees its slot.
     mutating func write(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
-        append(slot, at: time, to: &out)
-        free(slot)
+        append(slot, at: time, to: &out, keep: false)
+        freeSlots.append(slot)
     }
 
     /// The event as a JSON line at `time`; the slot stays taken.
     mutating func line(_ slot: Int, at time: Int64) -> [UInt8] {
         var line: [UInt8] = []
-        append(slot, at: time, to: &line)
+        append(slot, at: time, to: &line, keep: true)
         return line
     }
 
     mutating func free(_ slot: Int) {
-        if slots[slot].length > Self.stride { long[slot] = nil }
+        if self.slot(slot).length > Self.lineCapacity { long[slot] = nil }
         freeSlots.append(slot)
     }
 
-    private mutating func append(_ slot: Int, at time: Int64, to out: inout [UInt8]) {
-        let (timeAt, length) = slots.withUnsafeBufferPointer { ($0[slot].header.timeAt, $0[slot].length) }
-        if length <= Self.stride {
+    /// Unless `keep`, a long line is dropped once written, as the slot is then freed.
+    private mutating func append(_ index: Int, at time: Int64, to out: inout [UInt8], keep: Bool) {
+        let slot = slot(index)
+        let (timeAt, length) = (slot.header.timeAt, slot.length)
+        if length <= Self.lineCapacity {
             var times = self.times
             defer { self.times = times }
-            lines.withUnsafeMutableBufferPointer { lines in
-                let line = UnsafeMutableBufferPointer(rebasing: lines[slot * Self.stride..<slot * Self.stride + length])
-                Self.append(line, timeAt, time, &times, to: &out)
+            memory.withUnsafeMutableBytes { memory in
+                let start = (memory.baseAddress! + index * Self.stride + Self.lineAt).assumingMemoryBound(to: UInt8.self)
+                Self.append(UnsafeMutableBufferPointer(start: start, count: length), timeAt, time, &times, to: &out)
             }
         } else {
             // Taken out while its gap is filled, so it is not copied.
-            var line = long.removeValue(forKey: slot)!
+            var line = long.removeValue(forKey: index)!
             line.withUnsafeMutableBufferPointer { Self.append($0, timeAt, time, &times, to: &out) }
-            long[slot] = line
+            if keep { long[index] = line }
         }
     }
 
@@ -605,20 +633,25 @@ struct CheckpointQueue: Sendable {
 }
 
 func seconds(_ value: Double) -> Int64 {
-    Int64(value.roundedHalfAway) * nanosPerSecond
+    value.roundedHalfAwayInteger * nanosPerSecond
 }
 
 extension Double {
     /// `rounded()`, to the nearest and half away from zero, without the call into libm it takes on
     /// baseline x86-64; for |self| < 2^63, where it is exact, as the difference from the truncation is.
     @inline(__always) var roundedHalfAway: Double {
+        Double(roundedHalfAwayInteger)
+    }
+
+    /// `roundedHalfAway` as an integer, without converting it back and forth.
+    @inline(__always) var roundedHalfAwayInteger: Int64 {
         let truncated = Int64(self)
         let difference = self - Double(truncated)
         // difference ≥ 0.5 and ≤ −0.5 from sign bits rather than branches, which on random values
         // are mispredicted half the time.
         let up = Int64(bitPattern: (difference - 0.5).bitPattern >> 63 ^ 1)
         let down = Int64(bitPattern: (-difference - 0.5).bitPattern >> 63 ^ 1)
-        return Double(truncated &+ up &- down)
+        return truncated &+ up &- down
     }
 }
 

@@ -384,9 +384,12 @@ extension Simulator {
         var name = officer(side)
         guard let pattern = releasePattern else { return name }
         for _ in 0..<64 {
-            let recent = (releasedThenFound[name] ?? []).filter { $0 > time - pattern.span }
-            if recent.count < pattern.count - 1 {
-                releasedThenFound[name] = recent + [time]
+            // Counted in place; the list is pruned only for the officer picked, as it always was.
+            let since = time - pattern.span
+            let recent = releasedThenFound[name]?.reduce(0) { $1 > since ? $0 + 1 : $0 } ?? 0
+            if recent < pattern.count - 1 {
+                releasedThenFound[name, default: []].removeAll { $0 <= since }
+                releasedThenFound[name, default: []].append(time)
                 return name
             }
             name = officer(side)
@@ -829,7 +832,7 @@ extension Simulator {
         let items = 1 + rng.below(3)
         let net = grossKg * 0.6
         let weight = net / Double(items)
-        let weightKg = (weight * 10).roundedHalfAway / 10
+        let tenths = Int((weight * 10).roundedHalfAwayInteger)
         let start = json.written
         json.literal("\"goods\":[")
         var first = -1
@@ -839,11 +842,11 @@ extension Simulator {
             let price = prices.lowerBound + rng.unit() * (prices.upperBound - prices.lowerBound)
             let value = max((weight * price).roundedHalfAway, uniform(2000...6000).roundedHalfAway)
             if index > 0 { json.literal(",") }
-            goodsItem(Catalog.freightJSON[pick], weightKg: weightKg, valueUsd: value, origin: origin, into: &json)
+            goodsItem(Catalog.freightJSON[pick], tenthsKg: tenths, valueUsd: value, origin: origin, into: &json)
             if first < 0 { first = pick }
         }
         json.literal("]")
-        return (start..<json.written, DeclaredItem(freight: true, index: first, weightKg: weightKg))
+        return (start..<json.written, DeclaredItem(freight: true, index: first, weightKg: Double(tenths) / 10))
     }
 
     /// `[goods(rng.pick(Catalog.personal), origin:)]` written into `json` as a goods part; also returns the item.
@@ -852,12 +855,12 @@ extension Simulator {
         let (lots, prices) = Catalog.personal.withUnsafeBufferPointer { ($0[pick].lotKg, $0[pick].usdPerKg) }
         let weight = lots.lowerBound + rng.unit() * (lots.upperBound - lots.lowerBound)
         let price = prices.lowerBound + rng.unit() * (prices.upperBound - prices.lowerBound)
-        let weightKg = (weight * 10).roundedHalfAway / 10
+        let tenths = Int((weight * 10).roundedHalfAwayInteger)
         let start = json.written
         json.literal("\"goods\":[")
-        goodsItem(Catalog.personalJSON[pick], weightKg: weightKg, valueUsd: (weight * price).roundedHalfAway, origin: origin, into: &json)
+        goodsItem(Catalog.personalJSON[pick], tenthsKg: tenths, valueUsd: (weight * price).roundedHalfAway, origin: origin, into: &json)
         json.literal("]")
-        return (start..<json.written, DeclaredItem(freight: false, index: pick, weightKg: weightKg))
+        return (start..<json.written, DeclaredItem(freight: false, index: pick, weightKg: Double(tenths) / 10))
     }
 
     /// The first goods item a background trip declares, for a routine inspection to find.
@@ -871,11 +874,11 @@ extension Simulator {
     }
 
     private func goodsItem(
-        _ encoded: (head: ConstantBytes, tail: ConstantBytes), weightKg: Double, valueUsd: Double, origin: SimGeography.SideBytes,
+        _ encoded: (head: ConstantBytes, tail: ConstantBytes), tenthsKg: Int, valueUsd: Double, origin: SimGeography.SideBytes,
         into json: inout JSONBytes
     ) {
         json.literal(encoded.head)
-        json.bareNumber(weightKg)
+        json.scaled(tenthsKg, places: 1)
         json.literal(",\"valueUsd\":")
         json.bareNumber(valueUsd)
         json.literal(encoded.tail)
@@ -905,7 +908,8 @@ extension Simulator {
         let roll = rng.unit()
         let observation: Observation = roll < 0.75 ? .other : roll < 0.9 ? .fenceDamage : .abandonedGoods
         let count = observation == .abandonedGoods ? 1 + rng.below(5) : nil
-        position = rounded(position)
+        let scaled = tenThousandths(position)
+        position = rounded(scaled)
         let slot = withScratch { sim, json in
             let encoded = sim.geography.patrolBytes[index]
             let timeAt = json.head(encoded.idOpen, sim.ids.eventNumber(), "\",\"kind\":\"patrol\",\"time\":", from: 0)
@@ -913,7 +917,7 @@ extension Simulator {
             if let sector = sim.geography.sector(at: position) {
                 json.member("sector", sector)
             }
-            json.positionMember(position)
+            json.positionMember(scaled)
             json.key("observation")
             json.raw(observation.rawValue)
             if let count {
@@ -982,7 +986,7 @@ extension Simulator {
             case .tamper: json.literal(",\"detection\":\"tamper\"")
             }
             json.literal(",\"confidence\":")
-            json.bareNumber((confidence * 100).roundedHalfAway / 100)
+            json.scaled(Int((confidence * 100).roundedHalfAwayInteger), places: 2)
             if let count {
                 json.literal(",\"count\":")
                 json.bareNumber(Double(count))
@@ -1032,9 +1036,9 @@ extension Simulator {
         let slot = withScratch { sim, json in
             let timeAt = json.head(idOpen, sim.ids.eventNumber(), "\",\"kind\":\"vessel\",\"time\":", from: 0)
             json.literal(members)
-            json.positionMember(sim.rounded(position))
+            json.positionMember(sim.tenThousandths(position))
             json.literal(",\"speedKn\":")
-            json.bareNumber((speedKn * 10).roundedHalfAway / 10)
+            json.scaled(Int((speedKn * 10).roundedHalfAwayInteger), places: 1)
             json.literal(",\"headingDeg\":")
             json.bareNumber(heading.roundedHalfAway)
             json.literal(",\"ais\":true,\"activity\":\"transit\"}\n")
@@ -1050,7 +1054,16 @@ extension Simulator {
     }
 
     func rounded(_ position: Position) -> Position {
-        Position(lat: (position.lat * 10000).roundedHalfAway / 10000, lon: (position.lon * 10000).roundedHalfAway / 10000)
+        rounded(tenThousandths(position))
+    }
+
+    func rounded(_ scaled: (lat: Int, lon: Int)) -> Position {
+        Position(lat: Double(scaled.lat) / 10000, lon: Double(scaled.lon) / 10000)
+    }
+
+    /// The position to four decimals, in ten-thousandths of a degree: written with `JSONBytes.scaled`.
+    func tenThousandths(_ position: Position) -> (lat: Int, lon: Int) {
+        (Int((position.lat * 10000).roundedHalfAwayInteger), Int((position.lon * 10000).roundedHalfAwayInteger))
     }
 }
 
