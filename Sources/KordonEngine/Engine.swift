@@ -1024,15 +1024,12 @@ struct SlidingWindows: Sendable {
         guard !windows.isEmpty, now >= lastSweep.plus(length) else { return }
         lastSweep = now
         let limit = now.minus(length)
-        var empty: [WindowKey] = []
-        // In place through the indices: rebuilding the table would copy every key's entries.
-        var index = windows.startIndex
-        while index != windows.endIndex {
-            entryCount -= windows.values[index].drop(atOrBefore: limit)
-            if windows.values[index].entries.isEmpty { empty.append(windows.keys[index]) }
-            windows.formIndex(after: &index)
+        var dropped = 0
+        windows.updateOrRemove { window in
+            dropped += window.drop(atOrBefore: limit)
+            return !window.entries.isEmpty
         }
-        for key in empty { windows[key] = nil }
+        entryCount -= dropped
     }
 }
 
@@ -1275,9 +1272,7 @@ struct RuleState: Sendable {
         if let within = plan.sightingWithin, !sightings.isEmpty, now >= lastSightingSweep.plus(within) {
             lastSightingSweep = now
             let limit = now.minus(within)
-            // Keys first: removing while iterating the table would copy it.
-            let stale = sightings.compactMap { $0.value.time < limit ? $0.key : nil }
-            for key in stale { sightings[key] = nil }
+            sightings.updateOrRemove { $0.time >= limit }
         }
         if let within = plan.followWithin {
             let horizon = within.plus(triggerMargin)
@@ -1286,24 +1281,18 @@ struct RuleState: Sendable {
             // drops them, which costs less than working out each expired trigger's identities.
             if !triggersByIdentity.isEmpty, now >= lastIdentitySweep.plus(horizon) {
                 lastIdentitySweep = now
-                // In place through the indices: rebuilding the table would copy every identity.
-                var gone: [AlertKey] = []
-                var index = triggersByIdentity.startIndex
-                while index != triggersByIdentity.endIndex {
-                    if let kept = triggersByIdentity.values[index].keeping(triggers.contains) {
-                        triggersByIdentity.values[index] = kept
-                    } else {
-                        gone.append(triggersByIdentity.keys[index])
-                    }
-                    triggersByIdentity.formIndex(after: &index)
+                let triggers = triggers
+                triggersByIdentity.updateOrRemove { sequences in
+                    guard let kept = sequences.keeping(triggers.contains) else { return false }
+                    sequences = kept
+                    return true
                 }
-                for identity in gone { triggersByIdentity[identity] = nil }
             }
         }
         if !suppression.isEmpty, now >= lastSweep.plus(suppress) {
             lastSweep = now
             // An entry with a count to carry lives one more period, for the next alert to report it.
-            suppression = suppression.filter { now < $0.value.until.plus($0.value.suppressed > 0 ? suppress : 0) }
+            suppression.updateOrRemove { now < $0.until.plus($0.suppressed > 0 ? suppress : 0) }
         }
         // The earliest watermark at which one of the checks above can hold again; an estimate that errs early.
         var next = suppression.isEmpty ? Int64.max : lastSweep.plus(suppress)

@@ -79,6 +79,21 @@ struct FIFO<Element> {
     }
 }
 
+extension Dictionary {
+    /// Lets `update` change each value in place and removes the entries it returns false for. Through
+    /// the indices: the table is neither rebuilt (as `filter` does) nor copied (as removing while
+    /// iterating it does), which matters for the sweeps over a million entries.
+    mutating func updateOrRemove(_ update: (inout Value) -> Bool) {
+        var gone: [Key] = []
+        var index = startIndex
+        while index != endIndex {
+            if !update(&values[index]) { gone.append(keys[index]) }
+            formIndex(after: &index)
+        }
+        for key in gone { self[key] = nil }
+    }
+}
+
 extension Heap: Sendable where Element: Sendable {}
 extension FIFO: Sendable where Element: Sendable {}
 

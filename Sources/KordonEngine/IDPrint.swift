@@ -49,8 +49,6 @@ struct IDPrint: Hashable, Sendable {
         return value
     }
 
-    static func == (a: IDPrint, b: IDPrint) -> Bool { a.low == b.low && a.high == b.high }
-
     func hash(into hasher: inout Hasher) {
         hasher.combine(low)
     }
