@@ -28,17 +28,19 @@ public enum KeyType: String, Sendable, CaseIterable {
 
     /// By case: a raw-value enum otherwise hashes its raw string, and keys are hashed on every event.
     public func hash(into hasher: inout Hasher) {
-        let ordinal: UInt8 =
-            switch self {
-            case .plate: 0
-            case .doc: 1
-            case .sector: 2
-            case .checkpoint: 3
-            case .officer: 4
-            case .vessel: 5
-            case .zone: 6
-            }
         hasher.combine(ordinal)
+    }
+
+    var ordinal: UInt8 {
+        switch self {
+        case .plate: 0
+        case .doc: 1
+        case .sector: 2
+        case .checkpoint: 3
+        case .officer: 4
+        case .vessel: 5
+        case .zone: 6
+        }
     }
 }
 

@@ -671,7 +671,9 @@ public struct Engine: Sendable {
         let time = evidence.time.nanosecondsSinceEpoch
         let trigger = Trigger(time: time, scope: scope, key: key, escalation: escalation)
         states[index].triggers.append(nextSequence, trigger)
-        trigger.forEachIdentity(follow.same) { states[index].triggersByIdentity[$0, default: Sequences()].append(nextSequence) }
+        trigger.forEachIdentity(follow.same) {
+            states[index].triggersByIdentity[IdentityPrint($0), default: Sequences()].append(nextSequence)
+        }
     }
 
     /// A follow-up confirms every waiting trigger it shares an identity with that it follows within `within`;
@@ -685,11 +687,12 @@ public struct Engine: Sendable {
         var confirmed: [Trigger] = []
         for type in follow.same {
             guard let value = type.value(in: scope),
-                let sequences = states[index].triggersByIdentity[AlertKey(type: type, value: value)]
+                let sequences = states[index].triggersByIdentity[IdentityPrint(AlertKey(type: type, value: value))]
             else { continue }
             for sequence in sequences.all {
+                // The print may be another identity's too: the trigger's own value decides.
                 guard let trigger = states[index].triggers[sequence], trigger.time < time,
-                    time <= trigger.time.plus(follow.within)
+                    time <= trigger.time.plus(follow.within), type.value(in: trigger.scope) == value
                 else { continue }
                 confirmed.append(states[index].forgetTrigger(sequence, same: follow.same)!)
             }
@@ -1071,8 +1074,9 @@ struct TriggerQueue: Sendable {
 
     var isEmpty: Bool { count == 0 }
 
-    /// When the oldest waiting trigger entered.
+    /// When the oldest waiting trigger entered, and its sequence.
     var oldestTime: Int64? { marks.first?.time }
+    var oldestSequence: Int64? { marks.first?.sequence }
 
     /// `sequence` must exceed every sequence appended before.
     mutating func append(_ sequence: Int64, _ trigger: Trigger) {
@@ -1083,11 +1087,6 @@ struct TriggerQueue: Sendable {
 
     subscript(sequence: Int64) -> Trigger? {
         position(of: sequence).flatMap { entries[$0] }
-    }
-
-    /// Whether `sequence` still waits.
-    func contains(_ sequence: Int64) -> Bool {
-        position(of: sequence) != nil
     }
 
     mutating func remove(_ sequence: Int64) -> Trigger? {
@@ -1143,22 +1142,38 @@ struct TriggerQueue: Sendable {
     }
 }
 
+/// An identity (a follow-up's `same` type and value) as 64 bits: the trigger index holds millions, and
+/// a string key took three times the room. Two identities may share a print; lookups check the
+/// trigger's own value, so a shared print costs a comparison, never a false match.
+struct IdentityPrint: Hashable, Sendable {
+    let bits: UInt64
+
+    init(_ identity: AlertKey) {
+        bits = IDPrint(identity.value).low &+ UInt64(identity.type.ordinal) &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(bits)
+    }
+}
+
 /// The triggers waiting under one identity, in the order added; the first inline, as most identities have one.
 struct Sequences: Sendable {
-    private var first: Int64?
+    /// Sequences are positive: `Int64.min` marks none (an optional would take another 8 bytes).
+    private var first = Int64.min
     private var rest: [Int64] = []
 
-    var isEmpty: Bool { first == nil }
+    var isEmpty: Bool { first == .min }
 
-    var all: [Int64] { first.map { [$0] + rest } ?? [] }
+    var all: [Int64] { isEmpty ? [] : [first] + rest }
 
     mutating func append(_ sequence: Int64) {
-        if first == nil { first = sequence } else { rest.append(sequence) }
+        if isEmpty { first = sequence } else { rest.append(sequence) }
     }
 
     mutating func remove(_ sequence: Int64) {
         if first == sequence {
-            first = rest.isEmpty ? nil : rest.removeFirst()
+            first = rest.isEmpty ? .min : rest.removeFirst()
         } else {
             rest.removeAll { $0 == sequence }
         }
@@ -1167,7 +1182,7 @@ struct Sequences: Sendable {
     /// The sequences meeting `isIncluded`, in order; nil when none does.
     func keeping(_ isIncluded: (Int64) -> Bool) -> Sequences? {
         var kept = Sequences()
-        if let first, isIncluded(first) { kept.append(first) }
+        if !isEmpty, isIncluded(first) { kept.append(first) }
         for sequence in rest where isIncluded(sequence) { kept.append(sequence) }
         return kept.isEmpty ? nil : kept
     }
@@ -1206,7 +1221,7 @@ struct RuleState: Sendable {
     var sightings: [AlertKey: Sighting] = [:] { didSet { due = .min } }
     var lastSightingSweep = Int64.min
     var triggers = TriggerQueue() { didSet { due = .min } }
-    var triggersByIdentity: [AlertKey: Sequences] = [:]
+    var triggersByIdentity: [IdentityPrint: Sequences] = [:]
     /// When `expire` last dropped expired triggers from `triggersByIdentity`. Not in snapshots: the index is rebuilt.
     var lastIdentitySweep = Int64.min
     /// The watermark before which `expire` has nothing to do: a state untouched for a while is skipped
@@ -1246,7 +1261,7 @@ struct RuleState: Sendable {
     mutating func indexTriggers(same: [KeyType]) {
         triggersByIdentity = [:]
         for (sequence, trigger) in triggers.waiting {
-            trigger.forEachIdentity(same) { triggersByIdentity[$0, default: Sequences()].append(sequence) }
+            trigger.forEachIdentity(same) { triggersByIdentity[IdentityPrint($0), default: Sequences()].append(sequence) }
         }
     }
 
@@ -1254,7 +1269,7 @@ struct RuleState: Sendable {
     mutating func forgetTrigger(_ sequence: Int64, same: [KeyType]) -> Trigger? {
         guard let trigger = triggers.remove(sequence) else { return nil }
         trigger.forEachIdentity(same) { identity in
-            guard let position = triggersByIdentity.index(forKey: identity) else { return }
+            guard let position = triggersByIdentity.index(forKey: IdentityPrint(identity)) else { return }
             triggersByIdentity.values[position].remove(sequence)
             if triggersByIdentity.values[position].isEmpty { triggersByIdentity.remove(at: position) }
         }
@@ -1278,12 +1293,14 @@ struct RuleState: Sendable {
             let horizon = within.plus(triggerMargin)
             triggers.expire(before: now.minus(horizon))
             // Expired triggers leave their identities listed (lookups skip them); one sweep per horizon
-            // drops them, which costs less than working out each expired trigger's identities.
+            // drops them, which costs less than working out each expired trigger's identities. Confirmed
+            // triggers leave the index at once and the queue expires in sequence order, so a listed
+            // sequence still waits exactly when it is not older than the oldest waiting one.
             if !triggersByIdentity.isEmpty, now >= lastIdentitySweep.plus(horizon) {
                 lastIdentitySweep = now
-                let triggers = triggers
+                let oldest = triggers.oldestSequence ?? .max
                 triggersByIdentity.updateOrRemove { sequences in
-                    guard let kept = sequences.keeping(triggers.contains) else { return false }
+                    guard let kept = sequences.keeping({ $0 >= oldest }) else { return false }
                     sequences = kept
                     return true
                 }
