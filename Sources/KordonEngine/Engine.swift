@@ -558,7 +558,7 @@ public struct Engine: Sendable {
             direction: scope.crossing?.direction)
         if let position = scope.position {
             location.sector = scope.sector
-            location.zone = scope.fishingZone?.id
+            location.zone = scope.fishingZoneID
             location.position = position
         }
         return location
@@ -713,18 +713,19 @@ public struct Engine: Sendable {
         escalation: EscalationResult, into alerts: inout some AlertSink
     ) {
         // Checkpoints missing from the geography are counted by `process`; they have no position to compare.
-        guard let id = scope.crossingRecord?.crossing?.checkpoint, let checkpoint = geography.checkpoints[id] else { return }
+        guard let id = scope.crossingRecord?.crossing?.checkpoint, let position = scope.checkpointPosition else { return }
         let time = evidence.time.nanosecondsSinceEpoch
-        let previous = states[index].sightings.updateValue(
-            Sighting(time: time, checkpoint: id, position: checkpoint.position, record: scope.record), forKey: key)
-        guard let previous, previous.checkpoint != id, time <= previous.time.plus(spec.within) else { return }
-        let km = greatCircleKm(previous.position, checkpoint.position)
+        let previous = states[index].sightings.updateValue(Sighting(record: scope.record), forKey: key)
+        guard let previous, let from = previous.checkpoint, from != id, time <= previous.time.plus(spec.within),
+            let origin = geography.checkpoints[from]
+        else { return }
+        let km = greatCircleKm(origin.position, position)
         // Two sightings at the same instant count as a second apart: any distance is then impossible.
         let hours = Double(max(time - previous.time, 1_000_000_000)) / 3.6e12
         let speed = km / hours
         guard spec.strict ? speed > spec.limit : speed >= spec.limit else { return }
         let facts: [(name: String, value: Value)] = [
-            ("fromCheckpoint", .string(previous.checkpoint)),
+            ("fromCheckpoint", .string(from)),
             ("fromTime", .string(previous.record.time.rfc3339)),
             ("toCheckpoint", .string(id)),
             ("distanceKm", .number((km * 10).rounded() / 10)),
@@ -1036,12 +1037,14 @@ struct SlidingWindows: Sendable {
     }
 }
 
-/// The last sighting of a key, for velocity rules.
+/// The last sighting of a key, for velocity rules: the crossing itself (they run on crossings), whose
+/// checkpoint is looked up again when the next sighting is compared. A million are kept at once;
+/// copies of the time, checkpoint and position took five times the room.
 struct Sighting: Sendable {
-    var time: Int64
-    var checkpoint: String
-    var position: Position
-    var record: EventRecord
+    let record: EventRecord
+
+    var time: Int64 { record.time.nanosecondsSinceEpoch }
+    var checkpoint: String? { record.crossing?.checkpoint }
 }
 
 /// A window rule's matching event waiting for its follow-up.

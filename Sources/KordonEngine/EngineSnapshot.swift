@@ -147,7 +147,7 @@ struct EngineState {
 /// is described in SnapshotCoding.swift; a change to it takes a new version.
 enum EngineSnapshot {
     static let magic = Array("KRDNSNAP".utf8)
-    static let version: UInt32 = 3
+    static let version: UInt32 = 4
     static let headerSize = 20
     static let checksumSize = 8
 

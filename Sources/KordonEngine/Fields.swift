@@ -1,4 +1,5 @@
 import KordonEvents
+import Synchronization
 
 /// One accepted event with where it was read. Allocated once at ingest and shared by everything that
 /// keeps the event (the buffer, scopes, stored crossings, waiting triggers and absences, sightings), so
@@ -85,13 +86,32 @@ struct Scope: Sendable {
         let crossingRecord: EventRecord?
         let geography: Geography
         let watchlists: [String: Watchlist]
+        /// Places found once for all rules (-1: none): the crossing's checkpoint in `geography.checkpointList`,
+        /// and in `geography.zones` the sector and fishing zones the event's position lies in, found when
+        /// first asked for (`unknown` until then), as many events need neither. Atomic, so that an engine
+        /// copy being encoded elsewhere may share the context; a race only finds the same zone twice.
+        let checkpoint: Int32
+        let sectorZone = Atomic<Int32>(unknown)
+        let fishingZone = Atomic<Int32>(unknown)
+        static let unknown: Int32 = -2
 
         init(record: EventRecord, joined: EventRecord?, geography: Geography, watchlists: [String: Watchlist]) {
             self.record = record
             self.joined = joined
-            crossingRecord = record.kind == .crossing ? record : joined
+            let crossingRecord = record.kind == .crossing ? record : joined
+            self.crossingRecord = crossingRecord
             self.geography = geography
             self.watchlists = watchlists
+            checkpoint = (crossingRecord?.crossing?.checkpoint).flatMap(geography.checkpointIndex) ?? -1
+        }
+
+        /// The zone of `type` the event's position lies in, as an index into `geography.zones`; -1: none.
+        func zone(_ type: Zone.ZoneType, _ cache: borrowing Atomic<Int32>) -> Int32 {
+            let known = cache.load(ordering: .relaxed)
+            guard known == Self.unknown else { return known }
+            let found = record.position.flatMap { geography.zoneIndex(type, containing: $0) } ?? -1
+            cache.store(found, ordering: .relaxed)
+            return found
         }
     }
 
@@ -118,29 +138,54 @@ struct Scope: Sendable {
     }
 }
 
-extension Scope {
+extension EventRecord {
     /// Where a patrol, sensor or vessel event was observed.
     var position: Position? {
-        switch record.other {
+        switch other {
         case .patrol(let patrol)?: patrol.position
         case .sensor(let sensor)?: sensor.position
         case .vessel(let vessel)?: vessel.position
         case .inspection?, nil: nil
         }
     }
+}
+
+extension Scope {
+    var position: Position? { record.position }
 
     /// The event's own sector, else the sector zone its position lies in.
     var sector: String? {
         switch record.other {
         case .patrol(let patrol)? where patrol.sector != nil: return patrol.sector
         case .sensor(let sensor)? where sensor.sector != nil: return sensor.sector
-        default: return position.flatMap { geography.zone(.sector, containing: $0)?.id }
+        default:
+            let zone = context.zone(.sector, context.sectorZone)
+            return zone < 0 ? nil : geography.zones[Int(zone)].id
         }
     }
 
     /// The restricted fishing zone the event's position lies in.
     var fishingZone: Zone? {
-        position.flatMap { geography.zone(.fishing, containing: $0) }
+        let zone = context.zone(.fishing, context.fishingZone)
+        return zone < 0 ? nil : geography.zones[Int(zone)]
+    }
+
+    var fishingZoneID: String? {
+        let zone = context.zone(.fishing, context.fishingZone)
+        return zone < 0 ? nil : geography.zones[Int(zone)].id
+    }
+
+    /// The crossing's checkpoint as the geography lists it; nil when it does not.
+    var checkpointPaired: String? {
+        context.checkpoint < 0 ? nil : geography.checkpointList[Int(context.checkpoint)].paired
+    }
+
+    var checkpointCapacity: Int? {
+        context.checkpoint < 0 ? nil : geography.checkpointList[Int(context.checkpoint)].capacity
+    }
+
+    var checkpointPosition: Position? {
+        context.checkpoint < 0 ? nil : geography.checkpointList[Int(context.checkpoint)].position
     }
 
     /// The adult who holds the most documents of other adults on the crossing, and how many.
@@ -400,10 +445,9 @@ enum Field: String, CaseIterable, Sendable {
             guard let goods = record?.crossing?.goods, goods.contains(where: { $0.valueUsd != nil }) else { return nil }
             return .number(goods.reduce(0) { $0 + ($1.valueUsd ?? 0) })
         case .crossingPaired:
-            return (record?.crossing?.checkpoint).flatMap { scope.geography.checkpoints[$0]?.paired }.map(Value.string)
+            return scope.checkpointPaired.map(Value.string)
         case .crossingCapacity:
-            return (record?.crossing?.checkpoint).flatMap { scope.geography.checkpoints[$0]?.capacity }
-                .map { .number(Double($0)) }
+            return scope.checkpointCapacity.map { .number(Double($0)) }
         case .plate: return (record?.crossing?.vehicle?.plate).map(Value.string)
         case .vehicleType: return (record?.crossing?.vehicle?.type?.rawValue).map(Value.string)
         case .declaredWeightKg: return (record?.crossing?.vehicle?.declaredWeightKg).map(Value.number)
@@ -488,7 +532,7 @@ enum Field: String, CaseIterable, Sendable {
             return scope.position.flatMap { scope.geography.nearestCheckpoint(to: $0) }.map { .string($0.checkpoint.id) }
         case .positionNearestCheckpointKm:
             return scope.position.flatMap { scope.geography.nearestCheckpoint(to: $0) }.map { .number(($0.km * 1000).rounded() / 1000) }
-        case .positionFishingZone: return scope.fishingZone.map { .string($0.id) }
+        case .positionFishingZone: return scope.fishingZoneID.map(Value.string)
         case .positionClosedSeason:
             return scope.fishingZone.map { .bool($0.isClosed(at: scope.record.time)) }
         }

@@ -33,17 +33,30 @@ public struct Geography: Sendable {
     /// In file order: where zones overlap, the first listed wins.
     public var zones: [Zone]
     /// Checkpoints sorted by id, so the nearest one is chosen the same way on every run.
-    private let checkpointList: [Checkpoint]
+    let checkpointList: [Checkpoint]
+    /// Each checkpoint's place in `checkpointList`: an event's checkpoint is looked up once, not by every rule.
+    private let checkpointIndices: [String: Int32]
 
     public init(checkpoints: [Checkpoint] = [], zones: [Zone] = []) {
         self.checkpoints = Dictionary(checkpoints.map { ($0.id, $0) }) { first, _ in first }
         self.zones = zones
         checkpointList = self.checkpoints.values.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        checkpointIndices = Dictionary(uniqueKeysWithValues: checkpointList.enumerated().map { ($1.id, Int32($0)) })
     }
 
     /// The first zone of `type` whose polygon contains `position`.
     public func zone(_ type: Zone.ZoneType, containing position: Position) -> Zone? {
-        zones.first { $0.type == type && $0.contains(position) }
+        zoneIndex(type, containing: position).map { zones[Int($0)] }
+    }
+
+    /// Where the first zone of `type` containing `position` is in `zones`.
+    func zoneIndex(_ type: Zone.ZoneType, containing position: Position) -> Int32? {
+        zones.firstIndex { $0.type == type && $0.contains(position) }.map(Int32.init)
+    }
+
+    /// Where checkpoint `id` is in `checkpointList`.
+    func checkpointIndex(_ id: String) -> Int32? {
+        checkpointIndices[id]
     }
 
     /// The checkpoint nearest to `position` by great-circle distance, with the distance in km

@@ -321,7 +321,7 @@ extension KeyType {
         case .vessel:
             if case .vessel(let vessel)? = scope.record.other { return vessel.vessel }
             return nil
-        case .zone: return scope.fishingZone?.id
+        case .zone: return scope.fishingZoneID
         }
     }
 }

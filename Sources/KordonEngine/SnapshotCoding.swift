@@ -816,14 +816,13 @@ extension SlidingWindows: SnapshotValue {
 
 extension Sighting: SnapshotValue {
     func write(to out: inout SnapshotWriter) {
-        out.write(time)
-        out.write(checkpoint)
-        out.write(position)
         out.record(record)
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
-        self.init(time: try input.read(), checkpoint: try input.read(), position: try input.read(), record: try input.record())
+        let record = try input.record()
+        guard record.crossing != nil else { throw EngineSnapshotError(.corrupt("a sighting that is not a crossing")) }
+        self.init(record: record)
     }
 }
 
