@@ -404,14 +404,14 @@ public struct Engine: Sendable {
             // Most rules ignore most events: decide that from plain bits before touching the rule.
             guard plans[index].reach & kind != 0 else { continue }
             if !joinRules, plans[index].expectOn & kind != 0, !states[index].pending.isEmpty,
-                case .absence(let spec) = rulebook.rules[index].kind
+                case .absence(let spec) = plans[index].rule.kind
             {
                 var scope = base
                 resolveAbsences(index, spec, &scope)
             }
             if plans[index].followOn & kind != 0, joinRules == (isInspection && plans[index].followJoins),
                 !states[index].triggers.isEmpty,
-                case .window(let spec) = rulebook.rules[index].kind, let follow = spec.followedBy
+                case .window(let spec) = plans[index].rule.kind, let follow = spec.followedBy
             {
                 var scope = base
                 resolveFollowers(index, spec, follow, scope: &scope, evidence: evidence, into: &alerts)
@@ -433,7 +433,7 @@ public struct Engine: Sendable {
     private mutating func runRule(
         _ index: Int, _ base: Scope, joined: EventRecord?, evidence: Evidence, into alerts: inout some AlertSink
     ) {
-        let rule = rulebook.rules[index]
+        let rule = plans[index].rule
         var scope = base
         if let when = plans[index].when, !when(&scope) { return }
         guard let key = Self.key(rule, scope) else { return }
@@ -478,7 +478,7 @@ public struct Engine: Sendable {
         _ index: Int, scope: Scope, key: AlertKey, time: Timestamp, evidence: @autoclosure () -> [Evidence],
         extraFacts: @autoclosure () -> [(name: String, value: Value)], severity: Severity, into alerts: inout some AlertSink
     ) {
-        let rule = rulebook.rules[index]
+        let rule = plans[index].rule
         guard let carried = states[suppressionOwner[index]].admit(key, at: now, suppress: rule.suppress, severity: severity)
         else {
             return
@@ -496,7 +496,7 @@ public struct Engine: Sendable {
     /// escalation decides, so the counts never depend on which one held before.
     /// `scope` carries only `forEach` bindings: escalation conditions bind afresh.
     private mutating func escalate(_ index: Int, _ scope: Scope, key: AlertKey, evidence: Evidence) -> EscalationResult {
-        let rule = rulebook.rules[index]
+        let rule = plans[index].rule
         guard !rule.escalations.isEmpty else { return EscalationResult(severity: rule.severity) }
         let time = evidence.time.nanosecondsSinceEpoch
         let position = scope.position
@@ -784,7 +784,7 @@ public struct Engine: Sendable {
     private mutating func resolveAbsences(_ index: Int, _ spec: AbsenceSpec, _ scope: inout Scope) {
         if let expect = plans[index].expect, !expect(&scope) { return }
         let time = scope.record.time.nanosecondsSinceEpoch
-        for type in rulebook.rules[index].key {
+        for type in plans[index].rule.key {
             guard let value = type.value(in: scope),
                 let correlation = Self.correlation(AlertKey(type: type, value: value), plans[index].correlateFollow, scope),
                 let position = states[index].pending.index(forKey: correlation)
@@ -803,7 +803,7 @@ public struct Engine: Sendable {
         else { return }
         let pending = open.remove(at: position)
         states[index].pending[correlation] = open.isEmpty ? nil : open
-        let rule = rulebook.rules[index]
+        let rule = plans[index].rule
         guard case .absence(let spec) = rule.kind,
             let carried = states[suppressionOwner[index]].admit(
                 pending.key, at: now, suppress: rule.suppress, severity: pending.severity)
@@ -840,6 +840,9 @@ struct Queued: Comparable, Sendable {
 /// the per-event loop then neither copies rules nor hashes kinds. A class, so reading a field of it
 /// does not copy the whole plan and its closures.
 final class RulePlan: Sendable {
+    /// The rule itself: read through the plan, its fields are borrowed, where a copy out of the
+    /// rulebook's array retained each of them.
+    let rule: Rule
     /// The kinds it does anything with: its own, and its follow-up's or expected event's.
     let reach: UInt8
     let on: UInt8
@@ -864,6 +867,7 @@ final class RulePlan: Sendable {
     let correlateTrigger: [Field]
 
     init(_ rule: Rule) {
+        self.rule = rule
         forEach = rule.forEach
         on = rule.on.reduce(0) { $0 | $1.bit }
         joinsCrossing = rule.joinsCrossing
