@@ -1162,6 +1162,11 @@ struct IdentityPrint: Hashable, Sendable {
     func hash(into hasher: inout Hasher) {
         hasher.combine(bits)
     }
+
+    /// Already a hash: see `IDPrint._rawHashValue(seed:)`.
+    func _rawHashValue(seed: Int) -> Int {
+        Int(truncatingIfNeeded: IDPrint.fmix(bits ^ UInt64(truncatingIfNeeded: seed)))
+    }
 }
 
 /// The triggers waiting under one identity, in the order added; the first inline, as most identities have one.

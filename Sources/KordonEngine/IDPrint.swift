@@ -39,7 +39,7 @@ struct IDPrint: Hashable, Sendable {
         low = Self.fmix(b ^ a.rotated(17))
     }
 
-    private static func fmix(_ value: UInt64) -> UInt64 {
+    static func fmix(_ value: UInt64) -> UInt64 {
         var value = value
         value ^= value >> 33
         value &*= 0xFF51_AFD7_ED55_8CCD
@@ -51,6 +51,13 @@ struct IDPrint: Hashable, Sendable {
 
     func hash(into hasher: inout Hasher) {
         hasher.combine(low)
+    }
+
+    /// What dictionaries use: the print is already a hash, so running SipHash over it again (a fifth of
+    /// the engine's instructions went to hashing) buys nothing. Mixing in the table's per-process seed
+    /// with a bijection keeps bucket positions unpredictable, as SipHash does.
+    func _rawHashValue(seed: Int) -> Int {
+        Int(truncatingIfNeeded: Self.fmix(low ^ UInt64(truncatingIfNeeded: seed)))
     }
 }
 
