@@ -114,6 +114,10 @@ public struct Engine: Sendable {
     var inputs: [InputID: Int64] = [:]
     /// Caught-up inputs (`markIdle`): they do not hold the watermark back until their next event.
     var idle: Set<InputID> = []
+    /// The slowest active input with its newest time (with every input idle, the newest of all), kept
+    /// between events: working it out scans every input, and most events move another one. nil: to
+    /// work out again, as after any change to the inputs, their idleness, or the slowest one's time.
+    var slowest: (input: InputID, time: Int64)?
     var queue = Heap<Queued>()
     var timers = Heap<Timer>()
     var nextSequence: Int64 = 0
@@ -206,7 +210,10 @@ public struct Engine: Sendable {
 
     /// Declares an input before its first event, so its watermark holds the others back until it speaks.
     public mutating func register(_ input: InputID) {
-        if inputs[input] == nil { inputs[input] = Int64.min }
+        if inputs[input] == nil {
+            inputs[input] = Int64.min
+            slowest = nil
+        }
     }
 
     /// Takes one decoded event; alerts it releases are appended to `alerts`, each as it is made.
@@ -228,7 +235,7 @@ public struct Engine: Sendable {
             return .duplicate
         }
         let input = InputID(origin)
-        if !idle.isEmpty { idle.remove(input) }
+        if !idle.isEmpty, idle.remove(input) != nil { slowest = nil }
         if time < watermark {
             seen[id] = nil
             stats.late += 1
@@ -242,9 +249,12 @@ public struct Engine: Sendable {
         if let position = inputs.index(forKey: input) {
             guard time > inputs.values[position] else { return .accepted }
             inputs.values[position] = time
+            // Another input moving on leaves the slowest where it was: nothing to release.
+            guard slowest == nil || slowest?.input == input else { return .accepted }
         } else {
             inputs[input] = time
         }
+        slowest = nil
         advanceWatermark(into: &alerts)
         return .accepted
     }
@@ -255,26 +265,35 @@ public struct Engine: Sendable {
     /// `alerts`. An input neither registered nor heard from holds nothing back already: ignored.
     public mutating func markIdle(_ input: InputID, into alerts: inout some AlertSink) {
         guard inputs[input] != nil, idle.insert(input).inserted else { return }
+        slowest = nil
         advanceWatermark(into: &alerts)
     }
 
     /// An idle input has events to read again: it holds the watermark back from now on, so its
     /// events are not late because others ran ahead before they arrived.
     public mutating func markActive(_ input: InputID) {
-        idle.remove(input)
+        if idle.remove(input) != nil { slowest = nil }
     }
 
     /// Moves the watermark up to the slowest active input's newest time minus the lateness
     /// (with every input idle, the newest of all: none holds it back), releasing what it passes.
     private mutating func advanceWatermark(into alerts: inout some AlertSink) {
-        let idle = idle
-        let active = idle.isEmpty ? inputs.values.min() : inputs.filter { !idle.contains($0.key) }.values.min()
-        let newest = active ?? inputs.values.max()
-        guard let newest, newest != Int64.min else { return }
+        if slowest == nil { slowest = findSlowest() }
+        guard let newest = slowest?.time, newest != Int64.min else { return }
         let candidate = newest.minus(settings.lateness)
         if candidate > watermark {
             release(before: candidate, into: &alerts)
         }
+    }
+
+    private func findSlowest() -> (input: InputID, time: Int64)? {
+        var found: (input: InputID, time: Int64)?
+        for (input, time) in inputs where idle.isEmpty || !idle.contains(input) {
+            if found == nil || time < found!.time { found = (input, time) }
+        }
+        if found != nil { return found }
+        for (input, time) in inputs where found == nil || time > found!.time { found = (input, time) }
+        return found
     }
 
     /// End of input: processes everything buffered, fires deadlines the stream's

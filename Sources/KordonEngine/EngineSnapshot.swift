@@ -111,6 +111,7 @@ extension Engine {
         lastWatchlistCheck = state.lastWatchlistCheck
         inputs = state.inputs
         idle = state.idle
+        slowest = nil
         queue = state.queue
         seen = state.seen
         processed = state.processed
