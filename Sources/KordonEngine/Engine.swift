@@ -422,15 +422,12 @@ public struct Engine: Sendable {
         for index in plans.indices {
             // Most rules ignore most events: decide that from plain bits before touching the rule.
             guard plans[index].reach & kind != 0 else { continue }
-            if !joinRules, plans[index].expectOn & kind != 0, !states[index].pending.isEmpty,
-                case .absence(let spec) = plans[index].rule.kind
-            {
+            if !joinRules, plans[index].expectOn & kind != 0, !states[index].pending.isEmpty {
                 var scope = base
-                resolveAbsences(index, spec, &scope)
+                resolveAbsences(index, &scope)
             }
             if plans[index].followOn & kind != 0, joinRules == (isInspection && plans[index].followJoins),
-                !states[index].triggers.isEmpty,
-                case .window(let spec) = plans[index].rule.kind, let follow = spec.followedBy
+                !states[index].triggers.isEmpty, let spec = plans[index].window, let follow = spec.followedBy
             {
                 var scope = base
                 resolveFollowers(index, spec, follow, scope: &scope, evidence: evidence, into: &alerts)
@@ -452,18 +449,15 @@ public struct Engine: Sendable {
     private mutating func runRule(
         _ index: Int, _ base: Scope, joined: EventRecord?, evidence: Evidence, into alerts: inout some AlertSink
     ) {
-        let rule = plans[index].rule
+        // Through the plan (a class): a copy of the rule, or a match on its kind, retained every field.
+        let plan = plans[index]
         var scope = base
-        if let when = plans[index].when, !when(&scope) { return }
-        guard let key = Self.key(rule, scope) else { return }
-        let escalation = escalate(index, base, key: key, evidence: evidence)
-        switch rule.kind {
-        case .match:
-            emit(
-                index, scope: scope, key: key, time: evidence.time,
-                evidence: uniqueEvidence([evidence] + escalation.evidence + (joined.map { [$0.evidence] } ?? [])),
-                extraFacts: escalation.facts, severity: escalation.severity, into: &alerts)
-        case .window(let spec):
+        if let when = plan.when, !when(&scope) { return }
+        guard let key = Self.key(plan, scope) else { return }
+        let escalation =
+            plan.escalations.isEmpty
+            ? EscalationResult(severity: plan.severity) : escalate(index, base, key: key, evidence: evidence)
+        if let spec = plan.window {
             if let follow = spec.followedBy {
                 addTrigger(index, follow, scope: scope, key: key, evidence: evidence, escalation: escalation)
             } else {
@@ -471,15 +465,20 @@ public struct Engine: Sendable {
                     index, spec, scope: scope, key: key, evidence: [evidence], time: evidence.time,
                     escalation: escalation, into: &alerts)
             }
-        case .absence(let spec):
+        } else if let spec = plan.absence {
             openAbsence(index, spec, scope: scope, key: key, evidence: evidence, severity: escalation.severity)
-        case .velocity(let spec):
+        } else if let spec = plan.velocity {
             runVelocity(index, spec, scope: scope, key: key, evidence: evidence, escalation: escalation, into: &alerts)
+        } else {
+            emit(
+                index, scope: scope, key: key, time: evidence.time,
+                evidence: uniqueEvidence([evidence] + escalation.evidence + (joined.map { [$0.evidence] } ?? [])),
+                extraFacts: escalation.facts, severity: escalation.severity, into: &alerts)
         }
     }
 
-    private static func key(_ rule: Rule, _ scope: Scope) -> AlertKey? {
-        for (type, field) in zip(rule.key, rule.keyFields) {
+    private static func key(_ plan: RulePlan, _ scope: Scope) -> AlertKey? {
+        for (type, field) in plan.keys {
             if let field {
                 if case .string(let value) = field.value(in: scope) { return AlertKey(type: type, value: value) }
             } else if let value = type.value(in: scope) {
@@ -800,7 +799,7 @@ public struct Engine: Sendable {
     }
 
     /// A follow-up closes every open trigger with the same correlation that it does not precede (called with some open).
-    private mutating func resolveAbsences(_ index: Int, _ spec: AbsenceSpec, _ scope: inout Scope) {
+    private mutating func resolveAbsences(_ index: Int, _ scope: inout Scope) {
         if let expect = plans[index].expect, !expect(&scope) { return }
         let time = scope.record.time.nanosecondsSinceEpoch
         for type in plans[index].rule.key {
@@ -881,6 +880,13 @@ final class RulePlan: Sendable {
     let followWhen: Check?
     let expect: Check?
     let forEach: Collection?
+    /// The rule's kind taken apart (at most one is set; none for `match`), its key's types with their
+    /// fields, and its severity when no escalation holds.
+    let window: WindowSpec?
+    let absence: AbsenceSpec?
+    let velocity: VelocitySpec?
+    let keys: [(type: KeyType, field: Field?)]
+    let severity: Severity
     /// Absence rules: the fields correlated on the expected event and on the trigger.
     let correlateFollow: [Field]
     let correlateTrigger: [Field]
@@ -893,14 +899,21 @@ final class RulePlan: Sendable {
         when = rule.when?.compiled
         escalations = rule.escalations.map { $0.when?.compiled }
         var absence: AbsenceSpec?
-        var follow: FollowSpec?
-        var sightingWithin: Int64?
+        var window: WindowSpec?
+        var velocity: VelocitySpec?
         switch rule.kind {
         case .absence(let spec): absence = spec
-        case .window(let spec): follow = spec.followedBy
-        case .velocity(let spec): sightingWithin = spec.within
+        case .window(let spec): window = spec
+        case .velocity(let spec): velocity = spec
         case .match: break
         }
+        self.window = window
+        self.absence = absence
+        self.velocity = velocity
+        keys = Array(zip(rule.key, rule.keyFields))
+        severity = rule.severity
+        let follow = window?.followedBy
+        let sightingWithin = velocity?.within
         expectOn = absence?.expectOn.bit ?? 0
         expect = absence?.expect?.compiled
         correlateFollow = absence?.correlate.map(\.follow) ?? []
