@@ -132,7 +132,8 @@ public struct Engine: Sendable {
     private let joinsCrossings: Bool
     var crossings: [IDPrint: EventRecord] = [:]
     var crossingOrder = FIFO<(time: Int64, id: IDPrint)>()
-    var awaiting: [String: [AwaitingInspection]] = [:]
+    /// Inspections waiting for their crossing, under the crossing's id print.
+    var awaiting: [IDPrint: [AwaitingInspection]] = [:]
     var states: [RuleState]
     /// Per rule: what its state is matched by when restoring a snapshot or reloading the rulebook.
     let fingerprints: [RuleFingerprint]
@@ -382,7 +383,7 @@ public struct Engine: Sendable {
             guard joinsCrossings else { return }
             crossings[item.print] = record
             crossingOrder.append((item.time, item.print))
-            if !awaiting.isEmpty, let waiting = awaiting.removeValue(forKey: item.id) {
+            if !awaiting.isEmpty, let waiting = awaiting.removeValue(forKey: item.print) {
                 for inspection in waiting {
                     runRules(inspection.record, joined: record, joinRules: true, into: &alerts)
                 }
@@ -391,8 +392,8 @@ public struct Engine: Sendable {
             // Fields read in place: taking the inspection out of its record would copy its findings.
             countUnknown(record.inspection?.checkpoint)
             runRules(record, joined: nil, joinRules: false, into: &alerts)
-            guard joinsCrossings, let crossingId = record.inspection?.crossingId else { return }
-            if let stored = crossings[IDPrint(crossingId)] {
+            guard joinsCrossings, let crossingId = (record.inspection?.crossingId).map(IDPrint.init) else { return }
+            if let stored = crossings[crossingId] {
                 runRules(record, joined: stored, joinRules: true, into: &alerts)
             } else {
                 let sequence = schedule(due: item.time.plus(rulebook.inspectionWait), .joinTimeout(crossingId))
@@ -944,7 +945,7 @@ extension EventKind {
 struct Timer: Comparable, Sendable {
     enum Action: Sendable {
         case absence(rule: Int, correlation: Correlation)
-        case joinTimeout(String)
+        case joinTimeout(IDPrint)
     }
 
     var due: Int64

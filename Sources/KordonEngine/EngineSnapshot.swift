@@ -136,7 +136,7 @@ struct EngineState {
     var processed: FIFO<(time: Int64, id: IDPrint)>
     var crossings: [IDPrint: EventRecord]
     var crossingOrder: FIFO<(time: Int64, id: IDPrint)>
-    var awaiting: [String: [AwaitingInspection]]
+    var awaiting: [IDPrint: [AwaitingInspection]]
     var rules: [(fingerprint: RuleFingerprint, state: RuleState)]
 }
 
@@ -187,7 +187,7 @@ enum EngineSnapshot {
                 out.byte(0)
             }
         }
-        out.entries(state.awaiting, by: <)
+        out.entries(state.awaiting, by: IDPrint.precedes)
         return seal(out.bytes)
     }
 
@@ -258,7 +258,7 @@ enum EngineSnapshot {
             crossingOrder.append((time, id))
             if try input.read(Bool.self) { crossings[id] = try input.record() }
         }
-        let awaiting: [String: [AwaitingInspection]] = try input.entries()
+        let awaiting: [IDPrint: [AwaitingInspection]] = try input.entries()
         guard input.isAtEnd else { throw EngineSnapshotError(.corrupt("unread bytes at the end of the state")) }
         return EngineState(
             stats: stats, watermark: watermark, now: now, nextSequence: nextSequence,

@@ -182,6 +182,10 @@ extension IDPrint: SnapshotValue {
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
         self.init(high: try input.fixed(), low: try input.fixed())
     }
+
+    static func precedes(_ a: IDPrint, _ b: IDPrint) -> Bool {
+        (a.high, a.low) < (b.high, b.low)
+    }
 }
 
 extension Int: SnapshotValue {
