@@ -118,6 +118,8 @@ public struct Engine: Sendable {
     /// between events: working it out scans every input, and most events move another one. nil: to
     /// work out again, as after any change to the inputs, their idleness, or the slowest one's time.
     var slowest: (input: InputID, time: Int64)?
+    /// The input of the last event and where it is in `inputs`: valid until an input is added.
+    var lastInput: (input: InputID, position: Dictionary<InputID, Int64>.Index)?
     var queue = Heap<Queued>()
     var timers = Heap<Timer>()
     var nextSequence: Int64 = 0
@@ -214,6 +216,7 @@ public struct Engine: Sendable {
         if inputs[input] == nil {
             inputs[input] = Int64.min
             slowest = nil
+            lastInput = nil
         }
     }
 
@@ -246,14 +249,16 @@ public struct Engine: Sendable {
         stats.accepted += 1
         let record = EventRecord(event: event, origin: origin)
         queue.push(Queued(time: time, id: record.id, print: id, record: record))
-        // One hash lookup of the input per event.
-        if let position = inputs.index(forKey: input) {
+        // One hash lookup of the input per event, none while events keep coming from the same one.
+        if let position = lastInput?.input == input ? lastInput?.position : inputs.index(forKey: input) {
+            lastInput = (input, position)
             guard time > inputs.values[position] else { return .accepted }
             inputs.values[position] = time
             // Another input moving on leaves the slowest where it was: nothing to release.
             guard slowest == nil || slowest?.input == input else { return .accepted }
         } else {
             inputs[input] = time
+            lastInput = nil
         }
         slowest = nil
         advanceWatermark(into: &alerts)

@@ -112,6 +112,7 @@ extension Engine {
         inputs = state.inputs
         idle = state.idle
         slowest = nil
+        lastInput = nil
         queue = state.queue
         seen = state.seen
         processed = state.processed
