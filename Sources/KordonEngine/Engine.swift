@@ -146,7 +146,11 @@ public struct Engine: Sendable {
     /// Per rule: what dispatch and expiry need of its definition.
     let plans: [RulePlan]
     /// The watchlists rules match against: as loaded with the rulebook, then as last reloaded.
-    public internal(set) var watchlists: [String: Watchlist]
+    public internal(set) var watchlists: [String: Watchlist] {
+        didSet { lookups = Lookups(geography: geography, watchlists: watchlists) }
+    }
+    /// The geography and watchlists as the scopes made from now on share them.
+    private(set) var lookups: Lookups
     var lastWatchlistCheck: Int64
 
     /// `clock` gives `emittedAt`; tests pass a fixed one.
@@ -172,6 +176,7 @@ public struct Engine: Sendable {
         groupSuppress = rulebook.rules.map { longest[$0.id]! }
         plans = rulebook.rules.map(RulePlan.init)
         watchlists = rulebook.watchlists
+        lookups = Lookups(geography: geography, watchlists: rulebook.watchlists)
         lastWatchlistCheck = clock().nanosecondsSinceEpoch
     }
 
@@ -421,7 +426,7 @@ public struct Engine: Sendable {
     private mutating func runRules(
         _ record: EventRecord, joined: EventRecord?, joinRules: Bool, into alerts: inout some AlertSink
     ) {
-        let base = Scope(record: record, joined: joined, geography: geography, watchlists: watchlists)
+        let base = Scope(record: record, joined: joined, lookups: lookups)
         let evidence = record.evidence
         let kind = record.kind.bit
         let isInspection = record.kind == .inspection

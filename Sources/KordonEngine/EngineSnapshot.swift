@@ -59,16 +59,17 @@ extension Engine {
         var engine = Engine(rulebook: rulebook, geography: geography, settings: settings, clock: clock)
         engine.adopt(capturedState)
         // Waiting triggers and absences hold their scope: let it see the new places and lists, as a restored one would.
+        let lookups = engine.lookups
         for index in engine.states.indices {
             engine.states[index].triggers.update { trigger in
                 var trigger = trigger
-                trigger.scope = trigger.scope.rebased(geography: geography, watchlists: rulebook.watchlists)
+                trigger.scope = trigger.scope.rebased(lookups)
                 return trigger
             }
             for (correlation, open) in engine.states[index].pending {
                 engine.states[index].pending[correlation] = open.map { pending in
                     var pending = pending
-                    pending.scope = pending.scope.rebased(geography: geography, watchlists: rulebook.watchlists)
+                    pending.scope = pending.scope.rebased(lookups)
                     return pending
                 }
             }

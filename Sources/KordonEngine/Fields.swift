@@ -74,6 +74,18 @@ indirect enum OtherBody: Sendable {
     case vessel(Vessel)
 }
 
+/// What rules look things up in besides the event. One object, shared by every scope made while it
+/// holds: a scope then keeps one reference to it, not one to each table (a million scopes wait at once).
+final class Lookups: Sendable {
+    let geography: Geography
+    let watchlists: [String: Watchlist]
+
+    init(geography: Geography, watchlists: [String: Watchlist]) {
+        self.geography = geography
+        self.watchlists = watchlists
+    }
+}
+
 /// The event as rules see it: the event itself, its crossing (its own or the
 /// one an inspection joined), and the elements quantifiers have bound.
 struct Scope: Sendable {
@@ -84,8 +96,7 @@ struct Scope: Sendable {
         let joined: EventRecord?
         /// The record whose crossing rules read: the event's own, else the joined one.
         let crossingRecord: EventRecord?
-        let geography: Geography
-        let watchlists: [String: Watchlist]
+        let lookups: Lookups
         /// Places found once for all rules (-1: none): the crossing's checkpoint in `geography.checkpointList`,
         /// and in `geography.zones` the sector and fishing zones the event's position lies in, found when
         /// first asked for (`unknown` until then), as many events need neither. Atomic, so that an engine
@@ -95,21 +106,20 @@ struct Scope: Sendable {
         let fishingZone = Atomic<Int32>(unknown)
         static let unknown: Int32 = -2
 
-        init(record: EventRecord, joined: EventRecord?, geography: Geography, watchlists: [String: Watchlist]) {
+        init(record: EventRecord, joined: EventRecord?, lookups: Lookups) {
             self.record = record
             self.joined = joined
             let crossingRecord = record.kind == .crossing ? record : joined
             self.crossingRecord = crossingRecord
-            self.geography = geography
-            self.watchlists = watchlists
-            checkpoint = (crossingRecord?.crossing?.checkpoint).flatMap(geography.checkpointIndex) ?? -1
+            self.lookups = lookups
+            checkpoint = (crossingRecord?.crossing?.checkpoint).flatMap(lookups.geography.checkpointIndex) ?? -1
         }
 
         /// The zone of `type` the event's position lies in, as an index into `geography.zones`; -1: none.
         func zone(_ type: Zone.ZoneType, _ cache: borrowing Atomic<Int32>) -> Int32 {
             let known = cache.load(ordering: .relaxed)
             guard known == Self.unknown else { return known }
-            let found = record.position.flatMap { geography.zoneIndex(type, containing: $0) } ?? -1
+            let found = record.position.flatMap { lookups.geography.zoneIndex(type, containing: $0) } ?? -1
             cache.store(found, ordering: .relaxed)
             return found
         }
@@ -128,13 +138,18 @@ struct Scope: Sendable {
     /// The crossing's event time: permits are judged valid at the crossing, not at a later inspection.
     var crossingTime: Timestamp? { crossingRecord?.time }
     var inspection: Inspection? { context.record.inspection }
-    var geography: Geography { context.geography }
-    var watchlists: [String: Watchlist] { context.watchlists }
+    var geography: Geography { context.lookups.geography }
+    var watchlists: [String: Watchlist] { context.lookups.watchlists }
+    var lookups: Lookups { context.lookups }
 
     /// `joined`: for an inspection, the crossing it inspected (ignored for other events).
-    init(record: EventRecord, joined: EventRecord? = nil, geography: Geography, watchlists: [String: Watchlist] = [:]) {
+    init(record: EventRecord, joined: EventRecord? = nil, lookups: Lookups) {
         let joined = record.kind == .inspection ? joined : nil
-        context = Context(record: record, joined: joined, geography: geography, watchlists: watchlists)
+        context = Context(record: record, joined: joined, lookups: lookups)
+    }
+
+    init(record: EventRecord, joined: EventRecord? = nil, geography: Geography, watchlists: [String: Watchlist] = [:]) {
+        self.init(record: record, joined: joined, lookups: Lookups(geography: geography, watchlists: watchlists))
     }
 }
 

@@ -76,8 +76,9 @@ struct SnapshotReader {
     private var position: Int
     private let end: Int
     /// Rebuilt scopes (of waiting triggers and absences) see the restoring engine's places and lists.
-    let geography: Geography
-    let watchlists: [String: Watchlist]
+    /// The engine's places and lists, which every restored scope shares.
+    let lookups: Lookups
+    var geography: Geography { lookups.geography }
     /// Records read so far, in order of appearance.
     private var records: [EventRecord] = []
 
@@ -99,8 +100,7 @@ struct SnapshotReader {
         self.bytes = bytes
         position = start
         self.end = end
-        self.geography = geography
-        self.watchlists = watchlists
+        lookups = Lookups(geography: geography, watchlists: watchlists)
     }
 
     var isAtEnd: Bool { position == end }
@@ -858,7 +858,7 @@ extension Scope: SnapshotValue {
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
         let record = try input.record()
         let joined = try input.read(Bool.self) ? try input.record() : nil
-        self.init(record: record, joined: joined, geography: input.geography, watchlists: input.watchlists)
+        self.init(record: record, joined: joined, lookups: input.lookups)
         var indices: [Int32] = []
         for _ in 0..<4 {
             guard let index = Int32(exactly: try input.read(Int.self)), index >= -1 else {
@@ -874,8 +874,8 @@ extension Scope: SnapshotValue {
     }
 
     /// The same scope over other places and lists, for an engine with a reloaded configuration.
-    func rebased(geography: Geography, watchlists: [String: Watchlist]) -> Scope {
-        var scope = Scope(record: record, joined: joined, geography: geography, watchlists: watchlists)
+    func rebased(_ lookups: Lookups) -> Scope {
+        var scope = Scope(record: record, joined: joined, lookups: lookups)
         scope.bound = bound
         return scope
     }
