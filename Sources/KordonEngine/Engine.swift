@@ -473,7 +473,7 @@ public struct Engine: Sendable {
                 addTrigger(index, follow, scope: scope, key: key, evidence: evidence, escalation: escalation)
             } else {
                 runWindow(
-                    index, spec, scope: scope, key: key, evidence: [evidence], time: evidence.time,
+                    index, spec, scope: scope, key: key, evidence: evidence, time: evidence.time,
                     escalation: escalation, into: &alerts)
             }
         } else if let spec = plan.absence {
@@ -539,7 +539,7 @@ public struct Engine: Sendable {
                 if case .distinct(let field, let filter) = threshold.measure { Self.distinctValues(field, filter, scope) } else { nil }
             }
             let entry = WindowEntry(
-                time: time, evidence: [evidence], amount: 0, distinct: values.first ?? [], position: position)
+                time: time, evidence: evidence, amount: 0, distinct: values.first ?? [], position: position)
             _ = states[index].recent[number].add(WindowKey(key: recent.anyKey ? nil : key, partition: ""), entry)
         }
         for (number, escalation) in rule.escalations.enumerated() where held[number] {
@@ -596,9 +596,10 @@ public struct Engine: Sendable {
     // MARK: - Windows
 
     /// Adds a match to its key's window and alerts when every threshold holds.
-    /// `evidence`: the match's events (a confirmed trigger brings its follow-up); `time`: when it entered.
+    /// `evidence`: the match's event, `followUp` the event confirming it (for a trigger); `time`: when it entered.
     private mutating func runWindow(
-        _ index: Int, _ spec: WindowSpec, scope: Scope, key: AlertKey, evidence: [Evidence], time: Timestamp,
+        _ index: Int, _ spec: WindowSpec, scope: Scope, key: AlertKey, evidence: Evidence, followUp: Evidence? = nil,
+        time: Timestamp,
         escalation: EscalationResult, into alerts: inout some AlertSink
     ) {
         // Without a limit (e.g. a checkpoint with no configured capacity) the rule does not apply.
@@ -623,8 +624,8 @@ public struct Engine: Sendable {
         let window = states[index].window.add(
             WindowKey(key: key, partition: partition),
             WindowEntry(
-                time: time.nanosecondsSinceEpoch, evidence: evidence, amount: amount, distinct: distinct,
-                position: scope.position))
+                time: time.nanosecondsSinceEpoch, evidence: evidence, followUp: followUp, amount: amount,
+                distinct: distinct, position: scope.position))
         func measured(_ threshold: Threshold) -> Double {
             switch threshold.measure {
             case .count: Double(window.count)
@@ -729,7 +730,7 @@ public struct Engine: Sendable {
         confirmed.sort { Evidence.precedes($0.evidence, $1.evidence) }
         for trigger in confirmed {
             runWindow(
-                index, spec, scope: trigger.scope, key: trigger.key, evidence: [trigger.evidence, evidence],
+                index, spec, scope: trigger.scope, key: trigger.key, evidence: trigger.evidence, followUp: evidence,
                 time: evidence.time, escalation: trigger.escalation, into: &alerts)
         }
     }
@@ -991,10 +992,24 @@ struct PendingAbsence: Sendable {
 struct WindowEntry: Sendable {
     /// When the entry entered the window (for a confirmed trigger: when it was confirmed).
     var time: Int64
-    var evidence: [Evidence]
+    /// The match's event in place, and any more (a confirmed trigger's follow-up) apart: an array for
+    /// every entry cost an allocation, and as much room as the rest of the entry.
+    var firstEvidence: Evidence
+    var moreEvidence: [Evidence]
     var amount: Double
     var distinct: [String]
     var position: Position?
+
+    var evidence: [Evidence] { [firstEvidence] + moreEvidence }
+
+    init(time: Int64, evidence: Evidence, followUp: Evidence? = nil, amount: Double, distinct: [String], position: Position?) {
+        self.time = time
+        firstEvidence = evidence
+        moreEvidence = followUp.map { [$0] } ?? []
+        self.amount = amount
+        self.distinct = distinct
+        self.position = position
+    }
 }
 
 /// A window's identity: the alert key (nil: one window across keys) and the values of the rule's `per` fields.

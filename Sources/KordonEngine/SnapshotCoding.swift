@@ -779,9 +779,12 @@ extension WindowEntry: SnapshotValue {
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
+        let time: Int64 = try input.read()
+        let evidence: [Evidence] = try input.read()
+        guard let first = evidence.first else { throw EngineSnapshotError(.corrupt("a window entry without evidence")) }
         self.init(
-            time: try input.read(), evidence: try input.read(), amount: try input.read(), distinct: try input.read(),
-            position: try input.read())
+            time: time, evidence: first, amount: try input.read(), distinct: try input.read(), position: try input.read())
+        moreEvidence = Array(evidence.dropFirst())
     }
 }
 
