@@ -59,6 +59,42 @@ import Testing
         #expect(harness.alerts.map(\.key.value) == ["P1", "P3"])
     }
 
+    /// The engine keeps the slowest input between events rather than scanning them all: after every event
+    /// and idleness change, over inputs that overtake one another, its watermark must be the one worked
+    /// out from scratch.
+    @Test func watermarkFollowsTheSlowestInputAsItChangesHands() throws {
+        var harness = try Harness(rules: Self.matchRule)
+        let inputs = (0..<4).map { InputID(topic: "t\($0 % 2)", partition: Int32($0)) }
+        var newest = [Int64?](repeating: nil, count: inputs.count)
+        var idle = Set<Int>()
+        var generator = SplitMix(seed: 11)
+        var minute = [Double](repeating: 0, count: inputs.count)
+        var expected = Int64.min
+        for step in 0..<400 {
+            let input = Int(generator.next() % UInt64(inputs.count))
+            if generator.unit() < 0.1 {
+                harness.engine.markIdle(inputs[input], into: &harness.alerts)
+                if newest[input] != nil { idle.insert(input) }
+            } else {
+                // Each input moves on at its own pace, so which one is slowest keeps changing.
+                minute[input] += generator.unit() * Double(input + 1) * 3
+                let event = crossing("w\(step)", minute: minute[input], plate: "P\(step)")
+                let origin = EventOrigin(topic: inputs[input].topic, partition: inputs[input].partition, offset: Int64(step))
+                harness.feed([(event, origin)])
+                // Any event makes its input active again; only an accepted one moves its time.
+                idle.remove(input)
+                if harness.admissions.last == .accepted {
+                    newest[input] = max(newest[input] ?? .min, event.time.nanosecondsSinceEpoch)
+                }
+            }
+            let heard = newest.indices.filter { newest[$0] != nil }
+            let active = heard.filter { !idle.contains($0) }
+            let bound = active.isEmpty ? heard.compactMap { newest[$0] }.max() : active.compactMap { newest[$0] }.min()
+            if let bound { expected = max(expected, bound - EngineSettings.defaultLateness) }
+            #expect(harness.engine.watermark == expected, "step \(step)")
+        }
+    }
+
     @Test func redeliveredIdsNeverCountTwice() throws {
         var harness = try Harness(rules: Self.matchRule)
         let first = crossing("a", minute: 0, plate: "P1")
