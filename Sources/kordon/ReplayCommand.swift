@@ -26,11 +26,12 @@ struct Replay: ParsableCommand {
         let loaded = try config.load()
         var inputs: [(name: String, lines: LineReader)] = []
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                printError("kordon replay: cannot read \(file)")
+            do {
+                inputs.append(((file as NSString).lastPathComponent, try LineReader(path: file)))
+            } catch {
+                printError("kordon replay: cannot read \(file): \(error.localizedDescription)")
                 throw ExitCode(2)
             }
-            inputs.append(((file as NSString).lastPathComponent, LineReader(data)))
         }
         // Watchlists are read once, with the config: a replay must not depend on when a file changes.
         var settings = loaded.settings
@@ -57,7 +58,12 @@ struct Replay: ParsableCommand {
         var active = inputs.indices.filter { !inputs[$0].lines.isAtEnd }
         while !active.isEmpty {
             for index in active {
-                guard let (number, line) = inputs[index].lines.next() else { continue }
+                let next: (Int, ArraySlice<UInt8>)?
+                do { next = try inputs[index].lines.next() } catch {
+                    printError("kordon replay: cannot read \(files[index]): \(error.localizedDescription)")
+                    throw ExitCode(2)
+                }
+                guard let (number, line) = next else { continue }
                 let origin = EventOrigin(topic: inputs[index].name, partition: 0, offset: Int64(number - 1))
                 switch line.withUnsafeBytes({ decoder.decode($0) }) {
                 case .failure(let rejection):
@@ -83,37 +89,64 @@ struct Replay: ParsableCommand {
     }
 }
 
-/// Non-blank lines of a file with their 1-based numbers.
-private struct LineReader {
-    private let data: [UInt8]
+/// Non-blank lines of a file with their 1-based numbers, read a block at a time: a day of traffic
+/// replays without the day's file in memory (reading it whole took twice its size).
+private final class LineReader {
+    private let file: FileHandle
+    private var buffer: [UInt8] = []
+    /// The first byte of `buffer` not yet returned.
     private var start = 0
+    private var exhausted = false
     private var number = 0
+    /// The next non-blank line, read ahead so that `isAtEnd` is known before asking for it.
+    private var ahead: (number: Int, line: ArraySlice<UInt8>)?
+    private static let block = 1 << 20
 
-    init(_ data: Data) {
-        self.data = [UInt8](data)
-        skipBlank()
+    init(path: String) throws {
+        file = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        try readAhead()
     }
 
-    var isAtEnd: Bool { start >= data.count }
+    var isAtEnd: Bool { ahead == nil }
 
-    mutating func next() -> (Int, ArraySlice<UInt8>)? {
-        guard !isAtEnd else { return nil }
-        let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.count
-        number += 1
-        let line = data[start..<end]
-        start = end + 1
-        skipBlank()
-        return (number, line)
+    func next() throws -> (Int, ArraySlice<UInt8>)? {
+        guard let line = ahead else { return nil }
+        ahead = nil
+        try readAhead()
+        return line
     }
 
     /// Lines of only white space are skipped (as `kordon validate` does) but still numbered.
-    private mutating func skipBlank() {
-        while start < data.count {
-            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.count
-            guard data[start..<end].allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) else { return }
+    private func readAhead() throws {
+        while ahead == nil {
+            let line: ArraySlice<UInt8>
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                line = buffer[start..<newline]
+                start = newline + 1
+            } else if !exhausted {
+                try refill()
+                continue
+            } else if start < buffer.count {
+                // A last line without its newline.
+                line = buffer[start...]
+                start = buffer.count
+            } else {
+                return
+            }
             number += 1
-            start = end + 1
+            if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { ahead = (number, line) }
         }
+    }
+
+    /// Drops what was returned and appends the file's next block.
+    private func refill() throws {
+        buffer.removeSubrange(0..<start)
+        start = 0
+        guard let data = try file.read(upToCount: Self.block), !data.isEmpty else {
+            exhausted = true
+            return
+        }
+        buffer.append(contentsOf: data)
     }
 }
 
