@@ -465,9 +465,7 @@ public struct Engine: Sendable {
         var scope = base
         if let when = plan.when, !when(&scope) { return }
         guard let key = Self.key(plan, scope) else { return }
-        let escalation =
-            plan.escalations.isEmpty
-            ? EscalationResult(severity: plan.severity) : escalate(index, base, key: key, evidence: evidence)
+        let escalation = escalate(index, base, key: key, evidence: evidence)
         if let spec = plan.window {
             if let follow = spec.followedBy {
                 addTrigger(index, follow, scope: scope, key: key, evidence: evidence, escalation: escalation)
@@ -525,8 +523,9 @@ public struct Engine: Sendable {
     /// escalation decides, so the counts never depend on which one held before.
     /// `scope` carries only `forEach` bindings: escalation conditions bind afresh.
     private mutating func escalate(_ index: Int, _ scope: Scope, key: AlertKey, evidence: Evidence) -> EscalationResult {
+        // Most rules have no escalation: decided before the rule is copied out of its plan.
+        guard !plans[index].escalations.isEmpty else { return EscalationResult(severity: plans[index].rule.severity) }
         let rule = plans[index].rule
-        guard !rule.escalations.isEmpty else { return EscalationResult(severity: rule.severity) }
         let time = evidence.time.nanosecondsSinceEpoch
         let position = scope.position
         var held: [Bool] = []
@@ -892,13 +891,11 @@ final class RulePlan: Sendable {
     let followWhen: Check?
     let expect: Check?
     let forEach: Collection?
-    /// The rule's kind taken apart (at most one is set; none for `match`), its key's types with their
-    /// fields, and its severity when no escalation holds.
+    /// The rule's kind taken apart (at most one is set; none for `match`), and its key's types with their fields.
     let window: WindowSpec?
     let absence: AbsenceSpec?
     let velocity: VelocitySpec?
     let keys: [(type: KeyType, field: Field?)]
-    let severity: Severity
     /// Absence rules: the fields correlated on the expected event and on the trigger.
     let correlateFollow: [Field]
     let correlateTrigger: [Field]
@@ -923,7 +920,6 @@ final class RulePlan: Sendable {
         self.absence = absence
         self.velocity = velocity
         keys = Array(zip(rule.key, rule.keyFields))
-        severity = rule.severity
         let follow = window?.followedBy
         let sightingWithin = velocity?.within
         expectOn = absence?.expectOn.bit ?? 0
