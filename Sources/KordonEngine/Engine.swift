@@ -827,11 +827,13 @@ public struct Engine: Sendable {
     private mutating func fireAbsence(
         rule index: Int, correlation: Correlation, sequence: Int64, into alerts: inout some AlertSink
     ) {
-        guard var open = states[index].pending[correlation],
-            let position = open.firstIndex(where: { $0.sequence == sequence })
+        // In place, as in `resolveAbsences`: most deadlines find their trigger resolved, and taking the
+        // list out copied the rule's whole state.
+        guard let slot = states[index].pending.index(forKey: correlation),
+            let position = states[index].pending.values[slot].firstIndex(where: { $0.sequence == sequence })
         else { return }
-        let pending = open.remove(at: position)
-        states[index].pending[correlation] = open.isEmpty ? nil : open
+        let pending = states[index].pending.values[slot].remove(at: position)
+        if states[index].pending.values[slot].isEmpty { states[index].pending.remove(at: slot) }
         let rule = plans[index].rule
         guard case .absence(let spec) = rule.kind,
             let carried = states[suppressionOwner[index]].admit(

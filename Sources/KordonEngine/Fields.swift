@@ -175,32 +175,32 @@ extension Scope {
         case .sensor(let sensor)? where sensor.sector != nil: return sensor.sector
         default:
             let zone = context.zone(.sector, context.sectorZone)
-            return zone < 0 ? nil : geography.zones[Int(zone)].id
+            return zone < 0 ? nil : context.lookups.geography.zones[Int(zone)].id
         }
     }
 
     /// The restricted fishing zone the event's position lies in.
     var fishingZone: Zone? {
         let zone = context.zone(.fishing, context.fishingZone)
-        return zone < 0 ? nil : geography.zones[Int(zone)]
+        return zone < 0 ? nil : context.lookups.geography.zones[Int(zone)]
     }
 
     var fishingZoneID: String? {
         let zone = context.zone(.fishing, context.fishingZone)
-        return zone < 0 ? nil : geography.zones[Int(zone)].id
+        return zone < 0 ? nil : context.lookups.geography.zones[Int(zone)].id
     }
 
     /// The crossing's checkpoint as the geography lists it; nil when it does not.
     var checkpointPaired: String? {
-        context.checkpoint < 0 ? nil : geography.checkpointList[Int(context.checkpoint)].paired
+        context.checkpoint < 0 ? nil : context.lookups.geography.checkpointList[Int(context.checkpoint)].paired
     }
 
     var checkpointCapacity: Int? {
-        context.checkpoint < 0 ? nil : geography.checkpointList[Int(context.checkpoint)].capacity
+        context.checkpoint < 0 ? nil : context.lookups.geography.checkpointList[Int(context.checkpoint)].capacity
     }
 
     var checkpointPosition: Position? {
-        context.checkpoint < 0 ? nil : geography.checkpointList[Int(context.checkpoint)].position
+        context.checkpoint < 0 ? nil : context.lookups.geography.checkpointList[Int(context.checkpoint)].position
     }
 
     /// The adult who holds the most documents of other adults on the crossing, and how many.

@@ -22,7 +22,8 @@ struct Heap<Element: Comparable> {
 
     mutating func pop() -> Element? {
         guard !elements.isEmpty else { return nil }
-        elements.swapAt(0, elements.count - 1)
+        // In the buffer: the array's own swap copied both elements (retaining what they reference).
+        elements.withUnsafeMutableBufferPointer { $0.swapAt(0, $0.count - 1) }
         let top = elements.removeLast()
         elements.withUnsafeMutableBufferPointer { heap in
             var parent = 0
