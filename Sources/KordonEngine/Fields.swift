@@ -115,13 +115,14 @@ struct Scope: Sendable {
             checkpoint = (crossingRecord?.crossing?.checkpoint).flatMap(lookups.geography.checkpointIndex) ?? -1
         }
 
-        /// The zone of `type` the event's position lies in, as an index into `geography.zones`; -1: none.
-        func zone(_ type: Zone.ZoneType, _ cache: borrowing Atomic<Int32>) -> Int32 {
-            let known = cache.load(ordering: .relaxed)
-            guard known == Self.unknown else { return known }
-            let found = record.position.flatMap { lookups.geography.zoneIndex(type, containing: $0) } ?? -1
-            cache.store(found, ordering: .relaxed)
-            return found
+        /// The zone of `type` the event's position lies in: the zone itself, read in place through `body`.
+        func zone<T>(_ type: Zone.ZoneType, _ cache: borrowing Atomic<Int32>, _ body: (Zone) -> T) -> T? {
+            var index = cache.load(ordering: .relaxed)
+            if index == Self.unknown {
+                index = record.position.flatMap { lookups.geography.zoneIndex(type, containing: $0) } ?? -1
+                cache.store(index, ordering: .relaxed)
+            }
+            return index < 0 ? nil : body(lookups.geography.zones[Int(index)])
         }
     }
 
@@ -140,16 +141,11 @@ struct Scope: Sendable {
     var inspection: Inspection? { context.record.inspection }
     var geography: Geography { context.lookups.geography }
     var watchlists: [String: Watchlist] { context.lookups.watchlists }
-    var lookups: Lookups { context.lookups }
 
     /// `joined`: for an inspection, the crossing it inspected (ignored for other events).
     init(record: EventRecord, joined: EventRecord? = nil, lookups: Lookups) {
         let joined = record.kind == .inspection ? joined : nil
         context = Context(record: record, joined: joined, lookups: lookups)
-    }
-
-    init(record: EventRecord, joined: EventRecord? = nil, geography: Geography, watchlists: [String: Watchlist] = [:]) {
-        self.init(record: record, joined: joined, lookups: Lookups(geography: geography, watchlists: watchlists))
     }
 }
 
@@ -173,21 +169,17 @@ extension Scope {
         switch record.other {
         case .patrol(let patrol)? where patrol.sector != nil: return patrol.sector
         case .sensor(let sensor)? where sensor.sector != nil: return sensor.sector
-        default:
-            let zone = context.zone(.sector, context.sectorZone)
-            return zone < 0 ? nil : context.lookups.geography.zones[Int(zone)].id
+        default: return context.zone(.sector, context.sectorZone) { $0.id }
         }
     }
 
     /// The restricted fishing zone the event's position lies in.
     var fishingZone: Zone? {
-        let zone = context.zone(.fishing, context.fishingZone)
-        return zone < 0 ? nil : context.lookups.geography.zones[Int(zone)]
+        context.zone(.fishing, context.fishingZone) { $0 }
     }
 
     var fishingZoneID: String? {
-        let zone = context.zone(.fishing, context.fishingZone)
-        return zone < 0 ? nil : context.lookups.geography.zones[Int(zone)].id
+        context.zone(.fishing, context.fishingZone) { $0.id }
     }
 
     /// The crossing's checkpoint as the geography lists it; nil when it does not.

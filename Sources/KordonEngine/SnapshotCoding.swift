@@ -75,10 +75,8 @@ struct SnapshotReader {
     private let bytes: [UInt8]
     private var position: Int
     private let end: Int
-    /// Rebuilt scopes (of waiting triggers and absences) see the restoring engine's places and lists.
-    /// The engine's places and lists, which every restored scope shares.
+    /// Rebuilt scopes (of waiting triggers and absences) share the restoring engine's places and lists.
     let lookups: Lookups
-    var geography: Geography { lookups.geography }
     /// Records read so far, in order of appearance.
     private var records: [EventRecord] = []
 
