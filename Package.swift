@@ -44,6 +44,11 @@ let package = Package(
         ),
         // Realistic traffic with planted incidents and ground truth; detection scoring.
         .target(name: "KordonSimulator", dependencies: ["KordonEvents", "KordonEngine"]),
+        // Simulated traffic onto the input topics, as an upstream producer sends it.
+        .target(
+            name: "KordonFeed",
+            dependencies: ["KordonEvents", "KordonKafka", .product(name: "Logging", package: "swift-log")]
+        ),
         // From Kafka to Kafka: consume, decode, detect, publish alerts and dead letters, checkpoint, commit.
         .target(
             name: "KordonPipeline",
@@ -67,6 +72,7 @@ let package = Package(
                 "KordonPipeline",
                 "KordonEngine",
                 "KordonSimulator",
+                "KordonFeed",
                 "KordonOperations",
                 "KordonService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -85,6 +91,7 @@ let package = Package(
                 "KordonEvents",
                 "KordonEngine",
                 "KordonSimulator",
+                "KordonFeed",
                 "CKafkaBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

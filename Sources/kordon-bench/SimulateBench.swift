@@ -1,24 +1,35 @@
 import ArgumentParser
 import Foundation
 import KordonEngine
+import KordonEvents
+import KordonFeed
+import KordonKafka
 import KordonSimulator
+import Logging
 
 /// Simulator throughput on one thread: the bytes of a stream to memory, then to a real file.
 struct SimulateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Simulator: events/s and MB/s generating a stream to memory and to a file, and peak memory.",
+        abstract: "Simulator: events/s and MB/s generating a stream to memory, to a file and to Kafka, and peak memory.",
         discussion: """
             Runs the simulator over the configured geography and rulebook with default options (background \
             traffic, 48 incidents and 48 near misses a day, labels taken as they complete) on one thread, as \
             `kordon simulate` does. To memory: each message goes into a 1 MiB buffer that is counted and \
             reused, so only generation is timed. To file: the same stream, the buffer written to a file \
-            under /tmp whenever it fills, closed (not synced) and deleted. Best of --rounds each; then the \
-            process's peak RSS (getrusage).
+            under /tmp whenever it fills, closed (not synced) and deleted. To Kafka: the first \
+            --kafka-events of the stream published as `kordon simulate --brokers` publishes them (the \
+            contract's input topics, 6 partitions each, on a 3-broker mock cluster in this process), timed \
+            until every message is acknowledged; beside it, Kafka alone: the same messages, generated \
+            beforehand, published from memory the same way. Best of --rounds each; then the process's peak \
+            RSS (getrusage).
             """)
 
     @Option(help: "Events to generate per run.")
     var events = 2_000_000
+
+    @Option(help: "Events per run to Kafka.")
+    var kafkaEvents = 300_000
 
     @Option(help: "Seed of the generator.")
     var seed: UInt64 = 1
@@ -30,7 +41,7 @@ struct SimulateBench: ParsableCommand {
     var config = "config/kordon.yaml"
 
     func validate() throws {
-        guard events > 0, rounds > 0 else { throw ValidationError("counts must be positive") }
+        guard events > 0, kafkaEvents > 0, rounds > 0 else { throw ValidationError("counts must be positive") }
     }
 
     func run() throws {
@@ -55,6 +66,19 @@ struct SimulateBench: ParsableCommand {
         }
         report("to file (/tmp, deleted after)", file)
 
+        var logger = Logger(label: "kordon.bench")
+        logger.logLevel = .error
+        let cluster = try MockCluster(brokers: 3, logger: logger)
+        let topics = loaded.kafka.inputTopics
+        for topic in Set(topics) { try cluster.createTopic(topic, partitions: 6) }
+        var kafkaOptions = options
+        kafkaOptions.events = kafkaEvents
+        let kafka = try fastest { try publish(kafkaOptions, loaded, cluster.bootstrapServers, logger) }
+        report("to Kafka (mock cluster)", kafka)
+        let lines = stream(kafkaOptions, loaded)
+        let alone = try fastest { try publish(lines, loaded, cluster.bootstrapServers, logger) }
+        report("Kafka alone (from memory)", alone)
+
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print("  peak RSS \(String(format: "%.0f", Double(usage.ru_maxrss) / 1024)) MiB")
@@ -62,8 +86,13 @@ struct SimulateBench: ParsableCommand {
 
     private struct Run {
         var seconds: Double
+        var events: Int
         var bytes: Int
         var labels: Int
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// One whole stream; with `fd`, every full buffer goes to it.
@@ -86,7 +115,60 @@ struct SimulateBench: ParsableCommand {
             }
             flush()
         }
-        return Run(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, bytes: bytes, labels: labels)
+        return Run(seconds: seconds(elapsed), events: options.events ?? 0, bytes: bytes, labels: labels)
+    }
+
+    /// One whole stream through a `SimulatedFeed`, timed until every message is acknowledged.
+    private func publish(_ options: SimulationOptions, _ loaded: KordonConfig, _ bootstrap: String, _ logger: Logger) throws -> Run {
+        let feed = try feed(loaded, bootstrap, logger)
+        var bytes = 0
+        var labels = 0
+        let started = ContinuousClock.now
+        var simulator = Simulator(options: options, geography: loaded.geography, rulebook: loaded.rulebook)
+        var buffer: [UInt8] = []
+        while let message = simulator.next(into: &buffer) {
+            labels += simulator.takeLabels().count
+            try feed.send(buffer[...], kind: message.kind)
+            bytes += buffer.count
+            buffer.removeAll(keepingCapacity: true)
+        }
+        try finish(feed)
+        return Run(seconds: seconds(started.duration(to: .now)), events: options.events ?? 0, bytes: bytes, labels: labels)
+    }
+
+    /// The same messages from memory: what Kafka and the producer alone take.
+    private func publish(_ lines: [(line: ArraySlice<UInt8>, kind: EventKind)], _ loaded: KordonConfig, _ bootstrap: String, _ logger: Logger) throws -> Run {
+        let feed = try feed(loaded, bootstrap, logger)
+        let started = ContinuousClock.now
+        for (line, kind) in lines { try feed.send(line, kind: kind) }
+        try finish(feed)
+        return Run(
+            seconds: seconds(started.duration(to: .now)), events: kafkaEvents, bytes: lines.reduce(0) { $0 + $1.line.count }, labels: 0)
+    }
+
+    private func stream(_ options: SimulationOptions, _ loaded: KordonConfig) -> [(line: ArraySlice<UInt8>, kind: EventKind)] {
+        var simulator = Simulator(options: options, geography: loaded.geography, rulebook: loaded.rulebook)
+        var bytes: [UInt8] = []
+        var lines: [(range: Range<Int>, kind: EventKind)] = []
+        while true {
+            let start = bytes.count
+            guard let message = simulator.next(into: &bytes) else { break }
+            lines.append((start..<bytes.count, message.kind))
+        }
+        return lines.map { (bytes[$0.range], $0.kind) }
+    }
+
+    private func feed(_ loaded: KordonConfig, _ bootstrap: String, _ logger: Logger) throws -> SimulatedFeed {
+        let topics = loaded.kafka.inputTopics
+        return try SimulatedFeed(
+            brokers: bootstrap, checkpointTopic: topics[0], patrolTopic: topics.count > 1 ? topics[1] : topics[0], logger: logger)
+    }
+
+    private func finish(_ feed: SimulatedFeed) throws {
+        let left = feed.finish(timeout: .seconds(120))
+        guard left == 0, feed.failed == 0 else {
+            throw ValidationError("\(feed.failed) messages failed, \(left) still in flight: \(feed.firstError.map { "\($0)" } ?? "")")
+        }
     }
 
     private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
@@ -112,7 +194,7 @@ struct SimulateBench: ParsableCommand {
     private func report(_ name: String, _ run: Run) {
         print(
             "  \(name.padding(toLength: 30, withPad: " ", startingAt: 0))"
-                + "\(String(format: "%12.0f", Double(events) / run.seconds)) events/s "
+                + "\(String(format: "%12.0f", Double(run.events) / run.seconds)) events/s "
                 + "\(String(format: "%9.1f", Double(run.bytes) / run.seconds / 1e6)) MB/s "
                 + "(\(String(format: "%.1f", Double(run.bytes) / 1e6)) MB, \(run.labels) labels, best of \(rounds))")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import KordonEngine
 import KordonEvents
+import KordonFeed
 import KordonKafka
 import KordonOperations
 import KordonPipeline
@@ -89,7 +90,6 @@ struct DemoFeed: Service {
     var rate = 50.0
 
     func run() async throws {
-        let producer = try KafkaProducer(config: ["bootstrap.servers": bootstrap, "linger.ms": "5"], logger: logger)
         var options = SimulationOptions()
         options.lateness = config.settings.lateness
         // Many more incidents than a real day has, so alerts appear within seconds.
@@ -98,26 +98,23 @@ struct DemoFeed: Service {
         options.duplicateFraction = 0.001
         options.invalidFraction = 0.0005
         var simulator = Simulator(options: options, geography: config.geography, rulebook: config.rulebook)
-        let checkpointTopic = config.kafka.inputTopics[0]
-        let patrolTopic = config.kafka.inputTopics.count > 1 ? config.kafka.inputTopics[1] : checkpointTopic
+        let topics = config.kafka.inputTopics
+        let feed = try SimulatedFeed(
+            brokers: bootstrap, checkpointTopic: topics[0], patrolTopic: topics.count > 1 ? topics[1] : topics[0], logger: logger)
         let began = ContinuousClock.now
-        var sent: UInt64 = 0
         var buffer: [UInt8] = []
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             buffer.removeAll(keepingCapacity: true)
             guard let message = simulator.next(into: &buffer) else { break }
             _ = simulator.takeLabels()
-            let end = buffer.last == UInt8(ascii: "\n") ? buffer.count - 1 : buffer.count
-            let topic = [.crossing, .inspection].contains(message.kind) ? checkpointTopic : patrolTopic
-            sent += 1
-            try producer.send(ProducerRecord(topic: topic, value: buffer[..<end]), token: sent, waitingUpTo: .seconds(5))
-            if sent % 100 == 0 {
-                _ = producer.pollDeliveries()
-                let due = began + .seconds(Double(sent) / rate)
+            try feed.send(buffer[...], kind: message.kind, waitingUpTo: .seconds(5))
+            if feed.count % 100 == 0 {
+                feed.pollDeliveries()
+                let due = began + .seconds(Double(feed.count) / rate)
                 if due > .now { try? await Task.sleep(until: due) }
             }
         }
-        _ = producer.flush(timeout: .seconds(5))
+        _ = feed.finish(timeout: .seconds(5))
     }
 }
 

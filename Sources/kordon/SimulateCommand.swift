@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import KordonEngine
 import KordonEvents
-import KordonKafka
+import KordonFeed
 import KordonSimulator
 import Logging
 
@@ -20,7 +20,10 @@ struct Simulate: ParsableCommand {
             that must not alert. The same seed and options give the same stream, byte for byte. \
             --labels writes one JSON line per planted incident and rule once the incident is complete \
             in the stream (see `kordon score`). --events counts generated events; redeliveries and \
-            malformed messages come on top. With --brokers, each message goes to the contract's input topic             for its kind (crossing and inspection to the checkpoint topic, the others to the patrol topic),             with no key, through an idempotent producer; it waits for every delivery before it exits. A             summary goes to stderr.
+            malformed messages come on top. With --brokers, each message goes to the contract's input topic \
+            for its kind (crossing and inspection to the checkpoint topic, the others to the patrol topic), \
+            with no key, through an idempotent producer; it waits for every delivery before it exits. A \
+            summary goes to stderr.
             """)
 
     @Option(help: "Seed of the generator.")
@@ -130,7 +133,11 @@ struct Simulate: ParsableCommand {
 
         let outputPath = output ?? (brokers == nil ? "-" : nil)
         let out = try outputPath.map(open)
-        let kafka = try brokers.map { try KafkaOutput(brokers: $0) }
+        let kafka = try brokers.map { brokers in
+            var logger = Logger(label: "kordon.simulate")
+            logger.logLevel = .warning
+            return try SimulatedFeed(brokers: brokers, checkpointTopic: checkpointTopic, patrolTopic: patrolTopic, logger: logger)
+        }
         let labelsOut = try labels.map(open)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)
@@ -161,11 +168,7 @@ struct Simulate: ParsableCommand {
             case .invalid: invalid += 1
             }
             written += 1
-            if let kafka {
-                // One message per line, without its newline.
-                let end = buffer.last == UInt8(ascii: "\n") ? buffer.count - 1 : buffer.count
-                try kafka.send(buffer[lineStart..<end], to: Self.checkpointKinds.contains(message.kind) ? checkpointTopic : patrolTopic)
-            }
+            try kafka?.send(buffer[lineStart...], kind: message.kind)
             for label in simulator.takeLabels() {
                 if label.fire { incidents += 1 } else { nearMisses += 1 }
                 labelBuffer += label.jsonLine()
@@ -182,7 +185,14 @@ struct Simulate: ParsableCommand {
             if buffer.count >= 1 << 20 { flush() }
         }
         flush()
-        try kafka?.finish()
+        if let kafka {
+            let left = kafka.finish(timeout: .seconds(120))
+            guard left == 0, kafka.failed == 0 else {
+                if let error = kafka.firstError { printError("kordon simulate: \(error)") }
+                printError("kordon simulate: \(kafka.failed) messages failed and \(left) were still in flight")
+                throw ExitCode(1)
+            }
+        }
         labelsOut?.write(Data(labelBuffer))
         if outputPath != "-" { try out?.close() }
         try labelsOut?.close()
@@ -192,8 +202,6 @@ struct Simulate: ParsableCommand {
                 + "\(incidents) incident labels, \(nearMisses) near-miss labels")
     }
 
-    static let checkpointKinds: Set<EventKind> = [.crossing, .inspection]
-
     private func open(_ path: String) throws -> FileHandle {
         if path == "-" { return FileHandle.standardOutput }
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
@@ -201,42 +209,5 @@ struct Simulate: ParsableCommand {
             throw ExitCode(2)
         }
         return handle
-    }
-}
-
-
-/// Publishes simulated messages with an idempotent producer and makes sure every one landed.
-private final class KafkaOutput {
-    private let producer: KafkaProducer
-    private var failed = 0
-    private var sent: UInt64 = 0
-
-    init(brokers: String) throws {
-        var logger = Logger(label: "kordon.simulate")
-        logger.logLevel = .warning
-        producer = try KafkaProducer(config: ["bootstrap.servers": brokers, "linger.ms": "5"], logger: logger)
-    }
-
-    func send(_ value: ArraySlice<UInt8>, to topic: String) throws {
-        sent += 1
-        try producer.send(ProducerRecord(topic: topic, value: value), token: sent, waitingUpTo: .seconds(60))
-        if sent % 10_000 == 0 { count(producer.pollDeliveries()) }
-    }
-
-    /// Waits for every delivery; fails if any message did not land.
-    func finish() throws {
-        let left = producer.flush(timeout: .seconds(120))
-        count(producer.pollDeliveries())
-        guard left == 0, failed == 0 else {
-            printError("kordon simulate: \(failed) messages failed and \(left) were still in flight")
-            throw ExitCode(1)
-        }
-    }
-
-    private func count(_ reports: [DeliveryReport]) {
-        for report in reports where report.error != nil {
-            if failed == 0 { printError("kordon simulate: \(report.error!)") }
-            failed += 1
-        }
     }
 }
