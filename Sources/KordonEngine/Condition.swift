@@ -131,9 +131,16 @@ extension Condition {
                     return !values.contains(text)
                 }
             case .isIn(let set):
+                let keys = Set(set.map(TableKey.init))
                 return { scope in
                     guard case .string(let text) = field.value(in: scope) else { return false }
-                    return set.contains(text)
+                    return keys.contains(TableKey(text))
+                }
+            case .notIn(let set):
+                let keys = Set(set.map(TableKey.init))
+                return { scope in
+                    guard case .string(let text) = field.value(in: scope) else { return true }
+                    return !keys.contains(TableKey(text))
                 }
             default: return { test.holds(field.value(in: $0), $0) }
             }
@@ -146,7 +153,7 @@ extension Condition.Test {
         switch self {
         case .watchlist(let name, let identity):
             guard let text = string(value) else { return false }
-            return scope.watchlists[name]?.contains(text, as: identity) ?? false
+            return scope.lookups.lists(text, in: name, as: identity)
         case .eq(let expected): return value == expected
         case .ne(let expected): return value != expected
         case .exists(let expected): return (value != nil) == expected

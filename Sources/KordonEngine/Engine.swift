@@ -416,7 +416,7 @@ public struct Engine: Sendable {
     }
 
     private mutating func countUnknown(_ checkpoint: String?) {
-        if let checkpoint, !geography.checkpoints.isEmpty, geography.checkpoints[checkpoint] == nil {
+        if let checkpoint, !geography.checkpoints.isEmpty, geography.checkpointIndex(checkpoint) == nil {
             stats.unknownCheckpoints += 1
         }
     }

@@ -79,10 +79,21 @@ indirect enum OtherBody: Sendable {
 final class Lookups: Sendable {
     let geography: Geography
     let watchlists: [String: Watchlist]
+    /// The watchlists' plates and docs under `tableHash`, by name: watchlist rules look up every event they see.
+    private let entries: [TableKey: (plates: Set<TableKey>, docs: Set<TableKey>)]
 
     init(geography: Geography, watchlists: [String: Watchlist]) {
         self.geography = geography
         self.watchlists = watchlists
+        entries = Dictionary(uniqueKeysWithValues: watchlists.map { name, list in
+            (TableKey(name), (Set(list.plates.map(TableKey.init)), Set(list.docs.map(TableKey.init))))
+        })
+    }
+
+    /// Whether watchlist `name` lists `value` among its plates (`identity` plate) or docs (any other).
+    func lists(_ value: String, in name: String, as identity: KeyType) -> Bool {
+        guard let list = entries[TableKey(name)] else { return false }
+        return (identity == .plate ? list.plates : list.docs).contains(TableKey(value))
     }
 }
 
@@ -140,7 +151,7 @@ struct Scope: Sendable {
     var crossingTime: Timestamp? { crossingRecord?.time }
     var inspection: Inspection? { context.record.inspection }
     var geography: Geography { context.lookups.geography }
-    var watchlists: [String: Watchlist] { context.lookups.watchlists }
+    var lookups: Lookups { context.lookups }
 
     /// `joined`: for an inspection, the crossing it inspected (ignored for other events).
     init(record: EventRecord, joined: EventRecord? = nil, lookups: Lookups) {

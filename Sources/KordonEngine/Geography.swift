@@ -35,13 +35,13 @@ public struct Geography: Sendable {
     /// Checkpoints sorted by id, so the nearest one is chosen the same way on every run.
     let checkpointList: [Checkpoint]
     /// Each checkpoint's place in `checkpointList`: an event's checkpoint is looked up once, not by every rule.
-    private let checkpointIndices: [String: Int32]
+    private let checkpointIndices: [TableKey: Int32]
 
     public init(checkpoints: [Checkpoint] = [], zones: [Zone] = []) {
         self.checkpoints = Dictionary(checkpoints.map { ($0.id, $0) }) { first, _ in first }
         self.zones = zones
         checkpointList = self.checkpoints.values.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-        checkpointIndices = Dictionary(uniqueKeysWithValues: checkpointList.enumerated().map { ($1.id, Int32($0)) })
+        checkpointIndices = Dictionary(uniqueKeysWithValues: checkpointList.enumerated().map { (TableKey($1.id), Int32($0)) })
     }
 
     /// The first zone of `type` whose polygon contains `position`.
@@ -56,7 +56,7 @@ public struct Geography: Sendable {
 
     /// Where checkpoint `id` is in `checkpointList`.
     func checkpointIndex(_ id: String) -> Int32? {
-        checkpointIndices[id]
+        checkpointIndices[TableKey(id)]
     }
 
     /// The checkpoint nearest to `position` by great-circle distance, with the distance in km

@@ -1,0 +1,74 @@
+/// A seeded 64-bit hash of a string's UTF-8 bytes for the engine's own tables, which hash alert keys,
+/// correlations and checkpoint ids several times per event: SipHash over them (Swift's `Hasher`) was
+/// about a tenth of the engine's instructions. The table's per-process seed goes into the state, so
+/// bucket positions still differ between runs; the function is not built to resist inputs crafted
+/// against it, as SipHash is, which matters less here: keys come from the border services' own systems.
+func tableHash(_ text: String, seed: UInt64) -> UInt64 {
+    var text = text
+    return text.withUTF8 { bytes in
+        var state = seed ^ 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        let raw = UnsafeRawBufferPointer(bytes)
+        var offset = 0
+        func mix(_ word: UInt64) {
+            state = (state ^ (word &* 0x87C3_7B91_1142_53D5)).rotatedLeft(31) &* 0x4CF5_AD43_2745_937F
+        }
+        while offset + 8 <= raw.count {
+            mix(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            offset += 8
+        }
+        // The last bytes in one or two loads rather than one at a time; the length is in the state already.
+        let left = raw.count - offset
+        if left > 0 {
+            if raw.count >= 8 {
+                mix(raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self))
+            } else if left >= 4 {
+                let low = UInt64(raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+                mix(low | UInt64(raw.loadUnaligned(fromByteOffset: left - 4, as: UInt32.self)) << 32)
+            } else {
+                mix(UInt64(raw[0]) | UInt64(raw[left / 2]) << 8 | UInt64(raw[left - 1]) << 16)
+            }
+        }
+        return IDPrint.fmix(state)
+    }
+}
+
+/// A string as a table key hashed with `tableHash`: geography ids and rulebook lists, looked up per event.
+struct TableKey: Hashable, Sendable {
+    let text: String
+
+    init(_ text: String) {
+        self.text = text
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(text)
+    }
+
+    func _rawHashValue(seed: Int) -> Int {
+        Int(truncatingIfNeeded: tableHash(text, seed: UInt64(truncatingIfNeeded: seed)))
+    }
+}
+
+extension AlertKey {
+    public func _rawHashValue(seed: Int) -> Int {
+        Int(truncatingIfNeeded: tableHash(value, seed: UInt64(truncatingIfNeeded: seed) &+ UInt64(type.ordinal)))
+    }
+}
+
+extension Correlation {
+    func _rawHashValue(seed: Int) -> Int {
+        let key = UInt64(truncatingIfNeeded: key._rawHashValue(seed: seed))
+        return Int(truncatingIfNeeded: tableHash(values, seed: key))
+    }
+}
+
+extension WindowKey {
+    func _rawHashValue(seed: Int) -> Int {
+        let key = key.map { UInt64(truncatingIfNeeded: $0._rawHashValue(seed: seed)) } ?? UInt64(truncatingIfNeeded: seed)
+        return partition.isEmpty ? Int(truncatingIfNeeded: IDPrint.fmix(key)) : Int(truncatingIfNeeded: tableHash(partition, seed: key))
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(_ count: UInt64) -> UInt64 { self << count | self >> (64 - count) }
+}
