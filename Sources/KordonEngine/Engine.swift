@@ -145,6 +145,9 @@ public struct Engine: Sendable {
     private let groupSuppress: [Int64]
     /// Per rule: what dispatch and expiry need of its definition.
     let plans: [RulePlan]
+    /// Per event kind (by `EventKind.bit`'s position): the rules reaching it, in rulebook order. Most rules
+    /// ignore most kinds, and an event visits only these rather than testing every rule.
+    private let reaching: [[Int]]
     /// The watchlists rules match against: as loaded with the rulebook, then as last reloaded.
     public internal(set) var watchlists: [String: Watchlist] {
         didSet { lookups = Lookups(geography: geography, watchlists: watchlists) }
@@ -174,7 +177,9 @@ public struct Engine: Sendable {
         }
         suppressionOwner = rulebook.rules.map { owners[$0.id]! }
         groupSuppress = rulebook.rules.map { longest[$0.id]! }
-        plans = rulebook.rules.map(RulePlan.init)
+        let plans = rulebook.rules.map(RulePlan.init)
+        self.plans = plans
+        reaching = EventKind.allCases.map { kind in plans.indices.filter { plans[$0].reach & kind.bit != 0 } }
         watchlists = rulebook.watchlists
         lookups = Lookups(geography: geography, watchlists: rulebook.watchlists)
         lastWatchlistCheck = clock().nanosecondsSinceEpoch
@@ -430,9 +435,7 @@ public struct Engine: Sendable {
         let evidence = record.evidence
         let kind = record.kind.bit
         let isInspection = record.kind == .inspection
-        for index in plans.indices {
-            // Most rules ignore most events: decide that from plain bits before touching the rule.
-            guard plans[index].reach & kind != 0 else { continue }
+        for index in reaching[kind.trailingZeroBitCount] {
             if !joinRules, plans[index].expectOn & kind != 0, !states[index].pending.isEmpty {
                 var scope = base
                 resolveAbsences(index, &scope)
