@@ -749,9 +749,9 @@ public struct Engine: Sendable {
         let time = evidence.time.nanosecondsSinceEpoch
         let previous = states[index].sightings.updateValue(Sighting(record: scope.record), forKey: key)
         guard let previous, let from = previous.checkpoint, from != id, time <= previous.time.plus(spec.within),
-            let origin = geography.checkpoints[from]
+            let origin = geography.checkpointIndex(from)
         else { return }
-        let km = greatCircleKm(origin.position, position)
+        let km = greatCircleKm(geography.checkpointList[Int(origin)].position, position)
         // Two sightings at the same instant count as a second apart: any distance is then impossible.
         let hours = Double(max(time - previous.time, 1_000_000_000)) / 3.6e12
         let speed = km / hours
