@@ -7,7 +7,7 @@ import KordonKafka
 import KordonSimulator
 import Logging
 
-/// Simulator throughput on one thread: the bytes of a stream to memory, then to a real file.
+/// Simulator throughput on one thread: the bytes of a stream to memory, to a real file, and onto Kafka.
 struct SimulateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
@@ -17,7 +17,8 @@ struct SimulateBench: ParsableCommand {
             traffic, 48 incidents and 48 near misses a day, labels taken as they complete) on one thread, as \
             `kordon simulate` does. To memory: each message goes into a 1 MiB buffer that is counted and \
             reused, so only generation is timed. To file: the same stream, the buffer written to a file \
-            under /tmp whenever it fills, closed (not synced) and deleted. To Kafka: the first \
+            under /tmp whenever it fills, closed (not synced) and deleted; each round on a new file after a \
+            sync, so that no earlier round's pages are still being written back meanwhile. To Kafka: the first \
             --kafka-events of the stream published as `kordon simulate --brokers` publishes them (the \
             contract's input topics, 6 partitions each, on a 3-broker mock cluster in this process), timed \
             until every message is acknowledged; beside it, Kafka alone: the same messages, generated \
@@ -59,6 +60,9 @@ struct SimulateBench: ParsableCommand {
         let path = "/tmp/kordon-bench-simulate-\(getpid()).jsonl"
         defer { unlink(path) }
         let file = try fastest { () throws -> Run in
+            // Each round starts on a new file with nothing of the last one left to drop or write back.
+            unlink(path)
+            sync()
             let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             guard fd >= 0 else { throw ValidationError("cannot write \(path)") }
             defer { close(fd) }
