@@ -78,13 +78,11 @@ indirect enum OtherBody: Sendable {
 /// holds: a scope then keeps one reference to it, not one to each table (a million scopes wait at once).
 final class Lookups: Sendable {
     let geography: Geography
-    let watchlists: [String: Watchlist]
     /// The watchlists' plates and docs under `tableHash`, by name: watchlist rules look up every event they see.
     private let entries: [TableKey: (plates: Set<TableKey>, docs: Set<TableKey>)]
 
     init(geography: Geography, watchlists: [String: Watchlist]) {
         self.geography = geography
-        self.watchlists = watchlists
         entries = Dictionary(uniqueKeysWithValues: watchlists.map { name, list in
             (TableKey(name), (Set(list.plates.map(TableKey.init)), Set(list.docs.map(TableKey.init))))
         })

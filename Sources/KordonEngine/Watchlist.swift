@@ -24,10 +24,6 @@ public struct Watchlist: Sendable, Equatable {
         self.modified = modified
     }
 
-    public func contains(_ value: String, as identity: KeyType) -> Bool {
-        identity == .plate ? plates.contains(value) : docs.contains(value)
-    }
-
     /// Reads the file; problems name the watchlist file, line and field.
     public static func load(name: String, file: String) throws(ConfigErrors) -> Watchlist {
         let modified = modificationDate(file)
