@@ -182,9 +182,10 @@ extension Scope {
         }
     }
 
-    /// The restricted fishing zone the event's position lies in.
-    var fishingZone: Zone? {
-        context.zone(.fishing, context.fishingZone) { $0 }
+    /// Whether the restricted fishing zone the event's position lies in is closed at the event's time;
+    /// nil outside every fishing zone. Read in place: a copy of the zone retains each of its parts.
+    var fishingZoneClosed: Bool? {
+        context.zone(.fishing, context.fishingZone) { $0.isClosed(at: record.time) }
     }
 
     var fishingZoneID: String? {
@@ -550,7 +551,7 @@ enum Field: String, CaseIterable, Sendable {
             return scope.position.flatMap { scope.geography.nearestCheckpoint(to: $0) }.map { .number(($0.km * 1000).rounded() / 1000) }
         case .positionFishingZone: return scope.fishingZoneID.map(Value.string)
         case .positionClosedSeason:
-            return scope.fishingZone.map { .bool($0.isClosed(at: scope.record.time)) }
+            return scope.fishingZoneClosed.map(Value.bool)
         }
     }
 }

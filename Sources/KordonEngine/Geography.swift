@@ -51,7 +51,11 @@ public struct Geography: Sendable {
 
     /// Where the first zone of `type` containing `position` is in `zones`.
     func zoneIndex(_ type: Zone.ZoneType, containing position: Position) -> Int32? {
-        zones.firstIndex { $0.type == type && $0.contains(position) }.map(Int32.init)
+        // By index: a closure over the zones themselves gets each one copied, its strings and arrays retained.
+        for index in zones.indices where zones[index].type == type && zones[index].contains(position) {
+            return Int32(index)
+        }
+        return nil
     }
 
     /// Where checkpoint `id` is in `checkpointList`.
@@ -62,12 +66,13 @@ public struct Geography: Sendable {
     /// The checkpoint nearest to `position` by great-circle distance, with the distance in km
     /// (equal distances: the smallest id); nil without checkpoints.
     public func nearestCheckpoint(to position: Position) -> (checkpoint: Checkpoint, km: Double)? {
-        var best: (checkpoint: Checkpoint, km: Double)?
-        for checkpoint in checkpointList {
-            let km = greatCircleKm(position, checkpoint.position)
-            if best == nil || km < best!.km { best = (checkpoint, km) }
+        // By index: a loop over the checkpoints themselves copies (and retains) every one of them.
+        var best: (index: Int, km: Double)?
+        for index in checkpointList.indices {
+            let km = greatCircleKm(position, checkpointList[index].position)
+            if best == nil || km < best!.km { best = (index, km) }
         }
-        return best
+        return best.map { (checkpointList[$0.index], $0.km) }
     }
 
     /// Parses a geography; `file` names it in errors.

@@ -13,8 +13,13 @@ struct IDPrint: Hashable, Sendable {
     }
 
     init(_ id: String) {
-        var id = id
-        self = id.withUTF8 { IDPrint(bytes: UnsafeRawBufferPointer($0)) }
+        // In place where the string allows: a mutable copy for `withUTF8` retains it.
+        if let print = id.utf8.withContiguousStorageIfAvailable({ IDPrint(bytes: UnsafeRawBufferPointer($0)) }) {
+            self = print
+        } else {
+            var id = id
+            self = id.withUTF8 { IDPrint(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 
     /// Two lanes over the bytes in 8-byte little-endian words, each finished with MurmurHash3's fmix64.

@@ -4,32 +4,36 @@
 /// bucket positions still differ between runs; the function is not built to resist inputs crafted
 /// against it, as SipHash is, which matters less here: keys come from the border services' own systems.
 func tableHash(_ text: String, seed: UInt64) -> UInt64 {
+    // In place: `withUTF8` needs a mutable copy, and copying the string retains it.
+    if let hash = text.utf8.withContiguousStorageIfAvailable({ tableHash(bytes: $0, seed: seed) }) { return hash }
     var text = text
-    return text.withUTF8 { bytes in
-        var state = seed ^ 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
-        let raw = UnsafeRawBufferPointer(bytes)
-        var offset = 0
-        func mix(_ word: UInt64) {
-            state = (state ^ (word &* 0x87C3_7B91_1142_53D5)).rotatedLeft(31) &* 0x4CF5_AD43_2745_937F
-        }
-        while offset + 8 <= raw.count {
-            mix(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            offset += 8
-        }
-        // The last bytes in one or two loads rather than one at a time; the length is in the state already.
-        let left = raw.count - offset
-        if left > 0 {
-            if raw.count >= 8 {
-                mix(raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self))
-            } else if left >= 4 {
-                let low = UInt64(raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
-                mix(low | UInt64(raw.loadUnaligned(fromByteOffset: left - 4, as: UInt32.self)) << 32)
-            } else {
-                mix(UInt64(raw[0]) | UInt64(raw[left / 2]) << 8 | UInt64(raw[left - 1]) << 16)
-            }
-        }
-        return IDPrint.fmix(state)
+    return text.withUTF8 { tableHash(bytes: $0, seed: seed) }
+}
+
+private func tableHash(bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
+    var state = seed ^ 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+    let raw = UnsafeRawBufferPointer(bytes)
+    var offset = 0
+    func mix(_ word: UInt64) {
+        state = (state ^ (word &* 0x87C3_7B91_1142_53D5)).rotatedLeft(31) &* 0x4CF5_AD43_2745_937F
     }
+    while offset + 8 <= raw.count {
+        mix(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        offset += 8
+    }
+    // The last bytes in one or two loads rather than one at a time; the length is in the state already.
+    let left = raw.count - offset
+    if left > 0 {
+        if raw.count >= 8 {
+            mix(raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self))
+        } else if left >= 4 {
+            let low = UInt64(raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+            mix(low | UInt64(raw.loadUnaligned(fromByteOffset: left - 4, as: UInt32.self)) << 32)
+        } else {
+            mix(UInt64(raw[0]) | UInt64(raw[left / 2]) << 8 | UInt64(raw[left - 1]) << 16)
+        }
+    }
+    return IDPrint.fmix(state)
 }
 
 /// A string as a table key hashed with `tableHash`: geography ids and rulebook lists, looked up per event.
