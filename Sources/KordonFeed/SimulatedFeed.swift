@@ -22,6 +22,14 @@ public final class SimulatedFeed {
         producer.prepare(topics: [checkpointTopic, patrolTopic])
     }
 
+    /// To the input topics as a config lists them: the checkpoint topic, then the patrol topic (the first
+    /// serves both when it is the only one).
+    public convenience init(brokers: String, inputTopics: [String], logger: Logger) throws(KafkaError) {
+        try self.init(
+            brokers: brokers, checkpointTopic: inputTopics[0], patrolTopic: inputTopics.count > 1 ? inputTopics[1] : inputTopics[0],
+            logger: logger)
+    }
+
     /// Messages sent so far.
     public var count: Int { Int(sent) }
 

@@ -163,9 +163,7 @@ struct SimulateBench: ParsableCommand {
     }
 
     private func feed(_ loaded: KordonConfig, _ bootstrap: String, _ logger: Logger) throws -> SimulatedFeed {
-        let topics = loaded.kafka.inputTopics
-        return try SimulatedFeed(
-            brokers: bootstrap, checkpointTopic: topics[0], patrolTopic: topics.count > 1 ? topics[1] : topics[0], logger: logger)
+        try SimulatedFeed(brokers: bootstrap, inputTopics: loaded.kafka.inputTopics, logger: logger)
     }
 
     private func finish(_ feed: SimulatedFeed) throws {

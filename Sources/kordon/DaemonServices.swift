@@ -98,9 +98,7 @@ struct DemoFeed: Service {
         options.duplicateFraction = 0.001
         options.invalidFraction = 0.0005
         var simulator = Simulator(options: options, geography: config.geography, rulebook: config.rulebook)
-        let topics = config.kafka.inputTopics
-        let feed = try SimulatedFeed(
-            brokers: bootstrap, checkpointTopic: topics[0], patrolTopic: topics.count > 1 ? topics[1] : topics[0], logger: logger)
+        let feed = try SimulatedFeed(brokers: bootstrap, inputTopics: config.kafka.inputTopics, logger: logger)
         let began = ContinuousClock.now
         var buffer: [UInt8] = []
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
