@@ -745,13 +745,13 @@ public struct Engine: Sendable {
         escalation: EscalationResult, into alerts: inout some AlertSink
     ) {
         // Checkpoints missing from the geography are counted by `process`; they have no position to compare.
-        guard let id = scope.crossingRecord?.crossing?.checkpoint, let position = scope.checkpointPosition else { return }
+        guard let id = scope.crossingRecord?.crossing?.checkpoint, let here = scope.checkpointIndex else { return }
         let time = evidence.time.nanosecondsSinceEpoch
         let previous = states[index].sightings.updateValue(Sighting(record: scope.record), forKey: key)
         guard let previous, let from = previous.checkpoint, from != id, time <= previous.time.plus(spec.within),
             let origin = geography.checkpointIndex(from)
         else { return }
-        let km = greatCircleKm(geography.checkpointList[Int(origin)].position, position)
+        let km = geography.distanceKm(from: origin, to: here)
         // Two sightings at the same instant count as a second apart: any distance is then impossible.
         let hours = Double(max(time - previous.time, 1_000_000_000)) / 3.6e12
         let speed = km / hours

@@ -201,8 +201,9 @@ extension Scope {
         context.checkpoint < 0 ? nil : context.lookups.geography.checkpointList[Int(context.checkpoint)].capacity
     }
 
-    var checkpointPosition: Position? {
-        context.checkpoint < 0 ? nil : context.lookups.geography.checkpointList[Int(context.checkpoint)].position
+    /// The crossing's checkpoint's place in `Geography.checkpointList`; nil when the geography does not list it.
+    var checkpointIndex: Int32? {
+        context.checkpoint < 0 ? nil : context.checkpoint
     }
 
     /// The adult who holds the most documents of other adults on the crossing, and how many.

@@ -36,12 +36,26 @@ public struct Geography: Sendable {
     let checkpointList: [Checkpoint]
     /// Each checkpoint's place in `checkpointList`: an event's checkpoint is looked up once, not by every rule.
     private let checkpointIndices: [TableKey: Int32]
+    /// Great-circle km between every two checkpoints of `checkpointList` (row: from, column: to), worked out
+    /// once: velocity rules compare each crossing with the key's last one, nearly always at another
+    /// checkpoint, and the trigonometry cost more than the rest of the comparison. Nil for a geography
+    /// too large for a table (its square would take more than 2 MiB).
+    private let checkpointDistances: [Double]?
 
     public init(checkpoints: [Checkpoint] = [], zones: [Zone] = []) {
         self.checkpoints = Dictionary(checkpoints.map { ($0.id, $0) }) { first, _ in first }
         self.zones = zones
         checkpointList = self.checkpoints.values.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         checkpointIndices = Dictionary(uniqueKeysWithValues: checkpointList.enumerated().map { (TableKey($1.id), Int32($0)) })
+        let list = checkpointList
+        checkpointDistances =
+            list.count <= 512 ? list.flatMap { from in list.map { greatCircleKm(from.position, $0.position) } } : nil
+    }
+
+    /// Great-circle km from one checkpoint of `checkpointList` to another, by their indices.
+    func distanceKm(from: Int32, to: Int32) -> Double {
+        if let checkpointDistances { return checkpointDistances[Int(from) * checkpointList.count + Int(to)] }
+        return greatCircleKm(checkpointList[Int(from)].position, checkpointList[Int(to)].position)
     }
 
     /// The first zone of `type` whose polygon contains `position`.
