@@ -52,10 +52,21 @@ public final class SimulatedFeed {
         }
     }
 
-    /// Waits up to `timeout` for every message to be delivered or to fail; returns how many are still in flight.
-    public func finish(timeout: Duration) -> Int {
+    /// Waits up to `timeout` for every message to be delivered or to fail; throws unless every one landed.
+    public func finish(timeout: Duration) throws(Incomplete) {
         let left = producer.flush(timeout: timeout)
         pollDeliveries()
-        return left
+        guard left == 0, failed == 0 else { throw Incomplete(failed: failed, inFlight: left, firstError: firstError) }
+    }
+
+    /// Not every message landed: some failed, some were still in flight when `finish` gave up.
+    public struct Incomplete: Error, CustomStringConvertible {
+        public var failed: Int
+        public var inFlight: Int
+        public var firstError: KafkaError?
+
+        public var description: String {
+            "\(failed) messages failed and \(inFlight) were still in flight" + (firstError.map { " (first error: \($0))" } ?? "")
+        }
     }
 }

@@ -185,13 +185,11 @@ struct Simulate: ParsableCommand {
             if buffer.count >= 1 << 20 { flush() }
         }
         flush()
-        if let kafka {
-            let left = kafka.finish(timeout: .seconds(120))
-            guard left == 0, kafka.failed == 0 else {
-                if let error = kafka.firstError { printError("kordon simulate: \(error)") }
-                printError("kordon simulate: \(kafka.failed) messages failed and \(left) were still in flight")
-                throw ExitCode(1)
-            }
+        do {
+            try kafka?.finish(timeout: .seconds(120))
+        } catch {
+            printError("kordon simulate: \(error)")
+            throw ExitCode(1)
         }
         labelsOut?.write(Data(labelBuffer))
         if outputPath != "-" { try out?.close() }
