@@ -12,8 +12,8 @@ public final class SimulatedFeed {
     private let producer: KafkaProducer
     private var sent: UInt64 = 0
     /// Messages Kafka refused or that failed after librdkafka's retries, and the first reason.
-    public private(set) var failed = 0
-    public private(set) var firstError: KafkaError?
+    private var failed = 0
+    private var firstError: KafkaError?
 
     public init(brokers: String, checkpointTopic: String, patrolTopic: String, logger: Logger) throws(KafkaError) {
         producer = try KafkaProducer(config: ["bootstrap.servers": brokers, "linger.ms": "5"], logger: logger)
