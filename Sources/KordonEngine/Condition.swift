@@ -68,6 +68,53 @@ indirect enum Condition: Sendable {
     }
 }
 
+/// Which of the event's lists (`Collection.bit`) are non-empty: without goods, say, no `some: goods` can hold.
+typealias Presence = UInt8
+
+extension Collection {
+    var bit: Presence {
+        switch self {
+        case .finding: 1
+        case .goods: 2
+        case .person: 4
+        case .permit: 8
+        }
+    }
+}
+
+extension Condition {
+    /// Bit `p` is set when the condition can hold for an event whose non-empty lists are `p`, as far as
+    /// the quantifiers alone tell (each field test counts as either way). A rule then skips the events
+    /// it cannot match without evaluating anything.
+    var possible: UInt16 {
+        (0..<16).reduce(0) { bits, presence in
+            outcome(Presence(presence)) == false ? bits : bits | 1 << presence
+        }
+    }
+
+    /// True or false when the quantifiers decide it, nil when the fields do.
+    private func outcome(_ presence: Presence) -> Bool? {
+        switch self {
+        case .all(let conditions):
+            let outcomes = conditions.map { $0.outcome(presence) }
+            if outcomes.contains(false) { return false }
+            return outcomes.allSatisfy { $0 == true } ? true : nil
+        case .any(let conditions):
+            let outcomes = conditions.map { $0.outcome(presence) }
+            if outcomes.contains(true) { return true }
+            return outcomes.allSatisfy { $0 == false } ? false : nil
+        case .not(let condition): return condition.outcome(presence).map(!)
+        case .some(let collection, let condition):
+            guard presence & collection.bit != 0 else { return false }
+            return condition.outcome(presence)
+        case .none(let collection, let condition):
+            guard presence & collection.bit != 0 else { return true }
+            return condition.outcome(presence).map(!)
+        case .test: return nil
+        }
+    }
+}
+
 /// A condition compiled to closures once at load: evaluating it then neither walks the enum tree nor
 /// switches on the test kind per event. Same results and bindings as `Condition.holds`.
 typealias Check = @Sendable (inout Scope) -> Bool
@@ -75,74 +122,128 @@ typealias Check = @Sendable (inout Scope) -> Bool
 extension Condition {
     var compiled: Check {
         switch self {
-        case .all(let conditions):
-            let checks = conditions.map(\.compiled)
-            if checks.count == 1 { return checks[0] }
-            return { scope in
-                let saved = scope.bound
-                for check in checks where !check(&scope) {
-                    scope.bound = saved
-                    return false
-                }
-                return true
-            }
-        case .any(let conditions):
-            let checks = conditions.map(\.compiled)
-            return { scope in
-                for check in checks where check(&scope) { return true }
-                return false
-            }
+        case .all(let conditions): Self.all(conditions.map(\.compiled))
+        case .any(let conditions): Self.any(conditions.map(\.compiled))
         case .not(let condition):
-            let check = condition.compiled
-            return { scope in
+            { [check = condition.compiled] scope in
                 let saved = scope.bound
                 let result = check(&scope)
                 scope.bound = saved
                 return !result
             }
         case .some(let collection, let condition):
-            let check = condition.compiled
-            return { scope in scope.bindEach(collection) { check(&$0) } }
+            { [check = condition.compiled] scope in scope.bindEach(collection) { check(&$0) } }
         case .none(let collection, let condition):
-            let check = condition.compiled
-            return { scope in
+            { [check = condition.compiled] scope in
                 let saved = scope.bound
                 let found = scope.bindEach(collection) { check(&$0) }
                 scope.bound = saved
                 return !found
             }
-        case .test(let field, let test):
-            switch test {
-            case .eq(let expected): return { field.value(in: $0) == expected }
-            case .ne(let expected): return { field.value(in: $0) != expected }
-            case .exists(let expected): return { (field.value(in: $0) != nil) == expected }
-            // A few values (categories, roles, kinds) are scanned rather than hashed: comparing short strings
-            // is a word compare, and hashing one costs more than the whole scan.
-            case .isIn(let set) where set.count <= 8:
-                let values = Array(set)
-                return { scope in
-                    guard case .string(let text) = field.value(in: scope) else { return false }
-                    return values.contains(text)
-                }
-            case .notIn(let set) where set.count <= 8:
-                let values = Array(set)
-                return { scope in
-                    guard case .string(let text) = field.value(in: scope) else { return true }
-                    return !values.contains(text)
-                }
-            case .isIn(let set):
-                let keys = Set(set.map(TableKey.init))
-                return { scope in
-                    guard case .string(let text) = field.value(in: scope) else { return false }
-                    return keys.contains(TableKey(text))
-                }
-            case .notIn(let set):
-                let keys = Set(set.map(TableKey.init))
-                return { scope in
-                    guard case .string(let text) = field.value(in: scope) else { return true }
-                    return !keys.contains(TableKey(text))
-                }
-            default: return { test.holds(field.value(in: $0), $0) }
+        case .test(let field, let test): test.compiled(field)
+        }
+    }
+
+    // Parts are captured one by one, never kept in an array: a closure out of an array is called through
+    // a reabstraction thunk and retained per call, which cost more than most tests. Longer lists nest
+    // pairwise, which keeps the order, the short circuit and the bindings (a failing `all` restores them).
+    private static func all(_ checks: [Check]) -> Check {
+        switch checks.count {
+        case 0: return { _ in true }
+        case 1: return checks[0]
+        case 2:
+            let (first, second) = (checks[0], checks[1])
+            return { scope in
+                let saved = scope.bound
+                if first(&scope), second(&scope) { return true }
+                scope.bound = saved
+                return false
+            }
+        default: return all([checks[0], all(Array(checks.dropFirst()))])
+        }
+    }
+
+    private static func any(_ checks: [Check]) -> Check {
+        switch checks.count {
+        case 0: return { _ in false }
+        case 1: return checks[0]
+        case 2:
+            let (first, second) = (checks[0], checks[1])
+            return { scope in first(&scope) || second(&scope) }
+        default: return any([checks[0], any(Array(checks.dropFirst()))])
+        }
+    }
+}
+
+extension Condition.Test {
+    /// Each test reads its field's value and decides in one closure, typed for what it compares.
+    func compiled(_ field: Field) -> Check {
+        switch self {
+        case .eq(.string(let expected)):
+            return { scope in
+                guard case .string(let text)? = field.value(in: scope) else { return false }
+                return text == expected
+            }
+        case .eq(let expected): return { field.value(in: $0) == expected }
+        case .ne(let expected): return { field.value(in: $0) != expected }
+        case .exists(let expected): return { (field.value(in: $0) != nil) == expected }
+        // Spelled out rather than through a comparison closure, which would be one more call per test.
+        case .lt(let bound):
+            return { scope in
+                guard case .number(let number)? = field.value(in: scope) else { return false }
+                return number < bound
+            }
+        case .le(let bound):
+            return { scope in
+                guard case .number(let number)? = field.value(in: scope) else { return false }
+                return number <= bound
+            }
+        case .gt(let bound):
+            return { scope in
+                guard case .number(let number)? = field.value(in: scope) else { return false }
+                return number > bound
+            }
+        case .ge(let bound):
+            return { scope in
+                guard case .number(let number)? = field.value(in: scope) else { return false }
+                return number >= bound
+            }
+        // A few values (categories, roles, kinds) are scanned rather than hashed: comparing short strings
+        // is a word compare, and hashing one costs more than the whole scan.
+        case .isIn(let set) where set.count <= 8:
+            let values = Array(set)
+            return { scope in
+                guard case .string(let text)? = field.value(in: scope) else { return false }
+                return values.contains(text)
+            }
+        case .notIn(let set) where set.count <= 8:
+            let values = Array(set)
+            return { scope in
+                guard case .string(let text)? = field.value(in: scope) else { return true }
+                return !values.contains(text)
+            }
+        case .isIn(let set):
+            let keys = Set(set.map(TableKey.init))
+            return { scope in
+                guard case .string(let text)? = field.value(in: scope) else { return false }
+                return keys.contains(TableKey(text))
+            }
+        case .notIn(let set):
+            let keys = Set(set.map(TableKey.init))
+            return { scope in
+                guard case .string(let text)? = field.value(in: scope) else { return true }
+                return !keys.contains(TableKey(text))
+            }
+        case .prefix(let prefixes):
+            return { scope in
+                guard case .string(let text)? = field.value(in: scope) else { return false }
+                return prefixes.contains { text.utf8.starts(with: $0.utf8) }
+            }
+        case .watchlist(let name, let identity):
+            // The lists are the engine's latest (they reload), so they are looked up at each test.
+            return { scope in
+                guard case .string(let text)? = field.value(in: scope) else { return false }
+                return scope.lookups.lists(text, in: name, as: identity)
             }
         }
     }

@@ -435,6 +435,7 @@ public struct Engine: Sendable {
         let evidence = record.evidence
         let kind = record.kind.bit
         let isInspection = record.kind == .inspection
+        let presence = base.presence
         for index in reaching[kind.trailingZeroBitCount] {
             if !joinRules, plans[index].expectOn & kind != 0, !states[index].pending.isEmpty {
                 var scope = base
@@ -447,7 +448,9 @@ public struct Engine: Sendable {
                 resolveFollowers(index, spec, follow, scope: &scope, evidence: evidence, into: &alerts)
             }
             // Inspections reach join rules only through the join; every other event reaches the others.
-            guard plans[index].on & kind != 0, (isInspection && plans[index].joinsCrossing) == joinRules else { continue }
+            guard plans[index].on & kind != 0, (isInspection && plans[index].joinsCrossing) == joinRules,
+                plans[index].possible >> presence & 1 != 0
+            else { continue }
             if let collection = plans[index].forEach {
                 var scope = base
                 _ = scope.bindEach(collection) { element in
@@ -896,6 +899,8 @@ final class RulePlan: Sendable {
     let followWhen: Check?
     let expect: Check?
     let forEach: Collection?
+    /// Bit `p` set: the rule may match an event whose non-empty lists are `p` (`Condition.possible`).
+    let possible: UInt16
     /// The rule's kind taken apart (at most one is set; none for `match`), and its key's types with their fields.
     let window: WindowSpec?
     let absence: AbsenceSpec?
@@ -911,6 +916,8 @@ final class RulePlan: Sendable {
         on = rule.on.reduce(0) { $0 | $1.bit }
         joinsCrossing = rule.joinsCrossing
         when = rule.when?.compiled
+        let lists = rule.forEach.map { list in (0..<16).reduce(UInt16(0)) { $1 & Int(list.bit) != 0 ? $0 | 1 << $1 : $0 } }
+        possible = (rule.when?.possible ?? .max) & (lists ?? .max)
         escalations = rule.escalations.map { $0.when?.compiled }
         var absence: AbsenceSpec?
         var window: WindowSpec?

@@ -240,6 +240,20 @@ struct Bindings: Sendable, Equatable {
     var permit: Int32 = -1
 }
 
+extension Scope {
+    /// The lists quantifiers could bind an element of, as bits of `Collection.bit`.
+    var presence: Presence {
+        var presence: Presence = 0
+        if let findings = context.record.inspection?.findings, !findings.isEmpty { presence |= Collection.finding.bit }
+        if let crossing = context.crossingRecord?.crossing {
+            if let goods = crossing.goods, !goods.isEmpty { presence |= Collection.goods.bit }
+            if let persons = crossing.persons, !persons.isEmpty { presence |= Collection.person.bit }
+            if let permits = crossing.permits, !permits.isEmpty { presence |= Collection.permit.bit }
+        }
+        return presence
+    }
+}
+
 /// The bound element read in place (nil when none is bound): taking it out would copy its strings.
 extension Scope {
     func finding<T>(_ read: (Finding) -> T?) -> T? {
