@@ -122,8 +122,8 @@ typealias Check = @Sendable (inout Scope) -> Bool
 extension Condition {
     var compiled: Check {
         switch self {
-        case .all(let conditions): Self.all(conditions.map(\.compiled))
-        case .any(let conditions): Self.any(conditions.map(\.compiled))
+        case .all(let conditions): Self.all(conditions[...])
+        case .any(let conditions): Self.any(conditions[...])
         case .not(let condition):
             { [check = condition.compiled] scope in
                 let saved = scope.bound
@@ -144,34 +144,30 @@ extension Condition {
         }
     }
 
-    // Parts are captured one by one, never kept in an array: a closure out of an array is called through
-    // a reabstraction thunk and retained per call, which cost more than most tests. Longer lists nest
-    // pairwise, which keeps the order, the short circuit and the bindings (a failing `all` restores them).
-    private static func all(_ checks: [Check]) -> Check {
-        switch checks.count {
-        case 0: return { _ in true }
-        case 1: return checks[0]
-        case 2:
-            let (first, second) = (checks[0], checks[1])
-            return { scope in
-                let saved = scope.bound
-                if first(&scope), second(&scope) { return true }
-                scope.bound = saved
-                return false
-            }
-        default: return all([checks[0], all(Array(checks.dropFirst()))])
+    // Parts are captured one by one and never kept in an array or an optional, where a closure is
+    // stored at the most general abstraction: calling it back then goes through a thunk, which cost more
+    // than most tests. Lists nest pairwise, which keeps the order, the short circuit and the bindings
+    // (a failing `all` restores them).
+    private static func all(_ conditions: ArraySlice<Condition>) -> Check {
+        guard let first = conditions.first else { return { _ in true } }
+        // Compiled outside the optional: `first?.compiled` would wrap the closure in a thunk.
+        let head = first.compiled
+        guard conditions.count > 1 else { return head }
+        let rest = all(conditions.dropFirst())
+        return { scope in
+            let saved = scope.bound
+            if head(&scope), rest(&scope) { return true }
+            scope.bound = saved
+            return false
         }
     }
 
-    private static func any(_ checks: [Check]) -> Check {
-        switch checks.count {
-        case 0: return { _ in false }
-        case 1: return checks[0]
-        case 2:
-            let (first, second) = (checks[0], checks[1])
-            return { scope in first(&scope) || second(&scope) }
-        default: return any([checks[0], any(Array(checks.dropFirst()))])
-        }
+    private static func any(_ conditions: ArraySlice<Condition>) -> Check {
+        guard let first = conditions.first else { return { _ in false } }
+        let head = first.compiled
+        guard conditions.count > 1 else { return head }
+        let rest = any(conditions.dropFirst())
+        return { scope in head(&scope) || rest(&scope) }
     }
 }
 

@@ -469,7 +469,7 @@ public struct Engine: Sendable {
         // Through the plan (a class): a copy of the rule, or a match on its kind, retained every field.
         let plan = plans[index]
         var scope = base
-        if let when = plan.when, !when(&scope) { return }
+        if !plan.when(&scope) { return }
         guard let key = Self.key(plan, scope) else { return }
         let escalation = escalate(index, base, key: key, evidence: evidence)
         if let spec = plan.window {
@@ -717,7 +717,7 @@ public struct Engine: Sendable {
         _ index: Int, _ spec: WindowSpec, _ follow: FollowSpec, scope: inout Scope, evidence: Evidence,
         into alerts: inout some AlertSink
     ) {
-        if let when = plans[index].followWhen, !when(&scope) { return }
+        if !plans[index].followWhen(&scope) { return }
         let time = evidence.time.nanosecondsSinceEpoch
         var confirmed: [Trigger] = []
         for type in follow.same {
@@ -817,7 +817,7 @@ public struct Engine: Sendable {
 
     /// A follow-up closes every open trigger with the same correlation that it does not precede (called with some open).
     private mutating func resolveAbsences(_ index: Int, _ scope: inout Scope) {
-        if let expect = plans[index].expect, !expect(&scope) { return }
+        if !plans[index].expect(&scope) { return }
         let time = scope.record.time.nanosecondsSinceEpoch
         for type in plans[index].rule.key {
             guard let value = type.value(in: scope),
@@ -894,10 +894,17 @@ final class RulePlan: Sendable {
     /// Velocity rules: how long a sighting is kept.
     let sightingWithin: Int64?
     /// The rule's conditions, compiled: its `when`, each escalation's, the follow-up's and the expected event's.
-    let when: Check?
+    /// Those absent hold always: an optional closure is called through a thunk, as are those in `escalations`.
+    let when: Check
     let escalations: [Check?]
-    let followWhen: Check?
-    let expect: Check?
+    let followWhen: Check
+    let expect: Check
+
+    /// Compiled outside any optional (see `when`); an absent condition holds always.
+    private static func compile(_ condition: Condition?) -> Check {
+        guard let condition else { return { _ in true } }
+        return condition.compiled
+    }
     let forEach: Collection?
     /// Bit `p` set: the rule may match an event whose non-empty lists are `p` (`Condition.possible`).
     let possible: UInt16
@@ -915,7 +922,7 @@ final class RulePlan: Sendable {
         forEach = rule.forEach
         on = rule.on.reduce(0) { $0 | $1.bit }
         joinsCrossing = rule.joinsCrossing
-        when = rule.when?.compiled
+        when = Self.compile(rule.when)
         let lists = rule.forEach.map { list in (0..<16).reduce(UInt16(0)) { $1 & Int(list.bit) != 0 ? $0 | 1 << $1 : $0 } }
         possible = (rule.when?.possible ?? .max) & (lists ?? .max)
         escalations = rule.escalations.map { $0.when?.compiled }
@@ -935,14 +942,14 @@ final class RulePlan: Sendable {
         let follow = window?.followedBy
         let sightingWithin = velocity?.within
         expectOn = absence?.expectOn.bit ?? 0
-        expect = absence?.expect?.compiled
+        expect = Self.compile(absence?.expect)
         correlateFollow = absence?.correlate.map(\.follow) ?? []
         correlateTrigger = absence?.correlate.map(\.trigger) ?? []
         followOn = follow?.on.bit ?? 0
         followJoins = follow?.joinsCrossing ?? false
         followWithin = follow?.within
         followSame = follow?.same ?? []
-        followWhen = follow?.when?.compiled
+        followWhen = Self.compile(follow?.when)
         self.sightingWithin = sightingWithin
         reach = on | expectOn | followOn
     }

@@ -69,7 +69,7 @@ import Testing
                             var direct = element
                             var compiled = element
                             let holds = condition.holds(&direct)
-                            #expect(plan.when!(&compiled) == holds, "\(rule.id) on \(record.id) in \(file.lastPathComponent)")
+                            #expect(plan.when(&compiled) == holds, "\(rule.id) on \(record.id) in \(file.lastPathComponent)")
                             #expect(compiled.bound == direct.bound, "\(rule.id) on \(record.id): bindings")
                             #expect(!holds || possible, "\(rule.id) held on \(record.id), which its lists ruled out")
                             evaluated += 1
