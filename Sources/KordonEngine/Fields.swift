@@ -78,20 +78,44 @@ indirect enum OtherBody: Sendable {
 /// holds: a scope then keeps one reference to it, not one to each table (a million scopes wait at once).
 final class Lookups: Sendable {
     let geography: Geography
-    /// The watchlists' plates and docs under `tableHash`, by name: watchlist rules look up every event they see.
-    private let entries: [TableKey: (plates: Set<TableKey>, docs: Set<TableKey>)]
+    /// The watchlists' names: a test finds its list by a scan, as there are few.
+    private let names: [String]
+    /// Every plate and doc of every watchlist in one table, under `tableHash`: one lookup per test.
+    private let entries: Set<WatchlistEntry>
 
     init(geography: Geography, watchlists: [String: Watchlist]) {
         self.geography = geography
-        entries = Dictionary(uniqueKeysWithValues: watchlists.map { name, list in
-            (TableKey(name), (Set(list.plates.map(TableKey.init)), Set(list.docs.map(TableKey.init))))
-        })
+        names = watchlists.keys.sorted()
+        var entries = Set<WatchlistEntry>()
+        for (list, name) in names.enumerated() {
+            for plate in watchlists[name]!.plates { entries.insert(WatchlistEntry(list: list, plate: true, value: plate)) }
+            for doc in watchlists[name]!.docs { entries.insert(WatchlistEntry(list: list, plate: false, value: doc)) }
+        }
+        self.entries = entries
     }
 
     /// Whether watchlist `name` lists `value` among its plates (`identity` plate) or docs (any other).
     func lists(_ value: String, in name: String, as identity: KeyType) -> Bool {
-        guard let list = entries[TableKey(name)] else { return false }
-        return (identity == .plate ? list.plates : list.docs).contains(TableKey(value))
+        guard let list = names.firstIndex(of: name) else { return false }
+        return entries.contains(WatchlistEntry(list: list, plate: identity == .plate, value: value))
+    }
+}
+
+/// A plate or doc on a watchlist: which list (its place in `Lookups.names`), which kind, the value.
+struct WatchlistEntry: Hashable, Sendable {
+    let list: Int
+    let plate: Bool
+    let value: String
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(list)
+        hasher.combine(plate)
+        hasher.combine(value)
+    }
+
+    func _rawHashValue(seed: Int) -> Int {
+        let seed = UInt64(truncatingIfNeeded: seed) &+ UInt64(list) &* 2 &+ (plate ? 1 : 0)
+        return Int(truncatingIfNeeded: tableHash(value, seed: seed))
     }
 }
 

@@ -56,6 +56,27 @@ import Testing
 
     func plates(_ alerts: [Alert]) -> [String] { alerts.map(\.key.value) }
 
+    /// Each list answers for its own plates and docs only, and a plate is not a doc.
+    @Test func listsKeepTheirEntriesApart() {
+        let lookups = Lookups(
+            geography: Geography(),
+            watchlists: [
+                "wanted": Watchlist(name: "wanted", file: "w.yaml", plates: ["AAA"], docs: ["D1"]),
+                "stolen": Watchlist(name: "stolen", file: "s.yaml", plates: ["BBB", "D1"]),
+                "empty": Watchlist(name: "empty", file: "e.yaml"),
+            ])
+        #expect(lookups.lists("AAA", in: "wanted", as: .plate))
+        #expect(lookups.lists("D1", in: "wanted", as: .doc))
+        #expect(!lookups.lists("AAA", in: "wanted", as: .doc))
+        #expect(!lookups.lists("AAA", in: "stolen", as: .plate))
+        #expect(lookups.lists("BBB", in: "stolen", as: .plate))
+        #expect(!lookups.lists("BBB", in: "wanted", as: .plate))
+        #expect(lookups.lists("D1", in: "stolen", as: .plate))
+        #expect(!lookups.lists("D1", in: "stolen", as: .doc))
+        #expect(!lookups.lists("AAA", in: "empty", as: .plate))
+        #expect(!lookups.lists("AAA", in: "unknown", as: .plate))
+    }
+
     @Test func listsAreReadRelativeToTheRulebook() throws {
         let files = try Files(list: "plates: [AAA]\ndocs: [D1]\n")
         let rulebook = try files.rulebook()
