@@ -431,46 +431,52 @@ public struct Engine: Sendable {
     private mutating func runRules(
         _ record: EventRecord, joined: EventRecord?, joinRules: Bool, into alerts: inout some AlertSink
     ) {
-        let base = Scope(record: record, joined: joined, lookups: lookups)
+        // One scope for every rule, its bindings cleared after each: a copy per rule retained the context.
+        var scope = Scope(record: record, joined: joined, lookups: lookups)
         let evidence = record.evidence
         let kind = record.kind.bit
         let isInspection = record.kind == .inspection
-        let presence = base.presence
+        let presence = scope.presence
         for index in reaching[kind.trailingZeroBitCount] {
             if !joinRules, plans[index].expectOn & kind != 0, !states[index].pending.isEmpty {
-                var scope = base
                 resolveAbsences(index, &scope)
+                scope.bound = Bindings()
             }
             if plans[index].followOn & kind != 0, joinRules == (isInspection && plans[index].followJoins),
                 !states[index].triggers.isEmpty, let spec = plans[index].window, let follow = spec.followedBy
             {
-                var scope = base
                 resolveFollowers(index, spec, follow, scope: &scope, evidence: evidence, into: &alerts)
+                scope.bound = Bindings()
             }
             // Inspections reach join rules only through the join; every other event reaches the others.
             guard plans[index].on & kind != 0, (isInspection && plans[index].joinsCrossing) == joinRules,
                 plans[index].possible >> presence & 1 != 0
             else { continue }
             if let collection = plans[index].forEach {
-                var scope = base
                 _ = scope.bindEach(collection) { element in
-                    runRule(index, element, joined: joined, evidence: evidence, into: &alerts)
+                    runRule(index, &element, joined: joined, evidence: evidence, into: &alerts)
                     return false
                 }
             } else {
-                runRule(index, base, joined: joined, evidence: evidence, into: &alerts)
+                runRule(index, &scope, joined: joined, evidence: evidence, into: &alerts)
             }
         }
     }
 
+    /// Runs one rule on the event in `scope`, whose bindings (a `forEach` element's) it leaves as it found them.
     private mutating func runRule(
-        _ index: Int, _ base: Scope, joined: EventRecord?, evidence: Evidence, into alerts: inout some AlertSink
+        _ index: Int, _ scope: inout Scope, joined: EventRecord?, evidence: Evidence, into alerts: inout some AlertSink
     ) {
+        let entry = scope.bound
+        defer { scope.bound = entry }
+        // Most rules stop here: the plan is taken (and retained) only past the condition.
+        if !plans[index].when(&scope) { return }
         // Through the plan (a class): a copy of the rule, or a match on its kind, retained every field.
         let plan = plans[index]
-        var scope = base
-        if !plan.when(&scope) { return }
         guard let key = Self.key(plan, scope) else { return }
+        // Escalation conditions bind afresh: they see only the element `forEach` bound.
+        var base = scope
+        base.bound = entry
         let escalation = escalate(index, base, key: key, evidence: evidence)
         if let spec = plan.window {
             if let follow = spec.followedBy {
