@@ -393,7 +393,7 @@ public struct Engine: Sendable {
         let record = item.record
         switch record.kind {
         case .crossing:
-            countUnknown(record.crossing?.checkpoint)
+            // Its checkpoint is counted when unknown by `runRules`, which looks it up anyway.
             runRules(record, joined: nil, joinRules: false, into: &alerts)
             guard joinsCrossings else { return }
             crossings[item.print] = record
@@ -437,6 +437,9 @@ public struct Engine: Sendable {
         let kind = record.kind.bit
         let isInspection = record.kind == .inspection
         let presence = scope.presence
+        if record.kind == .crossing, scope.checkpointIndex == nil, !geography.checkpoints.isEmpty {
+            stats.unknownCheckpoints += 1
+        }
         for index in reaching[kind.trailingZeroBitCount] {
             if !joinRules, plans[index].expectOn & kind != 0, !states[index].pending.isEmpty {
                 resolveAbsences(index, &scope)

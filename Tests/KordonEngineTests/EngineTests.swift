@@ -105,6 +105,20 @@ import Testing
         #expect(harness.alerts(of: "contraband.weight-mismatch").count == 2)
     }
 
+    /// Crossings and inspections at checkpoints the geography does not list are counted, each event once.
+    @Test func unknownCheckpointsAreCounted() throws {
+        var harness = Harness(config: try shippedConfig())
+        harness.feed([
+            crossing("c1", minute: 0, checkpoint: "KZ-PETROPAVL-1"),
+            crossing("c2", minute: 1, checkpoint: "XX-NOWHERE"),
+            inspection("i1", minute: 2, of: "c2", findings: "[]", checkpoint: "XX-NOWHERE"),
+            inspection("i2", minute: 3, of: "c1", findings: "[]"),
+            crossing("c3", minute: 4, checkpoint: "XX-ELSEWHERE"),
+        ])
+        harness.finish()
+        #expect(harness.engine.stats.unknownCheckpoints == 3)
+    }
+
     @Test func rememberedIdsAreForgottenBehindTheHorizon() throws {
         var harness = try Harness(rules: Self.matchRule)
         // Horizon: the 1h suppression (longer than the 10 min lateness).
