@@ -635,16 +635,18 @@ public struct Engine: Sendable {
                 distinct = Self.distinctValues(field, filter, scope)
             }
         }
-        let window = states[index].window.add(
-            WindowKey(key: key, partition: partition),
+        let windowKey = WindowKey(key: key, partition: partition)
+        let figures = states[index].window.add(
+            windowKey,
             WindowEntry(
                 time: time.nanosecondsSinceEpoch, evidence: evidence, followUp: followUp, amount: amount,
-                distinct: distinct, position: scope.position))
+                distinct: distinct, position: scope.position),
+            summing: spec.sums)
         func measured(_ threshold: Threshold) -> Double {
             switch threshold.measure {
-            case .count: Double(window.count)
-            case .sum: window.sum
-            case .distinct: Double(window.distinctCount)
+            case .count: Double(figures.count)
+            case .sum: figures.sum
+            case .distinct: Double(figures.distinct)
             }
         }
         for threshold in spec.thresholds where !threshold.holds(measured(threshold), limit: Self.limit(threshold, scope)!) {
@@ -653,6 +655,7 @@ public struct Engine: Sendable {
         // Most matches leave the window below its thresholds: the figures are gathered only for an alert.
         let measures = spec.thresholds.map(measured)
         let limits = spec.thresholds.map { Self.limit($0, scope)! }
+        let window = states[index].window.windows[windowKey]!
         emit(
             index, scope: scope, key: key, time: time, evidence: window.evidence,
             extraFacts: Self.windowFacts(spec, measures, limits, time) + escalation.facts,
@@ -1090,20 +1093,21 @@ struct SlidingWindows: Sendable {
         self.length = length
     }
 
-    /// Adds `entry` under `key` and returns the key's window as of the entry's time.
-    mutating func add(_ key: WindowKey, _ entry: WindowEntry) -> KeyWindow {
+    /// Adds `entry` under `key` and returns the key's figures as of the entry's time (the sum, which
+    /// takes a pass over the entries, only when `summing`).
+    mutating func add(_ key: WindowKey, _ entry: WindowEntry, summing: Bool = false) -> (count: Int, sum: Double, distinct: Int) {
         let limit = entry.time.minus(length)
         var dropped = 0
-        // One hash lookup for the whole update.
-        func update(_ window: inout KeyWindow) -> KeyWindow {
+        // One hash lookup for the whole update, and the figures read in place rather than from a copy.
+        func update(_ window: inout KeyWindow) -> (count: Int, sum: Double, distinct: Int) {
             dropped = window.drop(atOrBefore: limit)
             window.entries.append(entry)
             for value in entry.distinct { window.distinctCounts[value, default: 0] += 1 }
-            return window
+            return (window.count, summing ? window.sum : 0, window.distinctCount)
         }
-        let window = update(&windows[key, default: KeyWindow()])
+        let figures = update(&windows[key, default: KeyWindow()])
         entryCount += 1 - dropped
-        return window
+        return figures
     }
 
     /// The earliest `now` at which `expire` sweeps.

@@ -234,7 +234,10 @@ extension Scope {
     /// Minors' documents are left out (a guardian holding them is normal), as is a holder listed
     /// as a minor; a holder not listed among the persons still counts. Ties: the smallest doc.
     var documentsHeld: (holder: String, count: Int)? {
-        guard let persons = crossingRecord?.crossing?.persons else { return nil }
+        // Most crossings name no holder: nothing to count, and no set or table to build.
+        guard let persons = crossingRecord?.crossing?.persons, persons.contains(where: { $0.docHolder != nil }) else {
+            return nil
+        }
         let minors = Set(persons.lazy.filter { $0.minor == true }.map(\.doc))
         var held: [String: Int] = [:]
         for person in persons where person.minor != true {

@@ -202,6 +202,11 @@ struct WindowSpec: Sendable {
     var thresholds: [Threshold]
     /// A matching event enters the window only once a follow-up confirms it.
     var followedBy: FollowSpec?
+
+    /// Whether a threshold reads the window's sum, which takes a pass over its entries.
+    var sums: Bool {
+        thresholds.contains { if case .sum = $0.measure { true } else { false } }
+    }
 }
 
 /// `followedBy:` a trigger counts when a later event (within `within`) shares one of its identities.
