@@ -231,9 +231,13 @@ extension Condition.Test {
                 return !keys.contains(TableKey(text))
             }
         case .prefix(let prefixes):
+            // As bytes, compared in place: `starts(with:)` over two strings' UTF-8 views stepped through
+            // their indices one byte at a time.
+            let prefixes = prefixes.map { Array($0.utf8) }
             return { scope in
                 guard case .string(let text)? = field.value(in: scope) else { return false }
-                return prefixes.contains { text.utf8.starts(with: $0.utf8) }
+                return text.utf8.withContiguousStorageIfAvailable { bytes in prefixes.contains { bytes.starts(with: $0) } }
+                    ?? prefixes.contains { text.utf8.starts(with: $0) }
             }
         case .watchlist(let name, let identity):
             // The lists are the engine's latest (they reload), so they are looked up at each test.

@@ -423,7 +423,13 @@ enum Field: String, CaseIterable, Sendable {
         case element(Collection)
     }
 
-    var source: Source {
+    /// Read from a table made once: working it out from the path compares strings, a few thousand
+    /// instructions, and distinct counts ask on every match.
+    var source: Source { Self.sources[self]! }
+
+    private static let sources = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.parsedSource) })
+
+    private var parsedSource: Source {
         switch rawValue.prefix(while: { $0 != "." }) {
         case "event": .event
         case "crossing": .crossing

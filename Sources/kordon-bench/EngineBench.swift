@@ -12,7 +12,8 @@ struct EngineBench: ParsableCommand {
         discussion: """
             Throughput: a seeded day-by-day mix over the configured geography (round trips through paired \
             checkpoints, inspections of a share of them, patrols, sensors, vessels; a small fraction of \
-            events alert), decoded once up front, then Engine.ingest + finish timed on one thread. \
+            events alert), then as many events of `kordon simulate`'s traffic; each decoded once up front, \
+            then Engine.ingest + finish timed on one thread. \
             Memory: a million distinct vehicles and drivers leaving through the checkpoints within the \
             rules' horizons; prints the engine's footprint and the process's peak RSS (getrusage).
             """)
@@ -23,7 +24,7 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Distinct live keys (plates, and drivers' documents) in the memory phase.")
     var keys = 1_000_000
 
-    @Option(help: "Seed for the event mix.")
+    @Option(help: "Seed for the event mix and the simulator.")
     var seed: UInt64 = 42
 
     @Option(help: "Timed rounds of the throughput phase; the fastest counts.")
@@ -58,19 +59,39 @@ struct EngineBench: ParsableCommand {
 
     private func throughput(_ loaded: KordonConfig) throws {
         var mix = EngineEventMix(seed: seed, geography: loaded.geography)
-        let decoder = EventDecoder()
-        var decoded: [Event] = []
-        decoded.reserveCapacity(events)
-        for _ in 0..<events {
-            let message = Array(mix.next().utf8)
-            switch decoder.decode(message) {
-            case .success(let event): decoded.append(event)
-            case .failure(let rejection):
-                throw ValidationError("generated event rejected: \(rejection)\n\(String(decoding: message, as: UTF8.self))")
-            }
+        let decoded = try (0..<events).map { _ in try decode(Array(mix.next().utf8)) }
+        try time(decoded, loaded, title: "the benchmark's mix, decoded up front")
+        // The simulator's traffic: longer ids and sources, more persons and goods per crossing, dense
+        // incidents. The same engine takes longer per event on it, so both are printed.
+        var options = SimulationOptions()
+        options.seed = seed
+        options.events = events
+        options.lateness = loaded.settings.lateness
+        var simulator = Simulator(options: options, geography: loaded.geography, rulebook: loaded.rulebook)
+        var simulated: [Event] = []
+        var buffer: [UInt8] = []
+        while true {
+            buffer.removeAll(keepingCapacity: true)
+            guard simulator.next(into: &buffer) != nil else { break }
+            _ = simulator.takeLabels()
+            if buffer.last == UInt8(ascii: "\n") { buffer.removeLast() }
+            simulated.append(try decode(buffer))
         }
+        try time(simulated, loaded, title: "kordon simulate's traffic (seed \(seed)), decoded up front")
+    }
+
+    private func decode(_ message: [UInt8]) throws -> Event {
+        switch EventDecoder().decode(message) {
+        case .success(let event): return event
+        case .failure(let rejection):
+            throw ValidationError("generated event rejected: \(rejection)\n\(String(decoding: message, as: UTF8.self))")
+        }
+    }
+
+    /// Times `rounds` engines over `decoded` and prints the fastest, the alerts by rule and their digest.
+    private func time(_ decoded: [Event], _ loaded: KordonConfig, title: String) throws {
         let days = Double(decoded.last!.time.nanosecondsSinceEpoch - decoded[0].time.nanosecondsSinceEpoch) / 864e11
-        print("  throughput: \(events) events over \(String(format: "%.1f", days)) days of event time, decoded up front")
+        print("  throughput: \(decoded.count) events over \(String(format: "%.1f", days)) days of event time, \(title)")
         let clock = ContinuousClock()
         var best = Double.infinity
         var alerts: [Alert] = []
@@ -95,8 +116,8 @@ struct EngineBench: ParsableCommand {
         var byRule: [String: Int] = [:]
         for alert in alerts { byRule[alert.rule, default: 0] += 1 }
         print(
-            "  \(String(format: "%12.0f", Double(events) / best)) events/s (best of \(rounds), one thread), "
-                + "\(alerts.count) alerts (\(String(format: "%.2f", 100 * Double(alerts.count) / Double(events))) % of events), "
+            "  \(String(format: "%12.0f", Double(decoded.count) / best)) events/s (best of \(rounds), one thread), "
+                + "\(alerts.count) alerts (\(String(format: "%.2f", 100 * Double(alerts.count) / Double(decoded.count))) % of events), "
                 + "\(stats!.late) late, \(stats!.duplicates) duplicates")
         print("  alerts by rule: " + byRule.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         // Alert ids and bytes must not change with the engine's internals: compare this across builds.
