@@ -911,12 +911,6 @@ final class RulePlan: Sendable {
     let escalations: [Check?]
     let followWhen: Check
     let expect: Check
-
-    /// Compiled outside any optional (see `when`); an absent condition holds always.
-    private static func compile(_ condition: Condition?) -> Check {
-        guard let condition else { return { _ in true } }
-        return condition.compiled
-    }
     let forEach: Collection?
     /// Bit `p` set: the rule may match an event whose non-empty lists are `p` (`Condition.possible`).
     let possible: UInt16
@@ -964,6 +958,12 @@ final class RulePlan: Sendable {
         followWhen = Self.compile(follow?.when)
         self.sightingWithin = sightingWithin
         reach = on | expectOn | followOn
+    }
+
+    /// Compiled outside any optional (see `when`); an absent condition holds always.
+    private static func compile(_ condition: Condition?) -> Check {
+        guard let condition else { return { _ in true } }
+        return condition.compiled
     }
 }
 
