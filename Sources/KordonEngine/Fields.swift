@@ -107,10 +107,14 @@ struct WatchlistEntry: Hashable, Sendable {
     let plate: Bool
     let value: String
 
+    static func == (a: WatchlistEntry, b: WatchlistEntry) -> Bool {
+        a.list == b.list && a.plate == b.plate && sameBytes(a.value, b.value)
+    }
+
     func hash(into hasher: inout Hasher) {
         hasher.combine(list)
         hasher.combine(plate)
-        hasher.combine(value)
+        combineBytes(value, into: &hasher)
     }
 
     func _rawHashValue(seed: Int) -> Int {

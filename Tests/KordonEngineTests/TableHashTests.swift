@@ -40,4 +40,30 @@ import Testing
             #expect(windows[WindowKey(key: index == 0 ? nil : AlertKey(type: .plate, value: "P\(index)"), partition: index % 3 == 0 ? "" : "\u{0}\(index)")] == index)
         }
     }
+
+    /// Keys are the producers' bytes: é written as one scalar and as e with a combining accent are two
+    /// keys in every table, whatever its seed, as their hashes differ.
+    @Test func canonicallyEquivalentSpellingsAreDifferentKeys() {
+        let (composed, decomposed) = ("PL\u{E9}-1", "PLe\u{301}-1")
+        #expect(composed == decomposed)
+        #expect(AlertKey(type: .plate, value: composed) != AlertKey(type: .plate, value: decomposed))
+        #expect(AlertKey(type: .plate, value: composed) == AlertKey(type: .plate, value: "PL\u{E9}-1"))
+        #expect(TableKey(composed) != TableKey(decomposed))
+        #expect(Correlation(key: AlertKey(type: .doc, value: "D"), values: composed) != Correlation(key: AlertKey(type: .doc, value: "D"), values: decomposed))
+        #expect(WindowKey(key: nil, partition: composed) != WindowKey(key: nil, partition: decomposed))
+        for round in 0..<50 {
+            // Many tables, so many seeds and bucket layouts: each holds both, and finds each.
+            var table: [AlertKey: Int] = [:]
+            for index in 0..<round { table[AlertKey(type: .plate, value: "P\(index)")] = index }
+            table[AlertKey(type: .plate, value: composed)] = -1
+            table[AlertKey(type: .plate, value: decomposed)] = -2
+            #expect(table.count == round + 2)
+            #expect(table[AlertKey(type: .plate, value: composed)] == -1)
+            #expect(table[AlertKey(type: .plate, value: decomposed)] == -2)
+        }
+        var hashers = (Hasher(), Hasher())
+        AlertKey(type: .plate, value: composed).hash(into: &hashers.0)
+        AlertKey(type: .plate, value: "PL\u{E9}-1").hash(into: &hashers.1)
+        #expect(hashers.0.finalize() == hashers.1.finalize())
+    }
 }
