@@ -1045,10 +1045,47 @@ struct WindowKey: Hashable, Sendable {
     var partition: String
 }
 
+/// How many of a window's entries carry each value, for distinct counts. Most windows hold a few
+/// values: those are scanned in a small array, and a table is built only past `limit` (a table for
+/// every key cost its allocations and a SipHash per value).
+struct DistinctCounts: Sendable {
+    private var few: [(value: String, count: Int)] = []
+    private var many: [String: Int] = [:]
+    private static let limit = 8
+
+    var count: Int { many.isEmpty ? few.count : many.count }
+
+    mutating func add(_ value: String) {
+        if many.isEmpty {
+            if let index = few.firstIndex(where: { $0.value == value }) {
+                few[index].count += 1
+                return
+            }
+            if few.count < Self.limit {
+                few.append((value, 1))
+                return
+            }
+            many = Dictionary(uniqueKeysWithValues: few.map { ($0.value, $0.count) })
+            few = []
+        }
+        many[value, default: 0] += 1
+    }
+
+    mutating func remove(_ value: String) {
+        if many.isEmpty {
+            guard let index = few.firstIndex(where: { $0.value == value }) else { return }
+            if few[index].count > 1 { few[index].count -= 1 } else { few.remove(at: index) }
+        } else {
+            let remaining = (many[value] ?? 1) - 1
+            many[value] = remaining > 0 ? remaining : nil
+        }
+    }
+}
+
 /// One key's live window entries, oldest first.
 struct KeyWindow: Sendable {
     var entries = FIFO<WindowEntry>()
-    var distinctCounts: [String: Int] = [:]
+    var distinctCounts = DistinctCounts()
 
     var count: Int { entries.count }
     var distinctCount: Int { distinctCounts.count }
@@ -1060,12 +1097,9 @@ struct KeyWindow: Sendable {
     /// Drops the entries at or before `limit`; returns how many.
     mutating func drop(atOrBefore limit: Int64) -> Int {
         var dropped = 0
-        while let first = entries.first, first.time <= limit {
-            let entry = entries.removeFirst()
-            for value in entry.distinct {
-                let remaining = (distinctCounts[value] ?? 1) - 1
-                distinctCounts[value] = remaining > 0 ? remaining : nil
-            }
+        while entries.peekFirst({ $0.time <= limit }) == true {
+            for value in entries.peekFirst(\.distinct) ?? [] { distinctCounts.remove(value) }
+            entries.dropFirst()
             dropped += 1
         }
         return dropped
@@ -1102,7 +1136,7 @@ struct SlidingWindows: Sendable {
         func update(_ window: inout KeyWindow) -> (count: Int, sum: Double, distinct: Int) {
             dropped = window.drop(atOrBefore: limit)
             window.entries.append(entry)
-            for value in entry.distinct { window.distinctCounts[value, default: 0] += 1 }
+            for value in entry.distinct { window.distinctCounts.add(value) }
             return (window.count, summing ? window.sum : 0, window.distinctCount)
         }
         let figures = update(&windows[key, default: KeyWindow()])

@@ -54,12 +54,6 @@ struct FIFO<Element> {
         storage.append(element)
     }
 
-    mutating func removeFirst() -> Element {
-        let element = storage[head]
-        dropFirst()
-        return element
-    }
-
     /// Removes the oldest element without reading it out (a copy would retain what it references).
     mutating func dropFirst() {
         head += 1
@@ -68,6 +62,11 @@ struct FIFO<Element> {
             storage.removeFirst(head)
             head = 0
         }
+    }
+
+    /// What `read` takes from the oldest element, read in place (`first` copies it, retaining what it references).
+    func peekFirst<T>(_ read: (Element) -> T) -> T? {
+        isEmpty ? nil : read(storage[head])
     }
 
     /// Live elements, oldest first.

@@ -36,9 +36,11 @@ struct IDPrint: Hashable, Sendable {
             offset += 8
         }
         if offset < bytes.count {
+            // The last one to seven bytes as a little-endian word, zero above them: copied in at once
+            // rather than shifted in a byte at a time (the value, which snapshots hold, is the same).
             var tail: UInt64 = 0
-            for (shift, byte) in bytes[offset...].enumerated() { tail |= UInt64(byte) << (8 * shift) }
-            mix(tail)
+            withUnsafeMutableBytes(of: &tail) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
+            mix(UInt64(littleEndian: tail))
         }
         high = Self.fmix(a &+ b)
         low = Self.fmix(b ^ a.rotated(17))

@@ -810,7 +810,7 @@ extension SlidingWindows: SnapshotValue {
                     throw EngineSnapshotError(.corrupt("window entries out of order"))
                 }
                 window.entries.append(entry)
-                for value in entry.distinct { window.distinctCounts[value, default: 0] += 1 }
+                for value in entry.distinct { window.distinctCounts.add(value) }
             }
             guard !window.entries.isEmpty else { throw EngineSnapshotError(.corrupt("an empty window")) }
             windows[key] = window
