@@ -38,7 +38,10 @@ int ckb_consume(const char *bootstrap, const char *topic, const char *group, int
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, errlen) ||
         rd_kafka_conf_set(conf, "group.id", group, errstr, errlen) ||
         rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, errlen) ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errlen)) {
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errlen) ||
+        /* As the daemon's consumer (ClientDefaults): librdkafka 2.0 stops fetching for a second
+           whenever its queue holds queued.min.messages (100,000 by default). */
+        rd_kafka_conf_set(conf, "queued.min.messages", "1000000", errstr, errlen)) {
         rd_kafka_conf_destroy(conf);
         return -1;
     }

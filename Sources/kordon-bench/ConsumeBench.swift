@@ -110,7 +110,9 @@ struct ConsumeBench: ParsableCommand {
             var cpu = 0.0
         }
         let start = Start()
-        let consumer = try KafkaConsumer(config: ["bootstrap.servers": bootstrap, "group.id": group], logger: logger) { _, rebalance in
+        // The C loop's queue setting, which is the daemon's (ClientDefaults).
+        let settings: KafkaConfig = ["bootstrap.servers": bootstrap, "group.id": group, "queued.min.messages": "1000000"]
+        let consumer = try KafkaConsumer(config: settings, logger: logger) { _, rebalance in
             if case .assigned = rebalance, start.wall == nil {
                 start.wall = .now
                 start.cpu = threadCPUSeconds()

@@ -341,18 +341,13 @@ final class RunningPipeline: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-bench-\(group)-\(getpid())").path
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // The client properties `kordon run` sets (RunCommand's KafkaClients).
+        // The client properties `kordon run` sets.
         var consumer = KafkaConfig(config.kafka.properties)
         consumer["bootstrap.servers"] = cluster.bootstrapServers
         var producer = consumer
         consumer["group.id"] = group
-        producer["partitioner"] = producer["partitioner"] ?? "murmur2_random"
-        producer["linger.ms"] = producer["linger.ms"] ?? "2"
-        for index in [0, 1] {
-            var client = index == 0 ? consumer : producer
-            client["statistics.interval.ms"] = client["statistics.interval.ms"] ?? "10000"
-            if index == 0 { consumer = client } else { producer = client }
-        }
+        ClientDefaults.consumer(&consumer)
+        ClientDefaults.producer(&producer)
         let options = PipelineOptions(
             group: group, inputTopics: topics, alertTopics: config.alertTopics, deadLetterTopic: config.kafka.deadLetterTopic,
             consumer: consumer, producer: producer, stateDirectory: directory + "/state",

@@ -141,16 +141,13 @@ struct KafkaClients {
             base[name] = text
         }
         base["bootstrap.servers"] = config.kafka.bootstrapServers.joined(separator: ",")
-        // For the metrics endpoint's librdkafka figures.
-        base["statistics.interval.ms"] = base["statistics.interval.ms"] ?? "10000"
         admin = base
+        ClientDefaults.statistics(&admin)
         consumer = base
         consumer["group.id"] = config.kafka.groupId
+        ClientDefaults.consumer(&consumer)
         producer = base
-        // Alerts keyed by plate or sector land where a Java client would put them.
-        producer["partitioner"] = producer["partitioner"] ?? "murmur2_random"
-        producer["linger.ms"] = producer["linger.ms"] ?? "2"
-
+        ClientDefaults.producer(&producer)
     }
 }
 

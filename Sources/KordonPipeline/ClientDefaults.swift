@@ -1,0 +1,25 @@
+import KordonKafka
+
+/// The librdkafka settings `kordon run` gives its clients where the operator set none.
+public enum ClientDefaults {
+    public static func consumer(_ config: inout KafkaConfig) {
+        // librdkafka before 2.1 stops fetching for a whole second (no `fetch.queue.backoff.ms` yet)
+        // whenever the consumer's queue holds `queued.min.messages`, 100,000 by default: a daemon
+        // catching up then idled through every second it had that many waiting (librdkafka #2879).
+        // The prefetch stays bounded by `queued.max.messages.kbytes` (64 MiB by default).
+        config["queued.min.messages"] = config["queued.min.messages"] ?? "1000000"
+        statistics(&config)
+    }
+
+    public static func producer(_ config: inout KafkaConfig) {
+        // Alerts keyed by plate or sector land where a Java client would put them.
+        config["partitioner"] = config["partitioner"] ?? "murmur2_random"
+        config["linger.ms"] = config["linger.ms"] ?? "2"
+        statistics(&config)
+    }
+
+    /// For the metrics endpoint's librdkafka figures.
+    public static func statistics(_ config: inout KafkaConfig) {
+        config["statistics.interval.ms"] = config["statistics.interval.ms"] ?? "10000"
+    }
+}
