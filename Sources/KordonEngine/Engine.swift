@@ -1089,6 +1089,12 @@ struct KeyWindow: Sendable {
 
     var count: Int { entries.count }
     var distinctCount: Int { distinctCounts.count }
+
+    /// Adds the newest entry (entries come in time order).
+    mutating func append(_ entry: WindowEntry) {
+        entries.append(entry)
+        for value in entry.distinct { distinctCounts.add(value) }
+    }
     /// Added afresh each time rather than kept running, so float rounding never depends on history.
     var sum: Double { entries.elements.reduce(0) { $0 + $1.amount } }
     /// Every entry's evidence, oldest first, each event once.
@@ -1135,8 +1141,7 @@ struct SlidingWindows: Sendable {
         // One hash lookup for the whole update, and the figures read in place rather than from a copy.
         func update(_ window: inout KeyWindow) -> (count: Int, sum: Double, distinct: Int) {
             dropped = window.drop(atOrBefore: limit)
-            window.entries.append(entry)
-            for value in entry.distinct { window.distinctCounts.add(value) }
+            window.append(entry)
             return (window.count, summing ? window.sum : 0, window.distinctCount)
         }
         let figures = update(&windows[key, default: KeyWindow()])

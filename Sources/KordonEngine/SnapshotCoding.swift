@@ -809,8 +809,7 @@ extension SlidingWindows: SnapshotValue {
                 guard entry.time >= (window.entries.elements.last?.time ?? .min) else {
                     throw EngineSnapshotError(.corrupt("window entries out of order"))
                 }
-                window.entries.append(entry)
-                for value in entry.distinct { window.distinctCounts.add(value) }
+                window.append(entry)
             }
             guard !window.entries.isEmpty else { throw EngineSnapshotError(.corrupt("an empty window")) }
             windows[key] = window

@@ -2,12 +2,14 @@ import KordonKafka
 
 /// The librdkafka settings `kordon run` gives its clients where the operator set none.
 public enum ClientDefaults {
+    /// librdkafka before 2.1 stops fetching for a whole second (no `fetch.queue.backoff.ms` yet)
+    /// whenever the consumer's queue holds `queued.min.messages`, 100,000 by default: a daemon
+    /// catching up then idled through every second it had that many waiting (librdkafka #2879).
+    /// The prefetch stays bounded by `queued.max.messages.kbytes` (64 MiB by default).
+    public static let queuedMinMessages = "1000000"
+
     public static func consumer(_ config: inout KafkaConfig) {
-        // librdkafka before 2.1 stops fetching for a whole second (no `fetch.queue.backoff.ms` yet)
-        // whenever the consumer's queue holds `queued.min.messages`, 100,000 by default: a daemon
-        // catching up then idled through every second it had that many waiting (librdkafka #2879).
-        // The prefetch stays bounded by `queued.max.messages.kbytes` (64 MiB by default).
-        config["queued.min.messages"] = config["queued.min.messages"] ?? "1000000"
+        config["queued.min.messages"] = config["queued.min.messages"] ?? queuedMinMessages
         statistics(&config)
     }
 

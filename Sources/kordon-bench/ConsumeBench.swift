@@ -2,6 +2,7 @@ import ArgumentParser
 import CKafkaBench
 import Foundation
 import KordonKafka
+import KordonPipeline
 import Logging
 
 /// Consume rate through the binding against a plain C loop over librdkafka, same topic, same run.
@@ -110,8 +111,10 @@ struct ConsumeBench: ParsableCommand {
             var cpu = 0.0
         }
         let start = Start()
-        // The C loop's queue setting, which is the daemon's (ClientDefaults).
-        let settings: KafkaConfig = ["bootstrap.servers": bootstrap, "group.id": group, "queued.min.messages": "1000000"]
+        // The daemon's queue setting, which the C loop takes too.
+        let settings: KafkaConfig = [
+            "bootstrap.servers": bootstrap, "group.id": group, "queued.min.messages": ClientDefaults.queuedMinMessages,
+        ]
         let consumer = try KafkaConsumer(config: settings, logger: logger) { _, rebalance in
             if case .assigned = rebalance, start.wall == nil {
                 start.wall = .now

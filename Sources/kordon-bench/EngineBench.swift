@@ -59,29 +59,23 @@ struct EngineBench: ParsableCommand {
 
     private func throughput(_ loaded: KordonConfig) throws {
         var mix = EngineEventMix(seed: seed, geography: loaded.geography)
-        let decoded = try (0..<events).map { _ in try decode(Array(mix.next().utf8)) }
+        let decoder = EventDecoder()
+        let decoded = try (0..<events).map { _ in try decode(Array(mix.next().utf8)[...], decoder) }
         try time(decoded, loaded, title: "the benchmark's mix, decoded up front")
-        // The simulator's traffic: longer ids and sources, more persons and goods per crossing, dense
-        // incidents. The same engine takes longer per event on it, so both are printed.
+        // The simulator's traffic (as the pipeline benchmark feeds it): longer ids and sources, more
+        // persons and goods per crossing, dense incidents. The same engine takes longer per event on
+        // it, so both are printed.
         var options = SimulationOptions()
         options.seed = seed
         options.events = events
         options.lateness = loaded.settings.lateness
-        var simulator = Simulator(options: options, geography: loaded.geography, rulebook: loaded.rulebook)
-        var simulated: [Event] = []
-        var buffer: [UInt8] = []
-        while true {
-            buffer.removeAll(keepingCapacity: true)
-            guard simulator.next(into: &buffer) != nil else { break }
-            _ = simulator.takeLabels()
-            if buffer.last == UInt8(ascii: "\n") { buffer.removeLast() }
-            simulated.append(try decode(buffer))
-        }
+        let stream = SimulatedStream(options, loaded)
+        let simulated = try stream.records.map { try decode(stream.bytes[$0.range], decoder) }
         try time(simulated, loaded, title: "kordon simulate's traffic (seed \(seed)), decoded up front")
     }
 
-    private func decode(_ message: [UInt8]) throws -> Event {
-        switch EventDecoder().decode(message) {
+    private func decode(_ message: ArraySlice<UInt8>, _ decoder: EventDecoder) throws -> Event {
+        switch decoder.decode(message) {
         case .success(let event): return event
         case .failure(let rejection):
             throw ValidationError("generated event rejected: \(rejection)\n\(String(decoding: message, as: UTF8.self))")
