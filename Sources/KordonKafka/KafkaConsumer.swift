@@ -122,6 +122,10 @@ public final class KafkaConsumer: @unchecked Sendable {
             ])
     }
 
+    /// Commits the broker refused so far, sync or async, whole or for some partition: a caller
+    /// that sees it move knows its last commits may not have landed.
+    public var failedCommits: Int { callbacks.failedCommits.load(ordering: .relaxed) }
+
     /// Commits `offsets` (the next offset to consume, per partition). `.sync` waits for the broker.
     public func commit(_ offsets: [TopicPartition: Int64], mode: CommitMode = .sync) throws(KafkaError) {
         guard !offsets.isEmpty else { return }
@@ -209,6 +213,8 @@ final class ConsumerCallbacks: HandleCallbacks, @unchecked Sendable {
     weak var consumer: KafkaConsumer?
     /// The batch `poll` is filling; only touched on the polling thread (rebalances run inside poll).
     var builder = BatchBuilder()
+    /// Commits the broker refused, whole or for some partition (an async commit reports only here).
+    let failedCommits = Atomic<Int>(0)
 
     init(logger: Logger, handler: RebalanceHandler?) {
         self.handler = handler
@@ -273,8 +279,15 @@ private func offsetCommitCallback(
     rk: OpaquePointer?, err: rd_kafka_resp_err_t,
     offsets: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, opaque: UnsafeMutableRawPointer?
 ) {
-    guard err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET,
-        let callbacks = HandleCallbacks.from(rk)
-    else { return }
-    callbacks.logger.warning("kafka: commit failed: \(KafkaErrorCode(err))")
+    guard err != RD_KAFKA_RESP_ERR__NO_OFFSET, let callbacks = HandleCallbacks.from(rk) as? ConsumerCallbacks else { return }
+    var failed = err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaErrorCode(err)
+    if failed == nil, let offsets {
+        for index in 0..<Int(offsets.pointee.cnt) where offsets.pointee.elems[index].err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            failed = KafkaErrorCode(offsets.pointee.elems[index].err)
+            break
+        }
+    }
+    guard let failed else { return }
+    callbacks.failedCommits.add(1, ordering: .relaxed)
+    callbacks.logger.warning("kafka: commit failed: \(failed)")
 }

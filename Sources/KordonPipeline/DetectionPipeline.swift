@@ -185,6 +185,9 @@ public final class DetectionPipeline: @unchecked Sendable {
     private var pending: PendingCheckpoint?
     private let writer = CheckpointWriter()
     private var changedSinceCheckpoint = false
+    /// The consumer's `failedCommits` when last looked at: a move means a checkpoint's offsets
+    /// may not be committed, so the next checkpoint is due even if nothing else changed.
+    private var failedCommitsSeen = 0
     private var nextCheckpoint = ContinuousClock.now
 
     private let stopRequested = Atomic<Bool>(false)
@@ -317,6 +320,7 @@ public final class DetectionPipeline: @unchecked Sendable {
             sendUnsent()
             applyBackpressure()
             applyReload()
+            noticeFailedCommits()
             if pending == nil, changedSinceCheckpoint, ContinuousClock.now >= nextCheckpoint { beginCheckpoint() }
             finishCheckpointWrite(wait: false)
             if let pending, pending.outstanding == 0 { completeCheckpoint(wait: false) }
@@ -671,9 +675,17 @@ public final class DetectionPipeline: @unchecked Sendable {
             do {
                 try consumer.commit(commit, mode: wait ? .sync : .async)
             } catch {
+                changedSinceCheckpoint = true
                 logger.warning("commit failed, will retry at the next checkpoint: \(error)")
             }
         }
+    }
+
+    private func noticeFailedCommits() {
+        let failed = consumer.failedCommits
+        guard failed != failedCommitsSeen else { return }
+        failedCommitsSeen = failed
+        changedSinceCheckpoint = true
     }
 
     /// Checkpoints and commits at once (revoke, stop), waiting up to `drainTimeout` for outputs.
