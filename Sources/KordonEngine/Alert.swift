@@ -14,8 +14,10 @@ public enum Severity: String, Sendable, CaseIterable {
 
 /// What an alert counts per: `plate`, `doc`, `sector`, `checkpoint`, `officer`, `vessel` or `zone`.
 public struct AlertKey: Sendable, Hashable {
-    public var type: KeyType
+    // The one-byte type after the string, so that what follows a key in a struct can use the
+    // seven bytes after it (absences and timers, kept by the million, each fit eight bytes less).
     public var value: String
+    public var type: KeyType
 
     public init(type: KeyType, value: String) {
         self.type = type
@@ -46,10 +48,11 @@ public enum KeyType: String, Sendable, CaseIterable {
 
 /// One event behind an alert.
 public struct Evidence: Sendable, Hashable {
+    // The one-byte kind last (see `AlertKey`).
     public var id: String
-    public var kind: EventKind
     public var time: Timestamp
     public var origin: EventOrigin
+    public var kind: EventKind
 
     public init(id: String, kind: EventKind, time: Timestamp, origin: EventOrigin) {
         self.id = id

@@ -806,7 +806,7 @@ public struct Engine: Sendable {
         let sequence = schedule(due: time.plus(spec.within), .absence(rule: index, correlation: correlation))
         // The title and facts are rendered from the kept scope if the deadline passes: most triggers are resolved.
         states[index].pending[correlation, default: []].append(
-            PendingAbsence(sequence: sequence, time: time, key: key, scope: scope, severity: severity))
+            PendingAbsence(sequence: sequence, time: time, scope: scope, key: key, severity: severity))
     }
 
     /// The facts of an absence alert: the deadline, the correlated values expected, then the rule's own.
@@ -997,8 +997,14 @@ struct Timer: Comparable, Sendable {
 /// What an absence rule's trigger and expected event are matched on: the alert key and the correlated
 /// fields' values (joined by NUL when there are several).
 struct Correlation: Hashable, Sendable {
-    var key: AlertKey
+    // The key last (see `AlertKey`).
     var values: String
+    var key: AlertKey
+
+    init(key: AlertKey, values: String) {
+        self.key = key
+        self.values = values
+    }
 }
 
 struct AwaitingInspection: Sendable {
@@ -1011,8 +1017,9 @@ struct AwaitingInspection: Sendable {
 struct PendingAbsence: Sendable {
     var sequence: Int64
     var time: Int64
-    var key: AlertKey
     var scope: Scope
+    // The key after the scope, so the severity shares its tail (see `AlertKey`).
+    var key: AlertKey
     var severity: Severity
 }
 

@@ -4,9 +4,10 @@
 /// topic = the file's name (last path component), partition 0,
 /// offset = line number − 1 (the first line is offset 0).
 public struct EventOrigin: Hashable, Sendable, Codable {
+    // The offset before the partition: the four bytes after it are left to whatever follows.
     public var topic: String
-    public var partition: Int32
     public var offset: Int64
+    public var partition: Int32
 
     public init(topic: String, partition: Int32, offset: Int64) {
         self.topic = topic

@@ -5,19 +5,22 @@ import Synchronization
 /// keeps the event (the buffer, scopes, stored crossings, waiting triggers and absences, sightings), so
 /// state holds one reference per use rather than copies of the event's fields.
 final class EventRecord: Sendable {
+    // In this order the one-byte fields fill the origin's tail and the record with a crossing
+    // fits an allocator size class of 256 bytes (declared otherwise, it took 320).
     let id: String
     let time: Timestamp
-    let kind: EventKind
     let source: String?
     let origin: EventOrigin
-    /// The body's crossing, taken out once: rules read its fields on every evaluation, and reading them
-    /// through the body's enum copies the whole payload each time.
-    let crossing: Crossing?
+    let kind: EventKind
+    /// The contract version, which the decoder accepts only as 1.
+    private let version: UInt8
     /// Any other body, out of line: state keeps crossings by the million (for joins, absences,
     /// sightings), and inline room for an inspection or an `Event.Body` would grow each of them by that.
     /// The event is kept in these parts only, not also whole, so that ingest copies it once.
     let other: OtherBody?
-    private let version: Int
+    /// The body's crossing, taken out once: rules read its fields on every evaluation, and reading them
+    /// through the body's enum copies the whole payload each time.
+    let crossing: Crossing?
 
     var inspection: Inspection? {
         if case .inspection(let inspection)? = other { inspection } else { nil }
@@ -28,7 +31,8 @@ final class EventRecord: Sendable {
         time = event.time
         kind = event.kind
         source = event.source
-        version = event.version
+        guard let version = UInt8(exactly: event.version) else { preconditionFailure("event contract version \(event.version)") }
+        self.version = version
         self.origin = origin
         switch event.body {
         case .crossing(let crossing):
@@ -60,7 +64,7 @@ final class EventRecord: Sendable {
             case (_, .vessel(let vessel)?): .vessel(vessel)
             case (nil, nil): preconditionFailure("a record holds one body")
             }
-        return Event(version: version, id: id, time: time, source: source, body: body)
+        return Event(version: Int(version), id: id, time: time, source: source, body: body)
     }
 
     var evidence: Evidence { Evidence(id: id, kind: kind, time: time, origin: origin) }

@@ -740,9 +740,8 @@ extension PendingAbsence: SnapshotValue {
     }
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
-        self.init(
-            sequence: try input.read(), time: try input.read(), key: try input.read(), scope: try input.read(),
-            severity: try input.read())
+        let (sequence, time, key): (Int64, Int64, AlertKey) = (try input.read(), try input.read(), try input.read())
+        self.init(sequence: sequence, time: time, scope: try input.read(), key: key, severity: try input.read())
     }
 }
 

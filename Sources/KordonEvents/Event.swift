@@ -62,16 +62,18 @@ public struct Position: Sendable, Equatable {
 
 /// One control passage at a checkpoint.
 public struct Crossing: Sendable, Equatable {
+    // Declared widest first, so the one-byte fields share the tail instead of each padding to
+    // eight: the engine keeps crossings by the million.
     public var checkpoint: String
     /// ISO 3166-1 alpha-2 of the service that recorded it (format checked, not the list).
     public var country: String
-    public var direction: Direction
-    public var persons: [Person]?
-    public var vehicle: Vehicle?
-    public var goods: [Goods]?
-    public var permits: [Permit]?
     public var officer: String?
     public var lane: String?
+    public var persons: [Person]?
+    public var goods: [Goods]?
+    public var permits: [Permit]?
+    public var vehicle: Vehicle?
+    public var direction: Direction
     public var released: Bool?
 
     public init(
@@ -118,12 +120,13 @@ public enum PersonRole: String, Sendable, CaseIterable {
 }
 
 public struct Vehicle: Sendable, Equatable {
+    // One-byte field last (see `Crossing`).
     public var plate: String
-    public var type: VehicleType?
     public var trailer: String?
     /// Gross weights at the weighbridge, ≥ 0.
     public var declaredWeightKg: Double?
     public var measuredWeightKg: Double?
+    public var type: VehicleType?
 
     public init(
         plate: String, type: VehicleType? = nil, trailer: String? = nil,
