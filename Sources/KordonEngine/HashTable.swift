@@ -1,0 +1,288 @@
+/// A hash table for the engine's per-key state, which holds millions of entries: open addressing with
+/// linear probing over flat arrays, filled up to 4/5 and grown by a quarter. `Dictionary` fills up to
+/// 3/4 and doubles, so past a power of two it is half empty: at a million keys its six tables took
+/// ~500 bytes a key. Each slot keeps 32 bits of its key's hash, so probing and growing compare and
+/// move those rather than hashing keys again. Copy on write, like the standard collections.
+///
+/// The order of iteration depends on a per-process seed, as `Dictionary`'s does: nothing that decides
+/// alerts may depend on it.
+struct HashTable<Key: Hashable, Value> {
+    private var storage: Storage
+
+    init() {
+        storage = Storage(capacity: 0)
+    }
+
+    var count: Int { storage.count }
+    var isEmpty: Bool { storage.count == 0 }
+
+    /// A slot holding an entry: valid until the table next changes other than through it.
+    struct Index {
+        fileprivate let slot: Int
+    }
+
+    func index(forKey key: Key) -> Index? {
+        let (slot, found) = storage.find(key, hash: Self.hash(key))
+        return found ? Index(slot: slot) : nil
+    }
+
+    subscript(key: Key) -> Value? {
+        get {
+            let (slot, found) = storage.find(key, hash: Self.hash(key))
+            return found ? storage.values[slot] : nil
+        }
+        set {
+            if let newValue { updateValue(newValue, forKey: key) } else { removeValue(forKey: key) }
+        }
+    }
+
+    /// The value under `key`, inserted as `defaultValue()` first if absent; changed in place.
+    subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
+        get { self[key] ?? defaultValue() }
+        _modify {
+            let slot = insertionSlot(key, default: defaultValue)
+            yield &storage.values[slot]
+        }
+    }
+
+    subscript(valueAt index: Index) -> Value {
+        get { storage.values[index.slot] }
+        _modify {
+            makeUnique()
+            yield &storage.values[index.slot]
+        }
+    }
+
+    /// Inserts or replaces; returns the value replaced.
+    @discardableResult
+    mutating func updateValue(_ value: Value, forKey key: Key) -> Value? {
+        let hash = Self.hash(key)
+        makeUnique(reserving: 1)
+        let (slot, found) = storage.find(key, hash: hash)
+        if found {
+            let replaced = (storage.values + slot).move()
+            (storage.values + slot).initialize(to: value)
+            return replaced
+        }
+        storage.insert(key, value, hash: hash, at: slot)
+        return nil
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey key: Key) -> Value? {
+        guard let index = index(forKey: key) else { return nil }
+        return remove(at: index)
+    }
+
+    @discardableResult
+    mutating func remove(at index: Index) -> Value {
+        makeUnique()
+        return storage.remove(at: index.slot).value
+    }
+
+    mutating func removeAll() {
+        storage = Storage(capacity: 0)
+    }
+
+    /// Lets `update` change each value in place and removes the entries it returns false for.
+    mutating func updateOrRemove(_ update: (inout Value) -> Bool) {
+        guard !isEmpty else { return }
+        makeUnique()
+        storage.updateOrRemove(update)
+    }
+
+    var keys: [Key] { map(\.key) }
+    var values: [Value] { map(\.value) }
+
+    private mutating func insertionSlot(_ key: Key, default defaultValue: () -> Value) -> Int {
+        let hash = Self.hash(key)
+        makeUnique(reserving: 1)
+        let (slot, found) = storage.find(key, hash: hash)
+        if !found { storage.insert(key, defaultValue(), hash: hash, at: slot) }
+        return slot
+    }
+
+    /// Copies the storage if it is shared, and grows it if `extra` more entries would fill it past 4/5.
+    private mutating func makeUnique(reserving extra: Int = 0) {
+        let unique = isKnownUniquelyReferenced(&storage)
+        let needed = storage.count + extra
+        if needed * 5 > storage.capacity * 4 {
+            let capacity = Swift.max(needed * 5 / 4 + 8, storage.capacity + storage.capacity / 4)
+            storage = storage.resized(to: capacity, moving: unique)
+        } else if !unique {
+            storage = storage.copy()
+        }
+    }
+
+    /// Never 0, which marks an empty slot.
+    private static func hash(_ key: Key) -> UInt32 {
+        UInt32(truncatingIfNeeded: UInt64(bitPattern: Int64(key._rawHashValue(seed: hashSeed))) >> 32) | 1
+    }
+}
+
+/// Per process, so that bucket positions (and iteration order) differ between runs, as `Dictionary`'s do.
+private let hashSeed = Int.random(in: .min ... .max)
+
+extension HashTable {
+    fileprivate final class Storage {
+        let capacity: Int
+        private(set) var count = 0
+        /// Per slot: 0 when empty, else the hash of the key in it.
+        private let hashes: UnsafeMutablePointer<UInt32>
+        fileprivate let keys: UnsafeMutablePointer<Key>
+        fileprivate let values: UnsafeMutablePointer<Value>
+
+        init(capacity: Int) {
+            self.capacity = capacity
+            hashes = .allocate(capacity: capacity)
+            hashes.initialize(repeating: 0, count: capacity)
+            keys = .allocate(capacity: capacity)
+            values = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            for slot in 0..<capacity where hashes[slot] != 0 {
+                (keys + slot).deinitialize(count: 1)
+                (values + slot).deinitialize(count: 1)
+            }
+            hashes.deallocate()
+            keys.deallocate()
+            values.deallocate()
+        }
+
+        /// Where a hash belongs: its high bits scaled to the capacity (no power of two needed).
+        private func home(_ hash: UInt32) -> Int {
+            Int((UInt64(hash) &* UInt64(capacity)) >> 32)
+        }
+
+        /// The slot holding `key`, or the empty slot where it would go.
+        func find(_ key: Key, hash: UInt32) -> (slot: Int, found: Bool) {
+            guard capacity > 0 else { return (0, false) }
+            var slot = home(hash)
+            while true {
+                let stored = hashes[slot]
+                if stored == 0 { return (slot, false) }
+                if stored == hash, keys[slot] == key { return (slot, true) }
+                slot += 1
+                if slot == capacity { slot = 0 }
+            }
+        }
+
+        /// `slot` must be the empty one `find` returned for this key.
+        func insert(_ key: Key, _ value: Value, hash: UInt32, at slot: Int) {
+            hashes[slot] = hash
+            (keys + slot).initialize(to: key)
+            (values + slot).initialize(to: value)
+            count += 1
+        }
+
+        /// Empties `slot` and moves later entries of its run back into the gap (no tombstones, so
+        /// lookups never slow down with removals).
+        func remove(at slot: Int) -> (key: Key, value: Value) {
+            let removed = ((keys + slot).move(), (values + slot).move())
+            count -= 1
+            var gap = slot
+            var next = slot
+            while true {
+                next += 1
+                if next == capacity { next = 0 }
+                let hash = hashes[next]
+                if hash == 0 { break }
+                // The entry may fill the gap unless its home lies cyclically after the gap, up to itself.
+                let home = home(hash)
+                let staysAfterGap = gap <= next ? (gap < home && home <= next) : (gap < home || home <= next)
+                if staysAfterGap { continue }
+                hashes[gap] = hash
+                (keys + gap).moveInitialize(from: keys + next, count: 1)
+                (values + gap).moveInitialize(from: values + next, count: 1)
+                gap = next
+            }
+            hashes[gap] = 0
+            return removed
+        }
+
+        /// From just past an empty slot round to it: no run of entries wraps around the start, so
+        /// removing one (which moves only entries later in its run) neither skips nor revisits any.
+        func updateOrRemove(_ update: (inout Value) -> Bool) {
+            guard let empty = (0..<capacity).first(where: { hashes[$0] == 0 }) else { return }
+            var slot = empty + 1 == capacity ? 0 : empty + 1
+            while slot != empty {
+                if hashes[slot] != 0, !update(&values[slot]) {
+                    _ = remove(at: slot)
+                    continue  // the slot may now hold the next entry of the run
+                }
+                slot += 1
+                if slot == capacity { slot = 0 }
+            }
+        }
+
+        /// The entries in a table of `newCapacity` slots; `moving` them leaves this one empty.
+        func resized(to newCapacity: Int, moving: Bool) -> Storage {
+            let table = Storage(capacity: newCapacity)
+            for slot in 0..<capacity where hashes[slot] != 0 {
+                let hash = hashes[slot]
+                var target = table.home(hash)
+                while table.hashes[target] != 0 {
+                    target += 1
+                    if target == newCapacity { target = 0 }
+                }
+                table.hashes[target] = hash
+                if moving {
+                    hashes[slot] = 0
+                    (table.keys + target).moveInitialize(from: keys + slot, count: 1)
+                    (table.values + target).moveInitialize(from: values + slot, count: 1)
+                } else {
+                    (table.keys + target).initialize(to: keys[slot])
+                    (table.values + target).initialize(to: values[slot])
+                }
+            }
+            table.count = count
+            if moving { count = 0 }
+            return table
+        }
+
+        /// A copy with every entry in the same slot, so that an `Index` taken before stays valid.
+        func copy() -> Storage {
+            let table = Storage(capacity: capacity)
+            for slot in 0..<capacity where hashes[slot] != 0 {
+                table.hashes[slot] = hashes[slot]
+                (table.keys + slot).initialize(to: keys[slot])
+                (table.values + slot).initialize(to: values[slot])
+            }
+            table.count = count
+            return table
+        }
+
+        func entry(at slot: Int) -> (key: Key, value: Value)? {
+            hashes[slot] == 0 ? nil : (keys[slot], values[slot])
+        }
+    }
+}
+
+extension HashTable: Sequence {
+    struct Iterator: IteratorProtocol {
+        fileprivate let storage: Storage
+        fileprivate var slot = 0
+
+        mutating func next() -> (key: Key, value: Value)? {
+            while slot < storage.capacity {
+                defer { slot += 1 }
+                if let entry = storage.entry(at: slot) { return entry }
+            }
+            return nil
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(storage: storage) }
+    var underestimatedCount: Int { count }
+}
+
+extension HashTable: ExpressibleByDictionaryLiteral {
+    init(dictionaryLiteral elements: (Key, Value)...) {
+        self.init()
+        for (key, value) in elements { updateValue(value, forKey: key) }
+    }
+}
+
+// The storage is only written while uniquely referenced (copy on write), as the standard collections'.
+extension HashTable: @unchecked Sendable where Key: Sendable, Value: Sendable {}
