@@ -128,11 +128,11 @@ public struct Engine: Sendable {
     /// cannot depend on when state was swept.
     var now = Int64.min
     /// Ids buffered or processed, with their event time, and the processed ones in time order for forgetting.
-    var seen: [IDPrint: Int64] = [:]
+    var seen: HashTable<IDPrint, Int64> = [:]
     var processed = FIFO<(time: Int64, id: IDPrint)>()
     private let idRetention: Int64
     private let joinsCrossings: Bool
-    var crossings: [IDPrint: EventRecord] = [:]
+    var crossings: HashTable<IDPrint, EventRecord> = [:]
     var crossingOrder = FIFO<(time: Int64, id: IDPrint)>()
     /// Inspections waiting for their crossing, under the crossing's id print.
     var awaiting: [IDPrint: [AwaitingInspection]] = [:]
@@ -837,8 +837,8 @@ public struct Engine: Sendable {
                 let position = states[index].pending.index(forKey: correlation)
             else { continue }
             // In place: one hash lookup, and no copy of the rule's state or of the list.
-            states[index].pending.values[position].removeAll { $0.time <= time }
-            if states[index].pending.values[position].isEmpty { states[index].pending.remove(at: position) }
+            states[index].pending[valueAt: position].removeAll { $0.time <= time }
+            if states[index].pending[valueAt: position].isEmpty { states[index].pending.remove(at: position) }
         }
     }
 
@@ -848,10 +848,10 @@ public struct Engine: Sendable {
         // In place, as in `resolveAbsences`: most deadlines find their trigger resolved, and taking the
         // list out copied the rule's whole state.
         guard let slot = states[index].pending.index(forKey: correlation),
-            let position = states[index].pending.values[slot].firstIndex(where: { $0.sequence == sequence })
+            let position = states[index].pending[valueAt: slot].firstIndex(where: { $0.sequence == sequence })
         else { return }
-        let pending = states[index].pending.values[slot].remove(at: position)
-        if states[index].pending.values[slot].isEmpty { states[index].pending.remove(at: slot) }
+        let pending = states[index].pending[valueAt: slot].remove(at: position)
+        if states[index].pending[valueAt: slot].isEmpty { states[index].pending.remove(at: slot) }
         let rule = plans[index].rule
         guard case .absence(let spec) = rule.kind,
             let carried = states[suppressionOwner[index]].admit(
@@ -1129,7 +1129,7 @@ func uniqueEvidence(_ items: [Evidence]) -> [Evidence] {
 /// keys with nothing left in the window are dropped by a sweep once per window length. No queue of all
 /// entries in time order is kept across keys: it cost about as much per entry as the entries themselves.
 struct SlidingWindows: Sendable {
-    var windows: [WindowKey: KeyWindow] = [:]
+    var windows: HashTable<WindowKey, KeyWindow> = [:]
     let length: Int64
     /// Entries over all keys, counting those a sweep has yet to drop.
     var entryCount = 0
@@ -1359,13 +1359,13 @@ struct RuleState: Sendable {
     var window: SlidingWindows { didSet { due = .min } }
     /// One history per escalation (empty ones for escalations without `recent`).
     var recent: [SlidingWindows] { didSet { due = .min } }
-    var pending: [Correlation: [PendingAbsence]] = [:]
+    var pending: HashTable<Correlation, [PendingAbsence]> = [:]
     /// Each key's last sighting; one older than the rule's `within` is ignored, and dropped by a sweep
     /// once per `within` (a queue of them in time order cost as much as the sightings).
-    var sightings: [AlertKey: Sighting] = [:] { didSet { due = .min } }
+    var sightings: HashTable<AlertKey, Sighting> = [:] { didSet { due = .min } }
     var lastSightingSweep = Int64.min
     var triggers = TriggerQueue() { didSet { due = .min } }
-    var triggersByIdentity: [IdentityPrint: Sequences] = [:]
+    var triggersByIdentity: HashTable<IdentityPrint, Sequences> = [:]
     /// When `expire` last dropped expired triggers from `triggersByIdentity`. Not in snapshots: the index is rebuilt.
     var lastIdentitySweep = Int64.min
     /// The watermark before which `expire` has nothing to do: a state untouched for a while is skipped
@@ -1414,8 +1414,8 @@ struct RuleState: Sendable {
         guard let trigger = triggers.remove(sequence) else { return nil }
         trigger.forEachIdentity(same) { identity in
             guard let position = triggersByIdentity.index(forKey: IdentityPrint(identity)) else { return }
-            triggersByIdentity.values[position].remove(sequence)
-            if triggersByIdentity.values[position].isEmpty { triggersByIdentity.remove(at: position) }
+            triggersByIdentity[valueAt: position].remove(sequence)
+            if triggersByIdentity[valueAt: position].isEmpty { triggersByIdentity.remove(at: position) }
         }
         return trigger
     }

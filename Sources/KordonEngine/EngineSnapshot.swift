@@ -134,9 +134,9 @@ struct EngineState {
     var idle: Set<InputID>
     var queue: Heap<Queued>
     var timers: Heap<Timer>
-    var seen: [IDPrint: Int64]
+    var seen: HashTable<IDPrint, Int64>
     var processed: FIFO<(time: Int64, id: IDPrint)>
-    var crossings: [IDPrint: EventRecord]
+    var crossings: HashTable<IDPrint, EventRecord>
     var crossingOrder: FIFO<(time: Int64, id: IDPrint)>
     var awaiting: [IDPrint: [AwaitingInspection]]
     var rules: [(fingerprint: RuleFingerprint, state: RuleState)]
@@ -233,7 +233,7 @@ enum EngineSnapshot {
         let inputs: [InputID: Int64] = try input.entries()
         let idle = Set(try input.read([InputID].self))
         var queue = Heap<Queued>()
-        var seen: [IDPrint: Int64] = [:]
+        var seen: HashTable<IDPrint, Int64> = [:]
         for item in try input.read([Queued].self) {
             queue.push(item)
             seen[item.print] = item.time
@@ -252,7 +252,7 @@ enum EngineSnapshot {
             processed.append((time, id))
             seen[id] = time
         }
-        var crossings: [IDPrint: EventRecord] = [:]
+        var crossings: HashTable<IDPrint, EventRecord> = [:]
         var crossingOrder = FIFO<(time: Int64, id: IDPrint)>()
         for _ in 0..<(try input.count()) {
             let time: Int64 = try input.read()

@@ -253,6 +253,13 @@ extension HashTable {
             return table
         }
 
+        /// The first slot from `slot` on that holds an entry, else `capacity`.
+        func occupied(from slot: Int) -> Int {
+            var slot = slot
+            while slot < capacity, hashes[slot] == 0 { slot += 1 }
+            return slot
+        }
+
         func entry(at slot: Int) -> (key: Key, value: Value)? {
             hashes[slot] == 0 ? nil : (keys[slot], values[slot])
         }
@@ -274,7 +281,17 @@ extension HashTable: Sequence {
     }
 
     func makeIterator() -> Iterator { Iterator(storage: storage) }
-    var underestimatedCount: Int { count }
+}
+
+extension HashTable: Swift.Collection {
+    var startIndex: Index { Index(slot: storage.occupied(from: 0)) }
+    var endIndex: Index { Index(slot: storage.capacity) }
+    func index(after index: Index) -> Index { Index(slot: storage.occupied(from: index.slot + 1)) }
+    subscript(position: Index) -> (key: Key, value: Value) { storage.entry(at: position.slot)! }
+}
+
+extension HashTable.Index: Comparable {
+    static func < (a: Self, b: Self) -> Bool { a.slot < b.slot }
 }
 
 extension HashTable: ExpressibleByDictionaryLiteral {

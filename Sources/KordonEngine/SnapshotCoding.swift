@@ -51,7 +51,7 @@ struct SnapshotWriter {
 
     /// A dictionary's entries in key order.
     mutating func entries<Key: SnapshotValue, Entry: SnapshotValue>(
-        _ entries: [Key: Entry], by precedes: (Key, Key) -> Bool
+        _ entries: some Swift.Collection<(key: Key, value: Entry)>, by precedes: (Key, Key) -> Bool
     ) {
         count(entries.count)
         // Pairs sorted, not keys: looking each key up again would hash it a second time.
@@ -144,6 +144,15 @@ struct SnapshotReader {
     /// What `SnapshotWriter.entries` wrote.
     mutating func entries<Key: SnapshotValue & Hashable, Entry: SnapshotValue>() throws(EngineSnapshotError) -> [Key: Entry] {
         var entries: [Key: Entry] = [:]
+        for _ in 0..<(try count()) {
+            let key: Key = try read()
+            entries[key] = try read(Entry.self)
+        }
+        return entries
+    }
+
+    mutating func entries<Key: SnapshotValue & Hashable, Entry: SnapshotValue>() throws(EngineSnapshotError) -> HashTable<Key, Entry> {
+        var entries: HashTable<Key, Entry> = [:]
         for _ in 0..<(try count()) {
             let key: Key = try read()
             entries[key] = try read(Entry.self)
