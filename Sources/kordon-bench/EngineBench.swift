@@ -21,7 +21,7 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Events in the throughput phase.")
     var events = 1_000_000
 
-    @Option(help: "Distinct live keys (plates, and drivers' documents) in the memory phase.")
+    @Option(help: "Crossings in the memory phase, each a distinct vehicle and driver (a plate and a doc key).")
     var keys = 1_000_000
 
     @Option(help: "Seed for the event mix and the simulator.")
@@ -148,14 +148,16 @@ struct EngineBench: ParsableCommand {
         engine.finish(into: &alerts)
         let footprint = engine.footprint
         let rss = peakRSS()
-        print("  memory: \(keys) distinct plates and documents live within the horizon")
+        print(
+            "  memory: \(keys) crossings live within the horizon, each a distinct vehicle with a distinct driver: "
+                + "\(keys) plate and \(keys) doc alert keys")
         print(
             "    footprint: windowKeys \(footprint.windowKeys), windowEntries \(footprint.windowEntries), "
                 + "openAbsences \(footprint.openAbsences), sightings \(footprint.sightings), "
                 + "pendingTriggers \(footprint.pendingTriggers), storedCrossings \(footprint.storedCrossings), "
                 + "rememberedIds \(footprint.rememberedIds), suppressionKeys \(footprint.suppressionKeys), "
                 + "timers \(footprint.timers)")
-        print("    peak RSS \(String(format: "%.0f", Double(rss) / 1_048_576)) MiB (\(rss / keys) bytes per key, target < 1024 MiB)")
+        print("    peak RSS \(String(format: "%.0f", Double(rss) / 1_048_576)) MiB (\(rss / keys) bytes per vehicle and driver, target < 1024 MiB)")
         withExtendedLifetime(engine) {}
     }
 
