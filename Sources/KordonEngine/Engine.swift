@@ -1054,17 +1054,17 @@ struct WindowKey: Hashable, Sendable {
 
 /// How many of a window's entries carry each value, for distinct counts. Most windows hold a few
 /// values: those are scanned in a small array, and a table is built only past `limit` (a table for
-/// every key cost its allocations and a SipHash per value).
+/// every key cost its allocations). Values compare byte for byte, as the engine's keys do.
 struct DistinctCounts: Sendable {
     private var few: [(value: String, count: Int)] = []
-    private var many: [String: Int] = [:]
+    private var many: HashTable<TableKey, Int> = [:]
     private static let limit = 8
 
     var count: Int { many.isEmpty ? few.count : many.count }
 
     mutating func add(_ value: String) {
         if many.isEmpty {
-            if let index = few.firstIndex(where: { $0.value == value }) {
+            if let index = few.firstIndex(where: { sameBytes($0.value, value) }) {
                 few[index].count += 1
                 return
             }
@@ -1072,19 +1072,19 @@ struct DistinctCounts: Sendable {
                 few.append((value, 1))
                 return
             }
-            many = Dictionary(uniqueKeysWithValues: few.map { ($0.value, $0.count) })
+            for (value, count) in few { many[TableKey(value)] = count }
             few = []
         }
-        many[value, default: 0] += 1
+        many[TableKey(value), default: 0] += 1
     }
 
     mutating func remove(_ value: String) {
         if many.isEmpty {
-            guard let index = few.firstIndex(where: { $0.value == value }) else { return }
+            guard let index = few.firstIndex(where: { sameBytes($0.value, value) }) else { return }
             if few[index].count > 1 { few[index].count -= 1 } else { few.remove(at: index) }
-        } else {
-            let remaining = (many[value] ?? 1) - 1
-            many[value] = remaining > 0 ? remaining : nil
+        } else if let index = many.index(forKey: TableKey(value)) {
+            many[valueAt: index] -= 1
+            if many[valueAt: index] == 0 { many.remove(at: index) }
         }
     }
 }

@@ -23,4 +23,17 @@ import Testing
             }
         }
     }
+
+    /// As the engine's keys: canonically equivalent spellings are different values, in the array and in the table.
+    @Test func valuesCompareByteForByte() {
+        for padding in [0, 10] {
+            var counts = DistinctCounts()
+            for index in 0..<padding { counts.add("v\(index)") }
+            counts.add("caf\u{E9}")
+            counts.add("cafe\u{301}")
+            #expect(counts.count == padding + 2)
+            counts.remove("caf\u{E9}")
+            #expect(counts.count == padding + 1)
+        }
+    }
 }
