@@ -550,7 +550,11 @@ public struct Engine: Sendable {
             held.append(holds)
             guard holds, let recent = escalation.recent else { continue }
             let values = recent.thresholds.compactMap { threshold -> [String]? in
-                if case .distinct(let field, let filter) = threshold.measure { Self.distinctValues(field, filter, scope) } else { nil }
+                if case .distinct(let field, let filter) = threshold.measure {
+                    Self.distinctValues(field, scope) { filter?.holds(&$0) ?? true }
+                } else {
+                    nil
+                }
             }
             let entry = WindowEntry(
                 time: time, evidence: evidence, amount: 0, distinct: values.first ?? [], position: position)
@@ -631,8 +635,8 @@ public struct Engine: Sendable {
             case .count: break
             case .sum(let field):
                 if case .number(let value) = field.value(in: scope) { amount = value }
-            case .distinct(let field, let filter):
-                distinct = Self.distinctValues(field, filter, scope)
+            case .distinct(let field, _):
+                distinct = Self.distinctValues(field, scope, where: plans[index].distinctFilter)
             }
         }
         let windowKey = WindowKey(key: key, partition: partition)
@@ -688,15 +692,17 @@ public struct Engine: Sendable {
     }
 
     /// The values a `distinct` measure takes from one event: the field's, or every element's (meeting `filter`).
-    private static func distinctValues(_ field: Field, _ filter: Condition?, _ scope: Scope) -> [String] {
+    private static func distinctValues(_ field: Field, _ scope: Scope, where filter: (inout Scope) -> Bool) -> [String] {
         guard case .element(let collection) = field.source else {
             return field.value(in: scope).map { [text($0)] } ?? []
         }
-        return scope.each(collection).compactMap { element in
-            var element = element
-            if let filter, !filter.holds(&element) { return nil }
-            return field.value(in: element).map(text)
+        var values: [String] = []
+        var scope = scope
+        _ = scope.bindEach(collection) { element in
+            if filter(&element), let value = field.value(in: element) { values.append(text(value)) }
+            return false
         }
+        return values
     }
 
     private static func text(_ value: Value) -> String {
@@ -911,6 +917,8 @@ final class RulePlan: Sendable {
     let escalations: [Check?]
     let followWhen: Check
     let expect: Check
+    /// Window rules: the `where` of their `distinct` measure (one at most).
+    let distinctFilter: Check
     let forEach: Collection?
     /// Bit `p` set: the rule may match an event whose non-empty lists are `p` (`Condition.possible`).
     let possible: UInt16
@@ -956,6 +964,10 @@ final class RulePlan: Sendable {
         followWithin = follow?.within
         followSame = follow?.same ?? []
         followWhen = Self.compile(follow?.when)
+        distinctFilter = Self.compile(
+            window?.thresholds.lazy.compactMap { threshold -> Condition? in
+                if case .distinct(_, let filter) = threshold.measure { filter } else { nil }
+            }.first)
         self.sightingWithin = sightingWithin
         reach = on | expectOn | followOn
     }

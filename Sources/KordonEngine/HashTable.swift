@@ -1,5 +1,5 @@
 /// A hash table for the engine's per-key state, which holds millions of entries: open addressing with
-/// linear probing over flat arrays, filled up to 4/5 and grown by a quarter. `Dictionary` fills up to
+/// linear probing over flat arrays, filled up to 4/5 and, once large, grown by a quarter. `Dictionary` fills up to
 /// 3/4 and doubles, so past a power of two it is half empty: at a million keys its six tables took
 /// ~500 bytes a key. Each slot keeps 32 bits of its key's hash, so probing and growing compare and
 /// move those rather than hashing keys again. Copy on write, like the standard collections.
@@ -107,7 +107,9 @@ struct HashTable<Key: Hashable, Value> {
         let unique = isKnownUniquelyReferenced(&storage)
         let needed = storage.count + extra
         if needed * 5 > storage.capacity * 4 {
-            let capacity = Swift.max(needed * 5 / 4 + 8, storage.capacity + storage.capacity / 4)
+            // Small tables double (a window's distinct values, say: many, short-lived); large ones grow by a quarter.
+            let grown = storage.capacity < 4096 ? storage.capacity * 2 : storage.capacity + storage.capacity / 4
+            let capacity = Swift.max(needed * 5 / 4 + 8, grown)
             storage = storage.resized(to: capacity, moving: unique)
         } else if !unique {
             storage = storage.copy()
