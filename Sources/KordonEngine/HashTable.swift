@@ -107,13 +107,21 @@ struct HashTable<Key: Hashable, Value> {
         let unique = isKnownUniquelyReferenced(&storage)
         let needed = storage.count + extra
         if needed * 5 > storage.capacity * 4 {
-            // Small tables double (a window's distinct values, say: many, short-lived); large ones grow by a quarter.
-            let grown = storage.capacity < 4096 ? storage.capacity * 2 : storage.capacity + storage.capacity / 4
-            let capacity = Swift.max(needed * 5 / 4 + 8, grown)
-            storage = storage.resized(to: capacity, moving: unique)
+            storage = storage.resized(to: Self.capacity(for: needed), moving: unique)
         } else if !unique {
             storage = storage.copy()
         }
+    }
+
+    /// Room for `count` entries at most 4/5 full, from fixed sizes so that the room a count takes does not
+    /// depend on how the table grew: powers of two up to 4,096 (small tables, such as a window's distinct
+    /// values, are many and short-lived), then four sizes to each doubling, a quarter apart.
+    static func capacity(for count: Int) -> Int {
+        let least = (count * 5 + 3) / 4
+        guard least > 4096 else { return Swift.max(16, 1 << (Int.bitWidth - (least - 1).leadingZeroBitCount)) }
+        let power = 1 << (Int.bitWidth - 1 - least.leadingZeroBitCount)
+        let quarter = power / 4
+        return power + (least - power + quarter - 1) / quarter * quarter
     }
 
     /// Never 0, which marks an empty slot.

@@ -63,4 +63,20 @@ import Testing
         #expect((0..<1_000_000).allSatisfy { table[$0] == $0 })
         #expect(table[1_000_000] == nil)
     }
+
+    /// Sizes come from a fixed ladder, so the room a count takes does not depend on the table's history,
+    /// and a table is never more than 4/5 full nor, past the small sizes, less than about 3/5.
+    @Test func sizesComeFromALadder() {
+        #expect(HashTable<Int, Int>.capacity(for: 1) == 16)
+        #expect(HashTable<Int, Int>.capacity(for: 3_000) == 4_096)
+        #expect(HashTable<Int, Int>.capacity(for: 1_000_000) == 1_310_720)
+        var previous = 0
+        for count in stride(from: 1, through: 3_000_000, by: 997) {
+            let capacity = HashTable<Int, Int>.capacity(for: count)
+            #expect(count * 5 <= capacity * 4)
+            #expect(capacity >= previous)
+            if count > 4_000 { #expect(Double(count) / Double(capacity) > 0.63) }
+            previous = capacity
+        }
+    }
 }
