@@ -111,7 +111,8 @@ public struct AlertCount: Hashable, Sendable {
 
 /// Consume, decode, detect, publish, checkpoint: one loop on one dedicated thread, so a change of
 /// role (delivered inside the coordinator's `poll`) sees a consistent state and can checkpoint and
-/// commit before the input partitions go to another instance.
+/// commit before the input partitions go to another instance. Only decoding runs beside it, a batch
+/// ahead (`BatchDecoder`); a batch counts as read once the loop has handled it.
 ///
 /// Offsets are committed only at checkpoints, and a checkpoint is written only once every alert
 /// and dead letter made before it is acknowledged by Kafka and written to the log: the engine
@@ -121,7 +122,8 @@ public struct AlertCount: Hashable, Sendable {
 public final class DetectionPipeline: @unchecked Sendable {
     private let options: PipelineOptions
     private let logger: Logger
-    private let decoder: EventDecoder
+    /// Decodes the batch just polled while this thread runs the engine on the one before.
+    private let decoding: BatchDecoder
     private let producer: KafkaProducer
     private let log: AlertLog
     private let store: CheckpointStore
@@ -209,7 +211,7 @@ public final class DetectionPipeline: @unchecked Sendable {
         self.log = log
         self.engine = engine
         self.restore = restore
-        decoder = EventDecoder(limits: options.decoderLimits)
+        decoding = BatchDecoder(decoder: EventDecoder(limits: options.decoderLimits))
         store = CheckpointStore(directory: options.stateDirectory)
         producer = try KafkaProducer(config: options.producer, logger: logger)
         producer.prepare(topics: options.alertTopics + [options.deadLetterTopic])
@@ -303,6 +305,8 @@ public final class DetectionPipeline: @unchecked Sendable {
     /// Runs until `stop`; blocking, so call it on a dedicated thread.
     public func run() throws {
         try coordinator.subscribe([options.activeTopic])
+        decoding.start()
+        defer { decoding.stop() }
         var lastPublish = ContinuousClock.now
         while !stopRequested.load(ordering: .acquiring) {
             // The active topic carries no messages: this serves the role's rebalances and heartbeats.
@@ -311,10 +315,14 @@ public final class DetectionPipeline: @unchecked Sendable {
             // Paused, poll still serves rebalances and keeps the group membership alive; it only
             // returns what was fetched before the pause.
             // While deliveries are outstanding, wait briefly: their reports are served between polls.
-            let wait: Duration = paused || !inFlight.isEmpty ? .milliseconds(paused ? 10 : 2) : .milliseconds(100)
+            // With a batch being decoded, not at all: it is handled as soon as it is ready.
+            let wait: Duration =
+                decoding.busy ? .zero : paused || !inFlight.isEmpty ? .milliseconds(paused ? 10 : 2) : .milliseconds(100)
             let batch = consumer.poll(maxMessages: options.maxBatch, timeout: wait)
             markIdlePartitions()
-            handle(batch)
+            let decoded = decoding.take()
+            if !batch.isEmpty { decoding.submit(batch) }
+            if let decoded { handle(decoded) }
             markIdlePartitions()
             serveDeliveries(timeout: paused ? .milliseconds(10) : .zero)
             sendUnsent()
@@ -329,7 +337,10 @@ public final class DetectionPipeline: @unchecked Sendable {
                 lastPublish = ContinuousClock.now
             }
         }
-        if active { checkpointNow() }
+        if active {
+            handleDecoding()
+            checkpointNow()
+        }
         publishCounters()
         // Leaving the role's group hands it to a standby, after a last checkpoint on revoke.
         try coordinator.close()
@@ -339,15 +350,22 @@ public final class DetectionPipeline: @unchecked Sendable {
 
     // MARK: - Events
 
+    /// Handles the batch being decoded, if any, once it is ready: before a checkpoint that must
+    /// cover everything polled (on stop, or handing the role over).
+    private func handleDecoding() {
+        if let decoded = decoding.take() { handle(decoded) }
+    }
+
     /// Handles a batch; per-partition bookkeeping is done once per run of messages from one
     /// partition (a batch comes in such runs), not once per message.
-    private func handle(_ batch: KafkaMessageBatch) {
+    private func handle(_ decoded: BatchDecoder.Decoded) {
+        let batch = decoded.batch
         guard !batch.isEmpty else { return }
         changedSinceCheckpoint = true
         let now = ContinuousClock.now
         var current: TopicPartition?
         var next: Int64 = 0
-        for message in batch {
+        for (index, message) in batch.enumerated() {
             if current?.partition != message.partition || current?.topic != message.topic {
                 if let current { positions[current] = next }
                 let tp = message.topicPartition
@@ -359,22 +377,25 @@ public final class DetectionPipeline: @unchecked Sendable {
                 current = tp
             }
             next = message.offset + 1
-            handle(message)
+            handle(message, decoded.take(index))
         }
         if let current { positions[current] = next }
     }
 
-    private func handle(_ message: KafkaMessage) {
+    /// `decoded`: the message's event or why it was rejected; nil when it has no value (a tombstone).
+    private func handle(_ message: KafkaMessage, _ decoded: consuming Result<Event, EventRejection>?) {
         local.consumed += 1
-        guard let value = message.value else {
-            return deadLetter(message, reason: "message: null value (tombstone)")
-        }
-        switch decoder.decode(value) {
-        case .failure(let reason):
+        switch consume decoded {
+        case nil:
+            deadLetter(message, reason: "message: null value (tombstone)")
+        case .failure(let reason)?:
             deadLetter(message, reason: reason.description)
-        case .success(let event):
+        case .success(let event)?:
             let origin = EventOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
             var sink = AlertEmitter(pipeline: self, sourceTime: message.timestamp)
+            // Read before the event is handed over, so that it is moved into the engine, not copied.
+            let kind = event.kind
+            let id = event.id
             let admission = engine.ingest(event, from: origin, into: &sink)
             let outcome: Outcome
             switch admission {
@@ -382,9 +403,9 @@ public final class DetectionPipeline: @unchecked Sendable {
             case .duplicate: outcome = .duplicate
             case .late:
                 outcome = .late
-                lateSinceReport[message.topicPartition, default: (0, event.id)].count += 1
+                lateSinceReport[message.topicPartition, default: (0, id)].count += 1
             }
-            outcomes[EventKind.allCases.firstIndex(of: event.kind)! * Outcome.allCases.count + outcome.rawValue] += 1
+            outcomes[EventKind.allCases.firstIndex(of: kind)! * Outcome.allCases.count + outcome.rawValue] += 1
         }
     }
 
@@ -721,8 +742,14 @@ public final class DetectionPipeline: @unchecked Sendable {
             if !partitions.isEmpty { activate() }
         case .revoked(let partitions, let lost):
             guard !partitions.isEmpty, active else { return }
-            // Everything delivered, checkpointed and committed before the next instance starts.
-            if !lost { checkpointNow() }
+            // Everything delivered, checkpointed and committed before the next instance starts. Lost,
+            // the role is already another's: what was polled is left to it, from the last checkpoint.
+            if lost {
+                _ = decoding.take()
+            } else {
+                handleDecoding()
+                checkpointNow()
+            }
             do {
                 try consumer.assign([:])
             } catch {
