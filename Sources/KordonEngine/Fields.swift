@@ -615,17 +615,6 @@ enum Field: String, CaseIterable, Sendable {
 extension Scope {
     /// Binds each element of `collection` in turn while `body` returns false;
     /// returns true with the matching element left bound, or false with the binding restored.
-    /// One scope per element of `collection`, each with that element bound.
-    func each(_ collection: Collection) -> [Scope] {
-        var scopes: [Scope] = []
-        var scope = self
-        _ = scope.bindEach(collection) { element in
-            scopes.append(element)
-            return false
-        }
-        return scopes
-    }
-
     mutating func bindEach(_ collection: Collection, _ body: (inout Scope) -> Bool) -> Bool {
         let saved = bound
         switch collection {

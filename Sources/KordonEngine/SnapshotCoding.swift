@@ -49,7 +49,7 @@ struct SnapshotWriter {
         value.write(to: &self)
     }
 
-    /// A dictionary's entries in key order.
+    /// A table's entries in key order.
     mutating func entries<Key: SnapshotValue, Entry: SnapshotValue>(
         _ entries: some Swift.Collection<(key: Key, value: Entry)>, by precedes: (Key, Key) -> Bool
     ) {
