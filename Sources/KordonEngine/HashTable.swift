@@ -91,8 +91,9 @@ struct HashTable<Key: Hashable, Value> {
         storage.updateOrRemove(update)
     }
 
-    var keys: [Key] { map(\.key) }
-    var values: [Value] { map(\.value) }
+    /// Views, as `Dictionary`'s are: nothing is copied (the footprint reads them four times a second).
+    var keys: LazyMapCollection<Self, Key> { lazy.map(\.key) }
+    var values: LazyMapCollection<Self, Value> { lazy.map(\.value) }
 
     private mutating func insertionSlot(_ key: Key, default defaultValue: () -> Value) -> Int {
         let hash = Self.hash(key)
