@@ -216,7 +216,7 @@ public struct Engine: Sendable {
             windowKeys: states.reduce(0) { $0 + $1.window.windows.count + $1.recent.reduce(0) { $0 + $1.windows.count } },
             windowEntries: states.reduce(0) { $0 + $1.window.entryCount + $1.recent.reduce(0) { $0 + $1.entryCount } },
             suppressionKeys: states.reduce(0) { $0 + $1.suppression.count },
-            openAbsences: states.reduce(0) { $0 + $1.pending.values.reduce(0) { $0 + $1.count } },
+            openAbsences: states.reduce(0) { $0 + $1.openAbsences },
             sightings: states.reduce(0) { $0 + $1.sightings.count },
             pendingTriggers: states.reduce(0) { $0 + $1.triggers.count })
     }
@@ -811,8 +811,8 @@ public struct Engine: Sendable {
         let time = evidence.time.nanosecondsSinceEpoch
         let sequence = schedule(due: time.plus(spec.within), .absence(rule: index, correlation: correlation))
         // The title and facts are rendered from the kept scope if the deadline passes: most triggers are resolved.
-        states[index].pending[correlation, default: []].append(
-            PendingAbsence(sequence: sequence, time: time, scope: scope, key: key, severity: severity))
+        states[index].open(
+            PendingAbsence(sequence: sequence, time: time, scope: scope, key: key, severity: severity), under: correlation)
     }
 
     /// The facts of an absence alert: the deadline, the correlated values expected, then the rule's own.
@@ -839,25 +839,17 @@ public struct Engine: Sendable {
         let time = scope.record.time.nanosecondsSinceEpoch
         for type in plans[index].rule.key {
             guard let value = type.value(in: scope),
-                let correlation = Self.correlation(AlertKey(type: type, value: value), plans[index].correlateFollow, scope),
-                let position = states[index].pending.index(forKey: correlation)
+                let correlation = Self.correlation(AlertKey(type: type, value: value), plans[index].correlateFollow, scope)
             else { continue }
-            // In place: one hash lookup, and no copy of the rule's state or of the list.
-            states[index].pending[valueAt: position].removeAll { $0.time <= time }
-            if states[index].pending[valueAt: position].isEmpty { states[index].pending.remove(at: position) }
+            states[index].close(correlation, through: time)
         }
     }
 
     private mutating func fireAbsence(
         rule index: Int, correlation: Correlation, sequence: Int64, into alerts: inout some AlertSink
     ) {
-        // In place, as in `resolveAbsences`: most deadlines find their trigger resolved, and taking the
-        // list out copied the rule's whole state.
-        guard let slot = states[index].pending.index(forKey: correlation),
-            let position = states[index].pending[valueAt: slot].firstIndex(where: { $0.sequence == sequence })
-        else { return }
-        let pending = states[index].pending[valueAt: slot].remove(at: position)
-        if states[index].pending[valueAt: slot].isEmpty { states[index].pending.remove(at: slot) }
+        // Most deadlines find their trigger resolved.
+        guard let pending = states[index].take(correlation, sequence: sequence) else { return }
         let rule = plans[index].rule
         guard case .absence(let spec) = rule.kind,
             let carried = states[suppressionOwner[index]].admit(
@@ -1371,7 +1363,11 @@ struct RuleState: Sendable {
     var window: SlidingWindows { didSet { due = .min } }
     /// One history per escalation (empty ones for escalations without `recent`).
     var recent: [SlidingWindows] { didSet { due = .min } }
+    /// Open absences by correlation, changed through `open`, `close` and `take` (which keep `openAbsences`).
     var pending: HashTable<Correlation, [PendingAbsence]> = [:]
+    /// How many absences are open in all: the footprint reads it four times a second, and counting
+    /// the lists walked the whole table.
+    var openAbsences = 0
     /// Each key's last sighting; one older than the rule's `within` is ignored, and dropped by a sweep
     /// once per `within` (a queue of them in time order cost as much as the sightings).
     var sightings: HashTable<AlertKey, Sighting> = [:] { didSet { due = .min } }
@@ -1430,6 +1426,32 @@ struct RuleState: Sendable {
             if triggersByIdentity[valueAt: position].isEmpty { triggersByIdentity.remove(at: position) }
         }
         return trigger
+    }
+
+    mutating func open(_ absence: PendingAbsence, under correlation: Correlation) {
+        pending[correlation, default: []].append(absence)
+        openAbsences += 1
+    }
+
+    /// Closes the absences under `correlation` opened at or before `time`. In place: one hash lookup,
+    /// and no copy of the list.
+    mutating func close(_ correlation: Correlation, through time: Int64) {
+        guard let position = pending.index(forKey: correlation) else { return }
+        let open = pending[valueAt: position].count
+        pending[valueAt: position].removeAll { $0.time <= time }
+        openAbsences -= open - pending[valueAt: position].count
+        if pending[valueAt: position].isEmpty { pending.remove(at: position) }
+    }
+
+    /// Takes out the absence `sequence` under `correlation` if it is still open.
+    mutating func take(_ correlation: Correlation, sequence: Int64) -> PendingAbsence? {
+        guard let slot = pending.index(forKey: correlation),
+            let position = pending[valueAt: slot].firstIndex(where: { $0.sequence == sequence })
+        else { return nil }
+        let absence = pending[valueAt: slot].remove(at: position)
+        if pending[valueAt: slot].isEmpty { pending.remove(at: slot) }
+        openAbsences -= 1
+        return absence
     }
 
     /// Frees state the watermark has left behind. Suppression entries are swept

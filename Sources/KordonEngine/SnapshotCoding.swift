@@ -940,6 +940,7 @@ extension RuleState: SnapshotValue {
         self.lastSweep = lastSweep
         self.suppression = suppression
         pending = try input.entries()
+        openAbsences = pending.values.reduce(0) { $0 + $1.count }
         sightings = try input.entries()
         lastSightingSweep = try input.read()
         var last = Int64.min
