@@ -271,34 +271,18 @@ extension HashTable {
             return slot
         }
 
-        func entry(at slot: Int) -> (key: Key, value: Value)? {
-            hashes[slot] == 0 ? nil : (keys[slot], values[slot])
+        /// The entry in `slot`, which must hold one.
+        func entry(at slot: Int) -> (key: Key, value: Value) {
+            (keys[slot], values[slot])
         }
     }
-}
-
-extension HashTable: Sequence {
-    struct Iterator: IteratorProtocol {
-        fileprivate let storage: Storage
-        fileprivate var slot = 0
-
-        mutating func next() -> (key: Key, value: Value)? {
-            while slot < storage.capacity {
-                defer { slot += 1 }
-                if let entry = storage.entry(at: slot) { return entry }
-            }
-            return nil
-        }
-    }
-
-    func makeIterator() -> Iterator { Iterator(storage: storage) }
 }
 
 extension HashTable: Swift.Collection {
     var startIndex: Index { Index(slot: storage.occupied(from: 0)) }
     var endIndex: Index { Index(slot: storage.capacity) }
     func index(after index: Index) -> Index { Index(slot: storage.occupied(from: index.slot + 1)) }
-    subscript(position: Index) -> (key: Key, value: Value) { storage.entry(at: position.slot)! }
+    subscript(position: Index) -> (key: Key, value: Value) { storage.entry(at: position.slot) }
 }
 
 extension HashTable.Index: Comparable {
