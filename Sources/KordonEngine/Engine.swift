@@ -280,7 +280,14 @@ public struct Engine: Sendable {
     /// if they have moved past it. Events the move releases are processed, their alerts appended to
     /// `alerts`. An input neither registered nor heard from holds nothing back already: ignored.
     public mutating func markIdle(_ input: InputID, into alerts: inout some AlertSink) {
-        guard inputs[input] != nil, idle.insert(input).inserted else { return }
+        markIdle(CollectionOfOne(input), into: &alerts)
+    }
+
+    /// Declares several inputs caught up at once: the watermark then moves once, not once per input.
+    public mutating func markIdle(_ caughtUp: some Sequence<InputID>, into alerts: inout some AlertSink) {
+        var changed = false
+        for input in caughtUp where inputs[input] != nil && idle.insert(input).inserted { changed = true }
+        guard changed else { return }
         slowest = nil
         advanceWatermark(into: &alerts)
     }

@@ -319,11 +319,12 @@ public final class DetectionPipeline: @unchecked Sendable {
             let wait: Duration =
                 decoding.busy ? .zero : paused || !inFlight.isEmpty ? .milliseconds(paused ? 10 : 2) : .milliseconds(100)
             let batch = consumer.poll(maxMessages: options.maxBatch, timeout: wait)
-            markIdlePartitions()
+            markIdlePartitions(releasedBy: nil)
             let decoded = decoding.take()
             if !batch.isEmpty { decoding.submit(batch) }
-            if let decoded { handle(decoded) }
-            markIdlePartitions()
+            // Alerts released by inputs going idle right after a batch count their latency from that batch.
+            let handled = decoded.flatMap { handle($0) }
+            markIdlePartitions(releasedBy: handled)
             serveDeliveries(timeout: paused ? .milliseconds(10) : .zero)
             sendUnsent()
             applyBackpressure()
@@ -357,15 +358,19 @@ public final class DetectionPipeline: @unchecked Sendable {
     }
 
     /// Handles a batch; per-partition bookkeeping is done once per run of messages from one
-    /// partition (a batch comes in such runs), not once per message.
-    private func handle(_ decoded: BatchDecoder.Decoded) {
+    /// partition (a batch comes in such runs), not once per message. Returns the batch's earliest
+    /// Kafka timestamp (ms), if any.
+    @discardableResult
+    private func handle(_ decoded: BatchDecoder.Decoded) -> Int64? {
         let batch = decoded.batch
-        guard !batch.isEmpty else { return }
+        guard !batch.isEmpty else { return nil }
         changedSinceCheckpoint = true
         let now = ContinuousClock.now
         var current: TopicPartition?
         var next: Int64 = 0
+        var earliest: Int64?
         for (index, message) in batch.enumerated() {
+            if let time = message.timestamp, time < earliest ?? .max { earliest = time }
             if current?.partition != message.partition || current?.topic != message.topic {
                 if let current { positions[current] = next }
                 let tp = message.topicPartition
@@ -380,6 +385,7 @@ public final class DetectionPipeline: @unchecked Sendable {
             handle(message, decoded.take(index))
         }
         if let current { positions[current] = next }
+        return earliest
     }
 
     /// `decoded`: the message's event or why it was rejected; nil when it has no value (a tombstone).
@@ -581,8 +587,9 @@ public final class DetectionPipeline: @unchecked Sendable {
     /// A partition with nothing new for `idleTimeout` stops holding back the watermark, but only
     /// once it is known to be caught up (its position at the high watermark of the last fetch), as
     /// Kafka Streams does: one whose leader is unreachable, or which is paused, may still have events.
-    /// A partition no longer ours is let go after the timeout alone.
-    private func markIdlePartitions() {
+    /// A partition no longer ours is let go after the timeout alone. `releasedBy`: the Kafka timestamp
+    /// (ms) the alerts this releases count their latency from, when a batch was just handled.
+    private func markIdlePartitions(releasedBy: Int64?) {
         for tp in idle where assigned.contains(tp) && hasLag(tp) {
             idle.remove(tp)
             lastMessage[tp] = .now
@@ -590,7 +597,8 @@ public final class DetectionPipeline: @unchecked Sendable {
         }
         guard !paused else { return }
         let limit = ContinuousClock.now - options.idleTimeout
-        for (tp, last) in lastMessage where last < limit && !idle.contains(tp) {
+        var caughtUp: [InputID] = []
+        for (tp, last) in lastMessage where last <= limit && !idle.contains(tp) {
             if assigned.contains(tp) {
                 guard let high = consumer.cachedHighWatermark(tp), let position = position(tp), position >= high else {
                     continue
@@ -598,9 +606,11 @@ public final class DetectionPipeline: @unchecked Sendable {
             }
             idle.insert(tp)
             logger.debug("input idle", metadata: ["partition": "\(tp)"])
-            var sink = AlertEmitter(pipeline: self, sourceTime: nil)
-            engine.markIdle(InputID(topic: tp.topic, partition: tp.partition), into: &sink)
+            caughtUp.append(InputID(topic: tp.topic, partition: tp.partition))
         }
+        guard !caughtUp.isEmpty else { return }
+        var sink = AlertEmitter(pipeline: self, sourceTime: releasedBy)
+        engine.markIdle(caughtUp, into: &sink)
     }
 
     private func wakeIdleInputs() {

@@ -281,11 +281,12 @@ struct PipelineBench: ParsableCommand {
         let transport = probe.stop(since: steadyFromMs).sorted()
         let counters = running.pipeline.counters
         let alerts = counters.published - counters.deadLettered
+        let late = counters.events.filter { $0.key.outcome == "late" }.values.reduce(0, +)
         print(
             String(
-                format: "  produced %d events at %.0f events/s; the pipeline consumed %d (%4.1f µs CPU/event pipeline thread), delivered %d alerts, %d checkpoints, %d pauses",
-                produced.events, produced.rate, consumed, cpu / Double(max(consumed, 1)) * 1e6, alerts, counters.checkpoints,
-                counters.pauses))
+                format: "  produced %d events at %.0f events/s; the pipeline consumed %d (%4.1f µs CPU/event pipeline thread, %d late), delivered %d alerts, %d checkpoints, %d pauses",
+                produced.events, produced.rate, consumed, cpu / Double(max(consumed, 1)) * 1e6, late, alerts,
+                counters.checkpoints, counters.pauses))
         guard !samples.isEmpty, !transport.isEmpty else { throw ValidationError("no latency samples after the warm-up") }
         let sorted = samples.sorted()
         print(
@@ -299,7 +300,7 @@ struct PipelineBench: ParsableCommand {
         print(
             """
               not counted: \(warmUpSamples) alerts delivered in the warm-up, \(missed) samples overwritten before they were read, \
-            \(max(alerts - measured, 0)) alerts released by idle inputs after the feed stopped (no releasing event)
+            \(max(alerts - measured, 0)) alerts with no releasing event (inputs going idle with no batch just handled, as after the feed stopped)
               note: a sample is the pipeline's wall clock when it reads the alert's delivery report (acks=all) minus the
               Kafka CreateTime of the event whose processing released the alert (millisecond resolution, one host clock).
               It includes the feed's batching (linger.ms 5) and produce request, the broker, the pipeline's fetch (the mock
@@ -310,7 +311,8 @@ struct PipelineBench: ParsableCommand {
               event (a window or the watermark closing) counts from that event, not from its evidence, and includes the
               engine's work on the buffered events that event let through before the one behind the alert (the watermark
               moves when the slowest of the partitions gets new events, here every few hundred ms, by thousands of
-              events); each alert is published as soon as the engine makes it.
+              events); one released by partitions going idle right after a batch counts from that batch's earliest event.
+              Each alert is published as soon as the engine makes it.
             """)
     }
 }
