@@ -608,8 +608,8 @@ public struct Engine: Sendable {
 
     private static func location(_ scope: Scope) -> AlertLocation {
         var location = AlertLocation(
-            checkpoint: scope.inspection?.checkpoint ?? scope.crossing?.checkpoint, country: scope.crossing?.country,
-            direction: scope.crossing?.direction)
+            checkpoint: scope.inspection?.checkpoint ?? scope.crossingRecord?.crossingBody.checkpoint,
+            country: scope.crossingRecord?.crossingBody.country, direction: scope.crossingRecord?.crossingBody.direction)
         if let position = scope.position {
             location.sector = scope.sector
             location.zone = scope.fishingZoneID
@@ -773,7 +773,7 @@ public struct Engine: Sendable {
         escalation: EscalationResult, into alerts: inout some AlertSink
     ) {
         // Checkpoints missing from the geography are counted by `process`; they have no position to compare.
-        guard let id = scope.crossingRecord?.crossing?.checkpoint, let here = scope.checkpointIndex else { return }
+        guard let id = scope.crossingRecord?.crossingBody.checkpoint, let here = scope.checkpointIndex else { return }
         let time = evidence.time.nanosecondsSinceEpoch
         let previous = states[index].sightings.updateValue(Sighting(record: scope.record), forKey: key)
         guard let previous, let from = previous.checkpoint, from != id, time <= previous.time.plus(spec.within),
@@ -1191,7 +1191,7 @@ struct Sighting: Sendable {
     let record: EventRecord
 
     var time: Int64 { record.time.nanosecondsSinceEpoch }
-    var checkpoint: String? { record.crossing?.checkpoint }
+    var checkpoint: String? { record.crossingBody.checkpoint }
 }
 
 /// A window rule's matching event waiting for its follow-up.

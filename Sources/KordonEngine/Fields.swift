@@ -19,8 +19,14 @@ final class EventRecord: Sendable {
     /// The event is kept in these parts only, not also whole, so that ingest copies it once.
     let other: OtherBody?
     /// The body's crossing, taken out once: rules read its fields on every evaluation, and reading them
-    /// through the body's enum copies the whole payload each time.
-    let crossing: Crossing?
+    /// through the body's enum copies the whole payload each time. Empty for other kinds; read only
+    /// through a record known to be a crossing (`Scope.crossingRecord`). Not an optional: a field read
+    /// through an optional struct from another module copied the whole struct, retaining each of its
+    /// strings and arrays (a sixth of the engine's instructions).
+    let crossingBody: Crossing
+
+    /// The crossing, copied out (for snapshots); nil for other kinds.
+    var crossing: Crossing? { kind == .crossing ? crossingBody : nil }
 
     var inspection: Inspection? {
         if case .inspection(let inspection)? = other { inspection } else { nil }
@@ -36,22 +42,24 @@ final class EventRecord: Sendable {
         self.origin = origin
         switch event.body {
         case .crossing(let crossing):
-            self.crossing = crossing
+            crossingBody = crossing
             other = nil
         case .inspection(let inspection):
-            crossing = nil
+            crossingBody = Self.noCrossing
             other = .inspection(inspection)
         case .patrol(let patrol):
-            crossing = nil
+            crossingBody = Self.noCrossing
             other = .patrol(patrol)
         case .sensor(let sensor):
-            crossing = nil
+            crossingBody = Self.noCrossing
             other = .sensor(sensor)
         case .vessel(let vessel):
-            crossing = nil
+            crossingBody = Self.noCrossing
             other = .vessel(vessel)
         }
     }
+
+    private static let noCrossing = Crossing(checkpoint: "", country: "", direction: .exit)
 
     /// The event put back together, for snapshots.
     var event: Event {
@@ -150,10 +158,10 @@ struct Scope: Sendable {
         init(record: EventRecord, joined: EventRecord?, lookups: Lookups) {
             self.record = record
             self.joined = joined
-            let crossingRecord = record.kind == .crossing ? record : joined
+            let crossingRecord = record.kind == .crossing ? record : joined?.kind == .crossing ? joined : nil
             self.crossingRecord = crossingRecord
             self.lookups = lookups
-            checkpoint = (crossingRecord?.crossing?.checkpoint).flatMap(lookups.geography.checkpointIndex) ?? -1
+            checkpoint = (crossingRecord?.crossingBody.checkpoint).flatMap(lookups.geography.checkpointIndex) ?? -1
         }
 
         /// The zone of `type` the event's position lies in: the zone itself, read in place through `body`.
@@ -173,7 +181,6 @@ struct Scope: Sendable {
     var record: EventRecord { context.record }
     var joined: EventRecord? { context.joined }
     /// Only an inspection's scope has a joined crossing, and only a crossing's record has one of its own.
-    var crossing: Crossing? { context.crossingRecord?.crossing }
     var crossingRecord: EventRecord? { context.crossingRecord }
     /// The crossing's event id: the event's own, or the inspected crossing's.
     var crossingId: String? { crossingRecord?.id }
@@ -243,7 +250,7 @@ extension Scope {
     /// as a minor; a holder not listed among the persons still counts. Ties: the smallest doc.
     var documentsHeld: (holder: String, count: Int)? {
         // Most crossings name no holder: nothing to count, and no set or table to build.
-        guard let persons = crossingRecord?.crossing?.persons, persons.contains(where: { $0.docHolder != nil }) else {
+        guard let persons = crossingRecord?.crossingBody.persons, persons.contains(where: { $0.docHolder != nil }) else {
             return nil
         }
         let minors = Set(persons.lazy.filter { $0.minor == true }.map(\.doc))
@@ -280,10 +287,10 @@ extension Scope {
     var presence: Presence {
         var presence: Presence = 0
         if let findings = context.record.inspection?.findings, !findings.isEmpty { presence |= Collection.finding.bit }
-        if let crossing = context.crossingRecord?.crossing {
-            if let goods = crossing.goods, !goods.isEmpty { presence |= Collection.goods.bit }
-            if let persons = crossing.persons, !persons.isEmpty { presence |= Collection.person.bit }
-            if let permits = crossing.permits, !permits.isEmpty { presence |= Collection.permit.bit }
+        if let record = context.crossingRecord {
+            if record.crossingBody.goods?.isEmpty == false { presence |= Collection.goods.bit }
+            if record.crossingBody.persons?.isEmpty == false { presence |= Collection.person.bit }
+            if record.crossingBody.permits?.isEmpty == false { presence |= Collection.permit.bit }
         }
         return presence
     }
@@ -297,17 +304,17 @@ extension Scope {
     }
 
     func goods<T>(_ read: (Goods) -> T?) -> T? {
-        guard bound.goods >= 0, let goods = context.crossingRecord?.crossing?.goods else { return nil }
+        guard bound.goods >= 0, let goods = context.crossingRecord?.crossingBody.goods else { return nil }
         return read(goods[Int(bound.goods)])
     }
 
     func person<T>(_ read: (Person) -> T?) -> T? {
-        guard bound.person >= 0, let persons = context.crossingRecord?.crossing?.persons else { return nil }
+        guard bound.person >= 0, let persons = context.crossingRecord?.crossingBody.persons else { return nil }
         return read(persons[Int(bound.person)])
     }
 
     func permit<T>(_ read: (Permit) -> T?) -> T? {
-        guard bound.permit >= 0, let permits = context.crossingRecord?.crossing?.permits else { return nil }
+        guard bound.permit >= 0, let permits = context.crossingRecord?.crossingBody.permits else { return nil }
         return read(permits[Int(bound.permit)])
     }
 }
@@ -498,41 +505,41 @@ enum Field: String, CaseIterable, Sendable {
         case .eventKind: return .string(scope.record.kind.rawValue)
         case .eventSource: return scope.record.source.map(Value.string)
         case .crossingId: return record.map { .string($0.id) }
-        case .crossingCheckpoint: return (record?.crossing?.checkpoint).map(Value.string)
-        case .crossingCountry: return (record?.crossing?.country).map(Value.string)
-        case .crossingDirection: return (record?.crossing?.direction.rawValue).map(Value.string)
-        case .crossingOfficer: return (record?.crossing?.officer).map(Value.string)
-        case .crossingLane: return (record?.crossing?.lane).map(Value.string)
-        case .crossingReleased: return (record?.crossing?.released).map(Value.bool)
+        case .crossingCheckpoint: return (record?.crossingBody.checkpoint).map(Value.string)
+        case .crossingCountry: return (record?.crossingBody.country).map(Value.string)
+        case .crossingDirection: return (record?.crossingBody.direction.rawValue).map(Value.string)
+        case .crossingOfficer: return (record?.crossingBody.officer).map(Value.string)
+        case .crossingLane: return (record?.crossingBody.lane).map(Value.string)
+        case .crossingReleased: return (record?.crossingBody.released).map(Value.bool)
         case .crossingPersonCount:
             guard let record else { return nil }
-            return .number(Double(record.crossing?.persons?.count ?? 0))
+            return .number(Double(record.crossingBody.persons?.count ?? 0))
         case .crossingPassengerCount:
             guard let record else { return nil }
-            return .number(Double(record.crossing?.persons?.reduce(0) { $0 + ($1.role == .passenger ? 1 : 0) } ?? 0))
+            return .number(Double(record.crossingBody.persons?.reduce(0) { $0 + ($1.role == .passenger ? 1 : 0) } ?? 0))
         case .crossingDocsHeldMax:
             guard record != nil else { return nil }
             return .number(Double(scope.documentsHeld?.count ?? 0))
         case .crossingDocsHeldHolder: return scope.documentsHeld.map { .string($0.holder) }
         case .crossingGoodsValueUsd:
-            guard let goods = record?.crossing?.goods, goods.contains(where: { $0.valueUsd != nil }) else { return nil }
+            guard let goods = record?.crossingBody.goods, goods.contains(where: { $0.valueUsd != nil }) else { return nil }
             return .number(goods.reduce(0) { $0 + ($1.valueUsd ?? 0) })
         case .crossingPaired:
             return scope.checkpointPaired.map(Value.string)
         case .crossingCapacity:
             return scope.checkpointCapacity.map { .number(Double($0)) }
-        case .plate: return (record?.crossing?.vehicle?.plate).map(Value.string)
-        case .vehicleType: return (record?.crossing?.vehicle?.type?.rawValue).map(Value.string)
-        case .declaredWeightKg: return (record?.crossing?.vehicle?.declaredWeightKg).map(Value.number)
-        case .measuredWeightKg: return (record?.crossing?.vehicle?.measuredWeightKg).map(Value.number)
+        case .plate: return (record?.crossingBody.vehicle?.plate).map(Value.string)
+        case .vehicleType: return (record?.crossingBody.vehicle?.type?.rawValue).map(Value.string)
+        case .declaredWeightKg: return (record?.crossingBody.vehicle?.declaredWeightKg).map(Value.number)
+        case .measuredWeightKg: return (record?.crossingBody.vehicle?.measuredWeightKg).map(Value.number)
         case .weightDifferenceKg:
-            guard let declared = record?.crossing?.vehicle?.declaredWeightKg,
-                let measured = record?.crossing?.vehicle?.measuredWeightKg
+            guard let declared = record?.crossingBody.vehicle?.declaredWeightKg,
+                let measured = record?.crossingBody.vehicle?.measuredWeightKg
             else { return nil }
             return .number(abs(measured - declared))
         case .weightDifferencePercent:
-            guard let declared = record?.crossing?.vehicle?.declaredWeightKg,
-                let measured = record?.crossing?.vehicle?.measuredWeightKg, declared > 0
+            guard let declared = record?.crossingBody.vehicle?.declaredWeightKg,
+                let measured = record?.crossingBody.vehicle?.measuredWeightKg, declared > 0
             else { return nil }
             return .number(abs(measured - declared) / declared * 100)
         case .inspectionCrossingId: return (scope.record.inspection?.crossingId).map(Value.string)
@@ -624,17 +631,17 @@ extension Scope {
                 if body(&self) { return true }
             }
         case .goods:
-            for index in 0..<(crossingRecord?.crossing?.goods?.count ?? 0) {
+            for index in 0..<(crossingRecord?.crossingBody.goods?.count ?? 0) {
                 bound.goods = Int32(index)
                 if body(&self) { return true }
             }
         case .person:
-            for index in 0..<(crossingRecord?.crossing?.persons?.count ?? 0) {
+            for index in 0..<(crossingRecord?.crossingBody.persons?.count ?? 0) {
                 bound.person = Int32(index)
                 if body(&self) { return true }
             }
         case .permit:
-            for index in 0..<(crossingRecord?.crossing?.permits?.count ?? 0) {
+            for index in 0..<(crossingRecord?.crossingBody.permits?.count ?? 0) {
                 bound.permit = Int32(index)
                 if body(&self) { return true }
             }

@@ -314,14 +314,14 @@ extension KeyType {
     /// restricted fishing zone of its position.
     func value(in scope: Scope) -> String? {
         switch self {
-        case .plate: return scope.crossingRecord?.crossing?.vehicle?.plate
+        case .plate: return scope.crossingRecord?.crossingBody.vehicle?.plate
         case .doc:
-            guard let persons = scope.crossingRecord?.crossing?.persons else { return nil }
+            guard let persons = scope.crossingRecord?.crossingBody.persons else { return nil }
             if let driver = persons.first(where: { $0.role == .driver }) { return driver.doc }
             if let pedestrian = persons.first(where: { $0.role == .pedestrian }) { return pedestrian.doc }
             return persons.count == 1 ? persons[0].doc : nil
-        case .checkpoint: return scope.crossingRecord?.crossing?.checkpoint ?? scope.record.inspection?.checkpoint
-        case .officer: return scope.crossingRecord?.crossing?.officer ?? scope.record.inspection?.officer
+        case .checkpoint: return scope.crossingRecord?.crossingBody.checkpoint ?? scope.record.inspection?.checkpoint
+        case .officer: return scope.crossingRecord?.crossingBody.officer ?? scope.record.inspection?.officer
         case .sector: return scope.sector
         case .vessel:
             if case .vessel(let vessel)? = scope.record.other { return vessel.vessel }

@@ -875,6 +875,7 @@ extension Scope: SnapshotValue {
             indices.append(index)
         }
         bound = Bindings(finding: indices[0], goods: indices[1], person: indices[2], permit: indices[3])
+        let crossing = crossingRecord?.crossing
         let counts = [inspection?.findings.count, crossing?.goods?.count, crossing?.persons?.count, crossing?.permits?.count]
         for (index, count) in zip(indices, counts) where index >= 0 && Int(index) >= count ?? 0 {
             throw EngineSnapshotError(.corrupt("a bound element index is past its list"))
