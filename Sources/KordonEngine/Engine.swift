@@ -1068,13 +1068,14 @@ struct WindowKey: Hashable, Sendable {
 /// every key cost its allocations). Values compare byte for byte, as the engine's keys do.
 struct DistinctCounts: Sendable {
     private var few: [(value: String, count: Int)] = []
-    private var many: HashTable<TableKey, Int> = [:]
+    /// Only past `limit`: even an empty table is an allocation, and every window key has counts.
+    private var many: HashTable<TableKey, Int>?
     private static let limit = 8
 
-    var count: Int { many.isEmpty ? few.count : many.count }
+    var count: Int { many?.count ?? few.count }
 
     mutating func add(_ value: String) {
-        if many.isEmpty {
+        if many == nil {
             if let index = few.firstIndex(where: { sameBytes($0.value, value) }) {
                 few[index].count += 1
                 return
@@ -1083,20 +1084,24 @@ struct DistinctCounts: Sendable {
                 few.append((value, 1))
                 return
             }
-            for (value, count) in few { many[TableKey(value)] = count }
+            var table = HashTable<TableKey, Int>()
+            for (value, count) in few { table[TableKey(value)] = count }
             few = []
+            many = table
         }
-        many[TableKey(value), default: 0] += 1
+        many![TableKey(value), default: 0] += 1
     }
 
     mutating func remove(_ value: String) {
-        if many.isEmpty {
+        guard many != nil else {
             guard let index = few.firstIndex(where: { sameBytes($0.value, value) }) else { return }
             if few[index].count > 1 { few[index].count -= 1 } else { few.remove(at: index) }
-        } else if let index = many.index(forKey: TableKey(value)) {
-            many[valueAt: index] -= 1
-            if many[valueAt: index] == 0 { many.remove(at: index) }
+            return
         }
+        guard let index = many!.index(forKey: TableKey(value)) else { return }
+        many![valueAt: index] -= 1
+        if many![valueAt: index] == 0 { many!.remove(at: index) }
+        if many!.isEmpty { many = nil }
     }
 }
 
