@@ -15,14 +15,16 @@ struct EngineBench: ParsableCommand {
             events alert), then as many events of `kordon simulate`'s traffic; each decoded once up front, \
             then Engine.ingest + finish timed on one thread. \
             Memory: a million distinct vehicles and drivers leaving through the checkpoints within the \
-            rules' horizons; prints the engine's footprint and the process's peak RSS (getrusage).
+            rules' horizons, each crossing a plate and a doc alert key; prints the process's peak RSS \
+            (getrusage) halfway, with as many alert keys as --crossings, and at the end, with the \
+            engine's footprint.
             """)
 
     @Option(help: "Events in the throughput phase.")
     var events = 1_000_000
 
-    @Option(help: "Crossings in the memory phase, each a distinct vehicle and driver (a plate and a doc key).")
-    var keys = 1_000_000
+    @Option(help: "Crossings in the memory phase, each a distinct vehicle and driver (a plate and a doc alert key).")
+    var crossings = 1_000_000
 
     @Option(help: "Seed for the event mix and the simulator.")
     var seed: UInt64 = 42
@@ -37,7 +39,7 @@ struct EngineBench: ParsableCommand {
     var phase = "both"
 
     func validate() throws {
-        guard events > 0, keys > 0, rounds > 0 else { throw ValidationError("counts must be positive") }
+        guard events > 0, crossings > 0, rounds > 0 else { throw ValidationError("counts must be positive") }
         guard ["both", "memory", "throughput"].contains(phase) else {
             throw ValidationError("--phase is both, memory or throughput")
         }
@@ -129,8 +131,18 @@ struct EngineBench: ParsableCommand {
         var engine = engine(loaded)
         var alerts: [Alert] = []
         let start: Int64 = 1_793_577_600_000_000_000  // 2026-11-02T00:00:00Z
-        let spacing = 5 * 3_600_000_000_000 / Int64(keys)  // all within 5 h
-        for index in 0..<keys {
+        let spacing = 5 * 3_600_000_000_000 / Int64(crossings)  // all within 5 h
+        print(
+            "  memory: crossings live within the horizon, each a distinct vehicle with a distinct driver "
+                + "(a plate and a doc alert key each); target < 1024 MiB with 1,000,000 live keys")
+        // Halfway there are as many alert keys as crossings at the end: peak RSS only grows, so both readings hold.
+        func report(_ count: Int) {
+            let rss = peakRSS()
+            print(
+                "    \(count) crossings, \(2 * count) alert keys: peak RSS "
+                    + "\(String(format: "%.0f", Double(rss) / 1_048_576)) MiB (\(rss / count) bytes per crossing)")
+        }
+        for index in 0..<crossings {
             let checkpoint = checkpoints[Int.random(in: 0..<checkpoints.count, using: &random)]
             let value = Double.random(in: 200..<900, using: &random).rounded()
             let crossing = Crossing(
@@ -144,20 +156,17 @@ struct EngineBench: ParsableCommand {
                 body: .crossing(crossing))
             engine.ingest(event, from: EventOrigin(topic: "bench", partition: 0, offset: Int64(index)), into: &alerts)
             if alerts.count > 10_000 { alerts.removeAll(keepingCapacity: true) }
+            if index + 1 == crossings / 2 { report(index + 1) }
         }
         engine.finish(into: &alerts)
+        report(crossings)
         let footprint = engine.footprint
-        let rss = peakRSS()
-        print(
-            "  memory: \(keys) crossings live within the horizon, each a distinct vehicle with a distinct driver: "
-                + "\(keys) plate and \(keys) doc alert keys")
         print(
             "    footprint: windowKeys \(footprint.windowKeys), windowEntries \(footprint.windowEntries), "
                 + "openAbsences \(footprint.openAbsences), sightings \(footprint.sightings), "
                 + "pendingTriggers \(footprint.pendingTriggers), storedCrossings \(footprint.storedCrossings), "
                 + "rememberedIds \(footprint.rememberedIds), suppressionKeys \(footprint.suppressionKeys), "
                 + "timers \(footprint.timers)")
-        print("    peak RSS \(String(format: "%.0f", Double(rss) / 1_048_576)) MiB (\(rss / keys) bytes per vehicle and driver, target < 1024 MiB)")
         withExtendedLifetime(engine) {}
     }
 
