@@ -27,3 +27,15 @@ struct ConfigOption: ParsableArguments {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// Why `path` cannot be read, in the system's words ("No such file or directory", "Is a directory",
+/// "Permission denied"), where Foundation says "The operation could not be completed"; `error` as
+/// Foundation put it when the file opens after all.
+func readFailure(_ path: String, _ error: any Error) -> String {
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else { return String(cString: strerror(errno)) }
+    defer { close(descriptor) }
+    var status = stat()
+    if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return String(cString: strerror(EISDIR)) }
+    return error.localizedDescription
+}

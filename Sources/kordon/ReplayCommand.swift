@@ -29,7 +29,7 @@ struct Replay: ParsableCommand {
             do {
                 inputs.append(((file as NSString).lastPathComponent, try LineReader(path: file)))
             } catch {
-                printError("kordon replay: cannot read \(file): \(error.localizedDescription)")
+                printError("kordon replay: cannot read \(file): \(readFailure(file, error))")
                 throw ExitCode(2)
             }
         }
@@ -60,7 +60,7 @@ struct Replay: ParsableCommand {
             for index in active {
                 let next: (Int, ArraySlice<UInt8>)?
                 do { next = try inputs[index].lines.next() } catch {
-                    printError("kordon replay: cannot read \(files[index]): \(error.localizedDescription)")
+                    printError("kordon replay: cannot read \(files[index]): \(readFailure(files[index], error))")
                     throw ExitCode(2)
                 }
                 guard let (number, line) = next else { continue }

@@ -36,7 +36,7 @@ struct Validate: ParsableCommand {
             do {
                 contents = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
             } catch {
-                FileHandle.standardError.write(Data("kordon validate: cannot read \(file): \(error.localizedDescription)\n".utf8))
+                printError("kordon validate: cannot read \(file): \(readFailure(file, error))")
                 unreadable = true
                 continue
             }

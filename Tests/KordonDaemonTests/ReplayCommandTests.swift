@@ -60,6 +60,28 @@ import Testing
         #expect(replayed == alerts.map { withoutEmission(String(decoding: $0.jsonBytes(), as: UTF8.self)) })
     }
 
+    /// A file that is missing or a directory is named with the system's reason, not Foundation's
+    /// "The operation could not be completed", by `replay` and `validate` alike.
+    @Test(arguments: ["replay", "validate"])
+    func unreadableFilesAreNamedWithTheReason(command: String) throws {
+        let kordon = productsDirectory.appendingPathComponent("kordon").path
+        let config = repositoryRoot.appendingPathComponent("config/kordon.yaml").path
+        let directory = FileManager.default.temporaryDirectory.path
+        for (path, reason) in [("/nonexistent-\(getpid()).jsonl", "No such file or directory"), (directory, "Is a directory")] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: kordon)
+            process.arguments = [command, path] + (command == "replay" ? ["--config", config] : [])
+            let stderr = Pipe()
+            process.standardError = stderr
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0)
+            #expect(errors.contains("kordon \(command): cannot read \(path): \(reason)"), "\(errors)")
+        }
+    }
+
     private func withoutEmission(_ line: some StringProtocol) -> String {
         line.replacingOccurrences(of: #""emittedAt":"[^"]*""#, with: "", options: .regularExpression)
     }
