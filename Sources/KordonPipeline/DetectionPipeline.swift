@@ -282,6 +282,12 @@ public final class DetectionPipeline: @unchecked Sendable {
         reloadBox.withLock { $0 = (change, output) }
     }
 
+    /// Asks now for the partitions of topics a reloaded config routes alerts to, as the pipeline does
+    /// for the first config's, so the first alert to a new one is not held back. Safe from any thread.
+    public func prepare(alertTopics: [String]) {
+        producer.prepare(topics: alertTopics)
+    }
+
     /// Messages not yet consumed per assigned partition, asked of the brokers; nil when Kafka cannot
     /// say. Blocks up to a second per partition: call it off Swift's cooperative pool.
     public func lag() -> [TopicPartition: Int64]? {
@@ -594,6 +600,7 @@ public final class DetectionPipeline: @unchecked Sendable {
             idle.remove(tp)
             lastMessage[tp] = .now
             engine.markActive(InputID(topic: tp.topic, partition: tp.partition))
+            changedSinceCheckpoint = true
         }
         guard !paused else { return }
         let limit = ContinuousClock.now - options.idleTimeout
@@ -611,6 +618,7 @@ public final class DetectionPipeline: @unchecked Sendable {
         guard !caughtUp.isEmpty else { return }
         var sink = AlertEmitter(pipeline: self, sourceTime: releasedBy)
         engine.markIdle(caughtUp, into: &sink)
+        changedSinceCheckpoint = true
     }
 
     private func wakeIdleInputs() {
@@ -722,6 +730,9 @@ public final class DetectionPipeline: @unchecked Sendable {
     /// Checkpoints and commits at once (revoke, stop), waiting up to `drainTimeout` for outputs.
     private func checkpointNow() {
         finishCheckpointWrite(wait: true)
+        // Nothing since the last one, written and committed: as on the revoke that leaving the group
+        // brings right after stop's checkpoint (encoding a large state twice doubled the time to stop).
+        guard pending != nil || changedSinceCheckpoint else { return }
         if pending == nil { beginCheckpoint() }
         let deadline = ContinuousClock.now + options.drainTimeout
         while let pending, pending.outstanding > 0, ContinuousClock.now < deadline {
@@ -731,6 +742,7 @@ public final class DetectionPipeline: @unchecked Sendable {
         }
         guard let pending, pending.outstanding == 0 else {
             self.pending = nil
+            changedSinceCheckpoint = true
             return logger.error("gave up waiting for \(inFlight.count) deliveries; the last checkpoint stays")
         }
         completeCheckpoint(wait: true)
@@ -770,7 +782,8 @@ public final class DetectionPipeline: @unchecked Sendable {
             idle = []
             active = false
             activationDue = nil
-            logger.notice("standby: another instance is active")
+            logger.notice(
+                stopRequested.load(ordering: .relaxed) ? "role released for the next instance" : "standby: another instance is active")
         }
     }
 

@@ -40,7 +40,7 @@ public enum OutputReadback {
         config: KafkaConfig, logger: Logger, timeout: Duration
     ) throws(KafkaError) -> DeliveredOutputs {
         var result = DeliveredOutputs()
-        let admin = try KafkaAdmin(config: config.removing(["group.id"]), logger: logger)
+        let admin = try KafkaAdmin(config: config.removing(["group.id", "queued.min.messages"]), logger: logger)
         let counts = try admin.topics(timeout: timeout)
         let consumer = try KafkaConsumer(config: config, logger: logger)
         defer { try? consumer.close() }

@@ -67,6 +67,14 @@ struct Daemon {
 
                     """.utf8))
         }
+        try await runServices(config, cluster: cluster)
+        // Only now that every client is gone: one still connected would log its brokers' disappearance as errors.
+        withExtendedLifetime(cluster) {}
+    }
+
+    /// Runs the pipeline and the services around it until a graceful shutdown; its Kafka clients are
+    /// destroyed when it returns.
+    private func runServices(_ config: KordonConfig, cluster: MockCluster?) async throws {
         let clients = try KafkaClients(config: config)
         try createOutputTopics(config, logger: logger)
         try FileManager.default.createDirectory(
@@ -104,7 +112,6 @@ struct Daemon {
                 services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        withExtendedLifetime(cluster) {}
     }
 
 }
@@ -230,6 +237,7 @@ struct SignalService: Service {
             return logger.error("reload refused, the running config stays: \(error)")
         }
         logger.notice("SIGHUP: reloading \(configFile)")
+        pipeline.prepare(alertTopics: config.alertTopics)
         let loaded = config
         pipeline.reload(
             engine: { $0.reconfigured(rulebook: loaded.rulebook, geography: loaded.geography, settings: loaded.settings) },
