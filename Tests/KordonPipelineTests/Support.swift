@@ -22,17 +22,19 @@ func temporaryDirectory(_ name: String) throws -> String {
 /// The daemon's pipeline over the shipped rulebook, on the mock cluster; state and log in `directory`.
 func makePipeline(
     _ cluster: MockCluster, group: String, inputs: [String], deadLetterTopic: String = DeadLetter.defaultTopic,
-    directory: String, consumer: [String: String] = [:], producer: [String: String] = [:], maxInFlight: Int = 100_000
+    directory: String, consumer: [String: String] = [:], producer: [String: String] = [:], maxInFlight: Int = 100_000,
+    idleTimeout: Duration = .seconds(2)
 ) throws -> DetectionPipeline {
     let config = try shippedConfig()
-    try cluster.createTopic(group + ".active", partitions: 1)
+    try? cluster.createTopic(group + ".active", partitions: 1)
     let make = { Engine(rulebook: config.rulebook, geography: config.geography, settings: config.settings) { Timestamp.now } }
     return try DetectionPipeline(
         options: PipelineOptions(
             group: group, inputTopics: inputs, alertTopics: ["border.alerts", "border.alerts.integrity"],
             deadLetterTopic: deadLetterTopic, consumer: consumerConfig(cluster, group: group, consumer),
             producer: producerConfig(cluster, producer), stateDirectory: directory + "/state",
-            checkpointInterval: .milliseconds(200), drainTimeout: .seconds(20), maxInFlight: maxInFlight),
+            checkpointInterval: .milliseconds(200), drainTimeout: .seconds(20), maxInFlight: maxInFlight,
+            idleTimeout: idleTimeout),
         engine: make(),
         restore: { bytes in
             try Engine(restoring: bytes, rulebook: config.rulebook, geography: config.geography, settings: config.settings) {
