@@ -21,8 +21,8 @@ final class EventRecord: Sendable {
     /// The body's crossing, taken out once: rules read its fields on every evaluation, and reading them
     /// through the body's enum copies the whole payload each time. Empty for other kinds; read only
     /// through a record known to be a crossing (`Scope.crossingRecord`). Not an optional: a field read
-    /// through an optional struct from another module copied the whole struct, retaining each of its
-    /// strings and arrays (a sixth of the engine's instructions).
+    /// through an optional struct from another module made an outlined copy of the whole struct, some
+    /// twenty times an event.
     let crossingBody: Crossing
 
     /// The crossing, copied out (for snapshots); nil for other kinds.
