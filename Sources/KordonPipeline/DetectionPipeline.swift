@@ -190,6 +190,9 @@ public final class DetectionPipeline: @unchecked Sendable {
     /// The consumer's `failedCommits` when last looked at: a move means a checkpoint's offsets
     /// may not be committed, so the next checkpoint is due even if nothing else changed.
     private var failedCommitsSeen = 0
+    /// The input positions of the last checkpoint written, committed again synchronously when one is
+    /// due at once (revoke, stop) but nothing changed since.
+    private var lastCheckpointed: [TopicPartition: Int64] = [:]
     private var nextCheckpoint = ContinuousClock.now
 
     private let stopRequested = Atomic<Bool>(false)
@@ -232,6 +235,7 @@ public final class DetectionPipeline: @unchecked Sendable {
     private func restoreState() throws {
         var readFrom: [TopicPartition: Int64]?
         var logSince: AlertLog.Position?
+        lastCheckpointed = [:]
         if let checkpoint = try store.load() {
             guard checkpoint.group == options.group else {
                 throw CheckpointError(
@@ -241,6 +245,7 @@ public final class DetectionPipeline: @unchecked Sendable {
             engine = try restore(checkpoint.engine)
             if let reconfigure { engine = reconfigure(engine) }
             positions = checkpoint.inputs
+            lastCheckpointed = checkpoint.inputs
             readFrom = checkpoint.outputs
             logSince = checkpoint.log
             logger.notice(
@@ -710,6 +715,7 @@ public final class DetectionPipeline: @unchecked Sendable {
         case .success(let (inputs, bytes)):
             local.checkpoints += 1
             local.checkpointBytes = bytes
+            lastCheckpointed = inputs
             let commit = inputs.filter { assigned.contains($0.key) }
             do {
                 try consumer.commit(commit, mode: wait ? .sync : .async)
@@ -730,9 +736,17 @@ public final class DetectionPipeline: @unchecked Sendable {
     /// Checkpoints and commits at once (revoke, stop), waiting up to `drainTimeout` for outputs.
     private func checkpointNow() {
         finishCheckpointWrite(wait: true)
-        // Nothing since the last one, written and committed: as on the revoke that leaving the group
-        // brings right after stop's checkpoint (encoding a large state twice doubled the time to stop).
-        guard pending != nil || changedSinceCheckpoint else { return }
+        noticeFailedCommits()
+        // Nothing since the last one written: as on the revoke that leaving the group brings right
+        // after stop's checkpoint (encoding a large state twice doubled the time to stop). Its offsets
+        // are committed again, synchronously, in case the last commit was asynchronous and is lost.
+        guard pending != nil || changedSinceCheckpoint else {
+            let commit = lastCheckpointed.filter { assigned.contains($0.key) }
+            if !commit.isEmpty {
+                do { try consumer.commit(commit, mode: .sync) } catch { logger.warning("commit failed: \(error)") }
+            }
+            return
+        }
         if pending == nil { beginCheckpoint() }
         let deadline = ContinuousClock.now + options.drainTimeout
         while let pending, pending.outstanding > 0, ContinuousClock.now < deadline {
