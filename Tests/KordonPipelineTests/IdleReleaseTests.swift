@@ -27,7 +27,8 @@ extension Kafka {
                     token: UInt64(partition), waitingUpTo: .seconds(30))
             }
             #expect(producer.flush(timeout: .seconds(30)) == 0)
-            #expect(producer.pollDeliveries().allSatisfy { $0.error == nil })
+            let reports = producer.pollDeliveries()
+            #expect(reports.count == events.count && reports.allSatisfy { $0.error == nil })
 
             let first = try makePipeline(
                 cluster, group: "g-idle-release", inputs: ["in"], directory: directory, idleTimeout: .milliseconds(300))
