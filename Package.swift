@@ -64,8 +64,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The system zlib, for alert logs logrotate has compressed.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Operator tools over the alert log: tail and stats.
-        .target(name: "KordonOperations", dependencies: ["KordonEngine", "KordonEvents"]),
+        .target(name: "KordonOperations", dependencies: ["KordonEngine", "KordonEvents", "CZlib"]),
         // Running as a service: the systemd notify protocol.
         .target(name: "KordonService"),
         // The daemon and operator CLI.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Kordon needs from Debian's packages, only what is missing.
-#   deploy/install-deps.sh          build and run: librdkafka, jemalloc and pkg-config
+#   deploy/install-deps.sh          build and run: librdkafka, jemalloc, zlib and pkg-config
 #   deploy/install-deps.sh --test   also what the tests use: kcat, systemd (systemd-analyze checks the unit),
 #                                   python3 with venv (for noida-db),
 #                                   and noida-db itself, in .build/tools (a second Kafka broker for the admin tests)
 set -euo pipefail
 
-packages=(librdkafka-dev libjemalloc-dev pkg-config)
+packages=(librdkafka-dev libjemalloc-dev zlib1g-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(kcat python3 python3-venv systemd)
 fi

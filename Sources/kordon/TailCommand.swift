@@ -88,17 +88,23 @@ struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats", abstract: "Summarise alert logs: counts by severity, rule, checkpoint and day (event time, UTC).")
 
-    @Argument(help: "Alert logs (JSON lines).")
+    @Argument(help: "Alert logs (JSON lines), plain or rotated and gzip-compressed.")
     var files: [String] = ["/var/log/kordon/alerts.jsonl"]
 
     func run() throws {
         var stats = AlertStats()
         for file in files {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                printError("kordon stats: cannot read \(file)")
+            let bytes: [UInt8]
+            do {
+                bytes = try AlertLogFile.contents(of: file)
+            } catch let corrupt as AlertLogFile.Corrupt {
+                printError("kordon stats: cannot read \(file): \(corrupt)")
+                throw ExitCode(2)
+            } catch {
+                printError("kordon stats: cannot read \(file): \(readFailure(file, error))")
                 throw ExitCode(2)
             }
-            for line in text.split(separator: "\n") { stats.add(line: line) }
+            for line in bytes.split(separator: UInt8(ascii: "\n")) { stats.add(line: String(decoding: line, as: UTF8.self)) }
         }
         print(stats.report, terminator: "")
     }

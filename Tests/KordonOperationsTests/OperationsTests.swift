@@ -100,3 +100,45 @@ struct AlertViewTests {
         #expect(stats.report.hasPrefix("3 alerts (1 unreadable lines)\n\nby severity\n  critical  2\n  low       1\n"))
     }
 }
+
+/// Rotated days, as logrotate compresses them (`compress` in deploy/kordon.logrotate), read as the plain log.
+final class AlertLogFileTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kordon-logfile-\(UUID().uuidString)").path
+
+    init() throws { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Compressed with the system's gzip, which logrotate runs.
+    private func gzip(_ path: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-kf", path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func readsPlainGzippedAndConcatenatedLogsAlike() throws {
+        // Past the reader's 256 KiB output chunk, so inflating takes more than one round.
+        let text = (0..<2_000).map { alert(id: "a\($0)") + "\n" }.joined()
+        let plain = directory + "/alerts.jsonl"
+        try text.write(toFile: plain, atomically: true, encoding: .utf8)
+        try gzip(plain)
+        #expect(try AlertLogFile.contents(of: plain) == Array(text.utf8))
+        #expect(try AlertLogFile.contents(of: plain + ".gz") == Array(text.utf8))
+
+        // Two gzip members one after the other read as both days, as `zcat` gives them.
+        let compressed = try Data(contentsOf: URL(fileURLWithPath: plain + ".gz"))
+        try (compressed + compressed).write(to: URL(fileURLWithPath: directory + "/two.jsonl.gz"))
+        #expect(try AlertLogFile.contents(of: directory + "/two.jsonl.gz") == Array((text + text).utf8))
+    }
+
+    @Test func aTruncatedGzipFileIsAnError() throws {
+        let plain = directory + "/alerts.jsonl"
+        try (0..<100).map { alert(id: "a\($0)") + "\n" }.joined().write(toFile: plain, atomically: true, encoding: .utf8)
+        try gzip(plain)
+        let compressed = try Data(contentsOf: URL(fileURLWithPath: plain + ".gz"))
+        try compressed.prefix(compressed.count / 2).write(to: URL(fileURLWithPath: directory + "/cut.jsonl.gz"))
+        #expect(throws: AlertLogFile.Corrupt.self) { try AlertLogFile.contents(of: self.directory + "/cut.jsonl.gz") }
+    }
+}
