@@ -716,13 +716,18 @@ public final class DetectionPipeline: @unchecked Sendable {
             local.checkpoints += 1
             local.checkpointBytes = bytes
             lastCheckpointed = inputs
-            let commit = inputs.filter { assigned.contains($0.key) }
-            do {
-                try consumer.commit(commit, mode: wait ? .sync : .async)
-            } catch {
-                changedSinceCheckpoint = true
-                logger.warning("commit failed, will retry at the next checkpoint: \(error)")
-            }
+            commitLastCheckpointed(mode: wait ? .sync : .async)
+        }
+    }
+
+    /// Commits the last checkpoint's input offsets for the partitions still ours; a failure makes the
+    /// next checkpoint due.
+    private func commitLastCheckpointed(mode: KafkaConsumer.CommitMode) {
+        do {
+            try consumer.commit(lastCheckpointed.filter { assigned.contains($0.key) }, mode: mode)
+        } catch {
+            changedSinceCheckpoint = true
+            logger.warning("commit failed, will retry at the next checkpoint: \(error)")
         }
     }
 
@@ -740,13 +745,7 @@ public final class DetectionPipeline: @unchecked Sendable {
         // Nothing since the last one written: as on the revoke that leaving the group brings right
         // after stop's checkpoint (encoding a large state twice doubled the time to stop). Its offsets
         // are committed again, synchronously, in case the last commit was asynchronous and is lost.
-        guard pending != nil || changedSinceCheckpoint else {
-            let commit = lastCheckpointed.filter { assigned.contains($0.key) }
-            if !commit.isEmpty {
-                do { try consumer.commit(commit, mode: .sync) } catch { logger.warning("commit failed: \(error)") }
-            }
-            return
-        }
+        guard pending != nil || changedSinceCheckpoint else { return commitLastCheckpointed(mode: .sync) }
         if pending == nil { beginCheckpoint() }
         let deadline = ContinuousClock.now + options.drainTimeout
         while let pending, pending.outstanding > 0, ContinuousClock.now < deadline {
