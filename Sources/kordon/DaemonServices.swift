@@ -16,7 +16,7 @@ import Synchronization
 /// turns and it is not stuck: it consumed something, it has nothing to consume, or Kafka cannot be
 /// reached (a restart would not bring the brokers back, and the loop resumes by itself when they are).
 struct StatusService: Service {
-    let pipeline: DetectionPipeline
+    unowned let pipeline: DetectionPipeline
     let logger: Logger
 
     func run() async throws {

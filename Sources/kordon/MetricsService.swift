@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// Serves /metrics, /healthz and /readyz, and brings the registry up to date from the pipeline
 /// once a second (counters by the difference since the last turn).
 struct MetricsService: Service {
-    let pipeline: DetectionPipeline
+    unowned let pipeline: DetectionPipeline
     let endpoint: KordonConfig.Endpoint
     let logger: Logger
 

@@ -73,7 +73,9 @@ struct Daemon {
     }
 
     /// Runs the pipeline and the services around it until a graceful shutdown; its Kafka clients are
-    /// destroyed when it returns.
+    /// destroyed when it returns. The services hold the pipeline unowned: the service group's child
+    /// tasks release what they ran only some time after `run` returns, so a strong hold there let
+    /// the clients outlive this scope (and the demo's cluster).
     private func runServices(_ config: KordonConfig, cluster: MockCluster?) async throws {
         let clients = try KafkaClients(config: config)
         try createOutputTopics(config, logger: logger)
@@ -112,6 +114,7 @@ struct Daemon {
                 services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        withExtendedLifetime(pipeline) {}
     }
 
 }
@@ -183,7 +186,7 @@ extension AlertOutput {
 
 /// Runs the pipeline on its own thread (it blocks in librdkafka) until a graceful shutdown.
 struct PipelineService: Service {
-    let pipeline: DetectionPipeline
+    unowned let pipeline: DetectionPipeline
     let logger: Logger
 
     func run() async throws {
@@ -198,7 +201,7 @@ struct PipelineService: Service {
 
 /// SIGHUP reloads the config, SIGUSR1 reopens the alert log.
 struct SignalService: Service {
-    let pipeline: DetectionPipeline
+    unowned let pipeline: DetectionPipeline
     let configFile: String
     /// The servers in use: a reload does not move the daemon to other brokers.
     let bootstrapServers: [String]
