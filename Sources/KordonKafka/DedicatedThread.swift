@@ -9,14 +9,29 @@ public func onDedicatedThread<T: Sendable>(
 ) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let work = Work(body)
-        let thread = Thread {
+        startThread(name: name) {
             let result = Result { try work.body!() }
             work.body = nil
             continuation.resume(with: result)
         }
-        thread.name = name
-        thread.start()
     }
+}
+
+/// Starts a thread running `body` under `name` (at most 15 bytes), the name `top -H`, `ps -L`,
+/// perf and debuggers show. Foundation's `Thread.name` does not reach the system on Linux, where a
+/// thread otherwise shows the name of the one that started it (a dispatch worker's, as often as not).
+public func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+    precondition(name.utf8.count <= 15, "thread name \(name) is longer than Linux keeps")
+    let thread = Thread {
+        // What pthread_setname_np does, which Swift's Glibc module does not declare.
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = name.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+            close(fd)
+        }
+        body()
+    }
+    thread.start()
 }
 
 /// Set before the thread starts and touched only by it after.

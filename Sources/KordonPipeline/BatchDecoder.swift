@@ -49,9 +49,7 @@ final class BatchDecoder: @unchecked Sendable {
 
     /// Starts the thread; `stop` ends it. The pipeline calls both once, as it starts and stops.
     func start() {
-        let thread = Thread { [self] in work() }
-        thread.name = "kordon-decode"
-        thread.start()
+        startThread(name: "kordon-decode") { [self] in work() }
     }
 
     /// Starts decoding `batch`; the previous one must have been taken.

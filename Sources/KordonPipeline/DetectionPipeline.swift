@@ -894,7 +894,7 @@ private final class CheckpointWriter: @unchecked Sendable {
 
     func submit(_ work: @escaping @Sendable () throws -> Written) {
         state.withLock { $0.busy = true }
-        let thread = Thread { [self] in
+        startThread(name: "kordon-snapshot") { [self] in
             #if canImport(Glibc)
             // On Linux the nice value is per thread, and 0 names the calling one.
             setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
@@ -903,8 +903,6 @@ private final class CheckpointWriter: @unchecked Sendable {
             state.withLock { $0 = (false, result) }
             done.signal()
         }
-        thread.name = "kordon-checkpoint"
-        thread.start()
     }
 
     /// The result of the last write, once; with `wait`, waits for a write in progress.

@@ -366,15 +366,13 @@ final class RunningPipeline: Sendable {
             },
             output: AlertOutput(route: { config.topics(rule: $0.rule, category: $0.category, severity: $0.severity) }),
             log: AlertLog(path: directory + "/alerts.jsonl"), logger: logger)
-        let thread = Thread { [self] in
+        startThread(name: "kordon-pipeline") { [self] in
             let cpu = threadCPUSeconds()
             var failure: (any Error)?
             do { try pipeline.run() } catch { failure = error }
             outcome.withLock { $0 = (threadCPUSeconds() - cpu, failure) }
             finished.signal()
         }
-        thread.name = "kordon-pipeline"
-        thread.start()
     }
 
     /// Stops the loop (which checkpoints and commits first); returns its thread's CPU seconds.
