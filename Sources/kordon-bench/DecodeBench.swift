@@ -75,7 +75,7 @@ struct DecodeBench: ParsableCommand {
             var decoded = 0
             let elapsed = try clock.measure { decoded = try body() }
             precondition(decoded == events, "every generated event decodes")
-            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            best = min(best, seconds(elapsed))
         }
         return best
     }

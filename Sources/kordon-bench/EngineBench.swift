@@ -107,7 +107,7 @@ struct EngineBench: ParsableCommand {
                 engine.finish(into: &alerts)
             }
             stats = engine.stats
-            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            best = min(best, seconds(elapsed))
         }
         var byRule: [String: Int] = [:]
         for alert in alerts { byRule[alert.rule, default: 0] += 1 }
@@ -167,7 +167,21 @@ struct EngineBench: ParsableCommand {
                 + "pendingTriggers \(footprint.pendingTriggers), storedCrossings \(footprint.storedCrossings), "
                 + "rememberedIds \(footprint.rememberedIds), suppressionKeys \(footprint.suppressionKeys), "
                 + "timers \(footprint.timers)")
-        withExtendedLifetime(engine) {}
+        // What a checkpoint of this state costs, and how long an instance taking over waits to restore it.
+        let clock = ContinuousClock()
+        var bytes: [UInt8] = []
+        let encoding = clock.measure { bytes = engine.snapshot() }
+        let emitted = Timestamp(nanosecondsSinceEpoch: 0)
+        var restored: Engine?
+        let restoring = clock.measure {
+            restored = try? Engine(
+                restoring: bytes, rulebook: loaded.rulebook, geography: loaded.geography, settings: loaded.settings
+            ) { emitted }
+        }
+        print(
+            "    checkpoint of this state: \(bytes.count / 1_048_576) MiB, encoded in "
+                + "\(String(format: "%.2f", seconds(encoding))) s, restored in \(String(format: "%.2f", seconds(restoring))) s"
+                + (restored?.snapshot() == bytes ? "" : " (RESTORED STATE DIFFERS)"))
     }
 
     private func peakRSS() -> Int {
