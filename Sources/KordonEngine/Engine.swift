@@ -730,10 +730,11 @@ public struct Engine: Sendable {
         nextSequence += 1
         let time = evidence.time.nanosecondsSinceEpoch
         let trigger = Trigger(time: time, scope: scope, key: key, escalation: escalation)
-        states[index].triggers.append(nextSequence, trigger)
         trigger.forEachIdentity(follow.same) {
             states[index].triggersByIdentity[IdentityPrint($0), default: Sequences()].append(nextSequence)
         }
+        // Last, so that the trigger moves into the queue rather than being copied.
+        states[index].triggers.append(nextSequence, trigger)
     }
 
     /// A follow-up confirms every waiting trigger it shares an identity with that it follows within `within`;
@@ -1234,7 +1235,7 @@ struct TriggerQueue: Sendable {
     var oldestSequence: Int64? { marks.first?.sequence }
 
     /// `sequence` must exceed every sequence appended before.
-    mutating func append(_ sequence: Int64, _ trigger: Trigger) {
+    mutating func append(_ sequence: Int64, _ trigger: consuming Trigger) {
         marks.append((sequence, trigger.time, true))
         entries.append(trigger)
         count += 1
@@ -1339,12 +1340,14 @@ struct Sequences: Sendable {
         }
     }
 
-    /// The sequences meeting `isIncluded`, in order; nil when none does.
-    func keeping(_ isIncluded: (Int64) -> Bool) -> Sequences? {
-        var kept = Sequences()
-        if !isEmpty, isIncluded(first) { kept.append(first) }
-        for sequence in rest where isIncluded(sequence) { kept.append(sequence) }
-        return kept.isEmpty ? nil : kept
+    /// Drops the sequences before `oldest`, in place: the sweep over a million identities built a new
+    /// list for each. Sequences are appended in increasing order, so those dropped lead.
+    mutating func drop(before oldest: Int64) {
+        guard !isEmpty, first < oldest else { return }
+        let kept = rest.firstIndex { $0 >= oldest } ?? rest.endIndex
+        guard kept < rest.endIndex else { return self = Sequences() }
+        first = rest[kept]
+        rest.removeSubrange(...kept)
     }
 }
 
@@ -1490,9 +1493,8 @@ struct RuleState: Sendable {
                 lastIdentitySweep = now
                 let oldest = triggers.oldestSequence ?? .max
                 triggersByIdentity.updateOrRemove { sequences in
-                    guard let kept = sequences.keeping({ $0 >= oldest }) else { return false }
-                    sequences = kept
-                    return true
+                    sequences.drop(before: oldest)
+                    return !sequences.isEmpty
                 }
             }
         }
