@@ -24,11 +24,6 @@ public struct KafkaConfig: Sendable, ExpressibleByDictionaryLiteral {
         KafkaConfig(properties.merging(defaults) { own, _ in own })
     }
 
-    /// A copy without these properties (a consumer's `group.id` for an admin client, say).
-    public func removing(_ names: Set<String>) -> KafkaConfig {
-        KafkaConfig(properties.filter { !names.contains($0.key) })
-    }
-
     /// Property names whose values must never appear in logs or error messages.
     static func isSecret(_ name: String) -> Bool {
         name.contains("password") || name.contains("secret") || name.hasSuffix(".key.pem")

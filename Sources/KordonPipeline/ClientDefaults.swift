@@ -8,6 +8,23 @@ public enum ClientDefaults {
     /// The prefetch stays bounded by `queued.max.messages.kbytes` (64 MiB by default).
     public static let queuedMinMessages = "1000000"
 
+    /// The operator's properties for each kind of client, as Kafka Streams takes them: a name prefixed
+    /// `consumer.` or `producer.` goes, without the prefix, to clients of that kind only; any other to
+    /// every client. librdkafka warns at every start about a property given to the other kind.
+    public static func split(_ properties: [String: String]) -> (shared: KafkaConfig, consumer: KafkaConfig, producer: KafkaConfig) {
+        var split: (shared: KafkaConfig, consumer: KafkaConfig, producer: KafkaConfig) = ([:], [:], [:])
+        for (name, value) in properties {
+            if name.hasPrefix("consumer.") {
+                split.consumer[String(name.dropFirst("consumer.".count))] = value
+            } else if name.hasPrefix("producer.") {
+                split.producer[String(name.dropFirst("producer.".count))] = value
+            } else {
+                split.shared[name] = value
+            }
+        }
+        return split
+    }
+
     public static func consumer(_ config: inout KafkaConfig) {
         config["queued.min.messages"] = config["queued.min.messages"] ?? queuedMinMessages
         statistics(&config)

@@ -255,7 +255,7 @@ public final class DetectionPipeline: @unchecked Sendable {
         readback["group.id"] = options.group + ".readback"
         delivered = try OutputReadback.read(
             topics: options.alertTopics, deadLetterTopic: options.deadLetterTopic, inputTopics: options.inputTopics,
-            from: readFrom, config: readback, logger: logger, timeout: options.drainTimeout)
+            from: readFrom, config: readback, adminConfig: options.producer, logger: logger, timeout: options.drainTimeout)
         outputEnds = delivered.ends
         recovery = nil
         if let readFrom, let logSince {

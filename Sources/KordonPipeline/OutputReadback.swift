@@ -34,13 +34,15 @@ public struct OutputIdentity: Hashable, Sendable {
 public enum OutputReadback {
     /// Reads every partition of `topics` from `from` (0 where absent) up to its current end; with
     /// `from` nil (no checkpoint, so nothing to reprocess), finds the ends only.
-    /// `config` is a consumer config (its group is never joined).
+    /// `config` is a consumer config (its group is never joined); `adminConfig` a producer config, for
+    /// the admin client that counts the topics' partitions (a producer-type handle, which warns about
+    /// every consumer property it is given).
     public static func read(
         topics: [String], deadLetterTopic: String, inputTopics: [String], from: [TopicPartition: Int64]?,
-        config: KafkaConfig, logger: Logger, timeout: Duration
+        config: KafkaConfig, adminConfig: KafkaConfig, logger: Logger, timeout: Duration
     ) throws(KafkaError) -> DeliveredOutputs {
         var result = DeliveredOutputs()
-        let admin = try KafkaAdmin(config: config.removing(["group.id", "queued.min.messages"]), logger: logger)
+        let admin = try KafkaAdmin(config: adminConfig, logger: logger)
         let counts = try admin.topics(timeout: timeout)
         let consumer = try KafkaConsumer(config: config, logger: logger)
         defer { try? consumer.close() }

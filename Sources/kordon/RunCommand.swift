@@ -140,7 +140,7 @@ struct KafkaClients {
     var admin: KafkaConfig
 
     init(config: KordonConfig) throws {
-        var base = KafkaConfig(config.kafka.properties)
+        var properties = config.kafka.properties
         for (name, file) in config.kafka.propertyFiles {
             guard let data = FileManager.default.contents(atPath: file),
                 let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .newlines)
@@ -148,15 +148,17 @@ struct KafkaClients {
                 printError("\(config.file): kafka.propertyFiles.\(name): cannot read \(file)")
                 throw ExitCode(2)
             }
-            base[name] = text
+            properties[name] = text
         }
+        let split = ClientDefaults.split(properties)
+        var base = split.shared
         base["bootstrap.servers"] = config.kafka.bootstrapServers.joined(separator: ",")
         admin = base
         ClientDefaults.statistics(&admin)
-        consumer = base
+        consumer = KafkaConfig(base.properties.merging(split.consumer.properties) { _, own in own })
         consumer["group.id"] = config.kafka.groupId
         ClientDefaults.consumer(&consumer)
-        producer = base
+        producer = KafkaConfig(base.properties.merging(split.producer.properties) { _, own in own })
         ClientDefaults.producer(&producer)
     }
 }

@@ -124,7 +124,7 @@ final class DaemonUnderTest {
               deadLetterTopic: border.events.dlq
               idleTimeout: 1s
               properties:
-                session.timeout.ms: "6000"
+                consumer.session.timeout.ms: "6000"
                 reconnect.backoff.max.ms: "500"
             \(extraKafka)
             daemon:

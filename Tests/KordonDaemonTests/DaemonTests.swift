@@ -42,6 +42,9 @@ extension Kafka {
             try expectDelivered(stream, cluster: cluster, logs: [daemon.loggedIds()])
             let mode = try FileManager.default.attributesOfItem(atPath: daemon.logPath)[.posixPermissions] as? Int
             #expect(mode == 0o640)
+            // Each client got only its own kind's properties (the consumer's session timeout is prefixed).
+            let warnings = daemon.daemonLog.split(separator: "\n").filter { $0.contains("CONFWARN") }
+            #expect(warnings.isEmpty, "\(warnings.joined(separator: "\n"))")
         }
 
         @Test func killedAtRandomMomentsItDeliversEveryAlertOnce() async throws {

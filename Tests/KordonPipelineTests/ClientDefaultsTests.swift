@@ -20,6 +20,16 @@ import Testing
         #expect(producer["queued.min.messages"] == nil)
     }
 
+    @Test func prefixedPropertiesReachOnlyTheirKindOfClient() {
+        let split = ClientDefaults.split([
+            "security.protocol": "ssl", "consumer.session.timeout.ms": "6000", "producer.acks": "all",
+            "consumer.fetch.wait.max.ms": "50",
+        ])
+        #expect(split.shared.properties == ["security.protocol": "ssl"])
+        #expect(split.consumer.properties == ["session.timeout.ms": "6000", "fetch.wait.max.ms": "50"])
+        #expect(split.producer.properties == ["acks": "all"])
+    }
+
     @Test func theOperatorsSettingsWin() {
         var consumer: KafkaConfig = ["queued.min.messages": "5000", "statistics.interval.ms": "0"]
         ClientDefaults.consumer(&consumer)

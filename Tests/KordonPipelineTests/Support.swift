@@ -4,6 +4,7 @@ import KordonEvents
 import KordonKafka
 import KordonPipeline
 import KordonTestSupport
+import Logging
 
 /// The shipped config (config/kordon.yaml with its rulebook and geography).
 func shippedConfig() throws -> KordonConfig {
@@ -23,7 +24,7 @@ func temporaryDirectory(_ name: String) throws -> String {
 func makePipeline(
     _ cluster: MockCluster, group: String, inputs: [String], deadLetterTopic: String = DeadLetter.defaultTopic,
     directory: String, consumer: [String: String] = [:], producer: [String: String] = [:], maxInFlight: Int = 100_000,
-    idleTimeout: Duration = .seconds(2)
+    idleTimeout: Duration = .seconds(2), logger: Logger = testLogger
 ) throws -> DetectionPipeline {
     let config = try shippedConfig()
     try? cluster.createTopic(group + ".active", partitions: 1)
@@ -42,5 +43,5 @@ func makePipeline(
             }
         },
         output: AlertOutput(route: { config.topics(rule: $0.rule, category: $0.category, severity: $0.severity) }),
-        log: AlertLog(path: directory + "/alerts.jsonl"), logger: testLogger)
+        log: AlertLog(path: directory + "/alerts.jsonl"), logger: logger)
 }
