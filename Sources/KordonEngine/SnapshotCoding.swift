@@ -141,21 +141,13 @@ struct SnapshotReader {
         try T(from: &self)
     }
 
-    /// What `SnapshotWriter.entries` wrote.
-    mutating func entries<Key: SnapshotValue & Hashable, Entry: SnapshotValue>() throws(EngineSnapshotError) -> [Key: Entry] {
-        var entries: [Key: Entry] = [:]
+    /// What `SnapshotWriter.entries` wrote, as a `Dictionary` or a `HashTable`.
+    mutating func entries<Table: SnapshotTable>() throws(EngineSnapshotError) -> Table
+    where Table.Key: SnapshotValue, Table.Value: SnapshotValue {
+        var entries: Table = [:]
         for _ in 0..<(try count()) {
-            let key: Key = try read()
-            entries[key] = try read(Entry.self)
-        }
-        return entries
-    }
-
-    mutating func entries<Key: SnapshotValue & Hashable, Entry: SnapshotValue>() throws(EngineSnapshotError) -> HashTable<Key, Entry> {
-        var entries: HashTable<Key, Entry> = [:]
-        for _ in 0..<(try count()) {
-            let key: Key = try read()
-            entries[key] = try read(Entry.self)
+            let key: Table.Key = try read()
+            entries[key] = try read(Table.Value.self)
         }
         return entries
     }
@@ -166,6 +158,14 @@ struct SnapshotReader {
         return String(decoding: bytes[position..<position + length], as: UTF8.self)
     }
 }
+
+/// A table snapshots restore: `Dictionary`, or the engine's `HashTable`.
+protocol SnapshotTable: ExpressibleByDictionaryLiteral {
+    subscript(key: Key) -> Value? { get set }
+}
+
+extension Dictionary: SnapshotTable {}
+extension HashTable: SnapshotTable {}
 
 /// A value with a snapshot encoding.
 protocol SnapshotValue {
