@@ -20,7 +20,7 @@ public struct KafkaConfig: Sendable, ExpressibleByDictionaryLiteral {
     }
 
     /// A copy with `defaults` filled in where this config does not set the property.
-    func withDefaults(_ defaults: [String: String]) -> KafkaConfig {
+    public func withDefaults(_ defaults: [String: String]) -> KafkaConfig {
         KafkaConfig(properties.merging(defaults) { own, _ in own })
     }
 

@@ -155,10 +155,10 @@ struct KafkaClients {
         base["bootstrap.servers"] = config.kafka.bootstrapServers.joined(separator: ",")
         admin = base
         ClientDefaults.statistics(&admin)
-        consumer = KafkaConfig(base.properties.merging(split.consumer.properties) { _, own in own })
+        consumer = split.consumer.withDefaults(base.properties)
         consumer["group.id"] = config.kafka.groupId
         ClientDefaults.consumer(&consumer)
-        producer = KafkaConfig(base.properties.merging(split.producer.properties) { _, own in own })
+        producer = split.producer.withDefaults(base.properties)
         ClientDefaults.producer(&producer)
     }
 }
