@@ -56,6 +56,12 @@ public final class MockCluster: @unchecked Sendable {
     }
 
     /// The next requests of type `api`, to any broker, fail with `errors`, one each, in order.
+    ///
+    /// For produce requests from an idempotent producer, allow one request in flight per broker
+    /// (`max.in.flight.requests.per.connection=1`): the mock checks sequence numbers only for
+    /// transactional producers, so it accepts a request sent behind one it failed, where a real
+    /// broker refuses it as out of order, and librdkafka, rightly for a real broker, then takes the
+    /// failed request's messages as stored ("implicitly acked"): they are reported delivered and lost.
     public func pushRequestErrors(_ api: KafkaAPI, _ errors: [KafkaErrorCode]) {
         let native = errors.map(\.native)
         rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, native.count, native)

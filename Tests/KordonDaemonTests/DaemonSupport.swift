@@ -87,10 +87,11 @@ final class DaemonUnderTest {
     /// Where checkpoints go; a standby sharing the active one's resumes from its state.
     let stateDirectory: String
 
-    /// `extraDaemon`: more lines for the config's `daemon` section.
+    /// `extraDaemon`: more lines for the config's `daemon` section; `properties`: more librdkafka
+    /// properties.
     init(
         cluster: MockCluster, group: String, name: String, stateDirectory: String? = nil, extraKafka: String = "",
-        extraDaemon: String = ""
+        extraDaemon: String = "", properties: [String: String] = [:]
     ) throws {
         self.cluster = cluster
         self.group = group
@@ -100,10 +101,12 @@ final class DaemonUnderTest {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/kordon.yaml"
         self.extraDaemon = extraDaemon
+        self.properties = properties
         try writeConfig(extraKafka: extraKafka)
     }
 
     private var extraDaemon = ""
+    private var properties: [String: String] = [:]
 
     func writeConfig(rules: String? = nil, extraKafka: String = "") throws {
         let config = repositoryRoot.appendingPathComponent("config").path
@@ -126,6 +129,7 @@ final class DaemonUnderTest {
               properties:
                 consumer.session.timeout.ms: "6000"
                 reconnect.backoff.max.ms: "500"
+            \(properties.sorted { $0.key < $1.key }.map { "    \($0.key): \"\($0.value)\"" }.joined(separator: "\n"))
             \(extraKafka)
             daemon:
               stateDirectory: \(stateDirectory)

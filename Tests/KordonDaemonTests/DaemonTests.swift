@@ -71,7 +71,11 @@ extension Kafka {
             let cluster = try cluster()
             let stream = try Stream(events: 40_000, seed: 13)
             try stream.produce(to: cluster)
-            let daemon = try DaemonUnderTest(cluster: cluster, group: "g-faults", name: "faults")
+            // One produce request in flight per broker, for the injected produce errors: see
+            // `MockCluster.pushRequestErrors`.
+            let daemon = try DaemonUnderTest(
+                cluster: cluster, group: "g-faults", name: "faults",
+                properties: ["producer.max.in.flight.requests.per.connection": "1"])
             try daemon.start()
             #expect(try await waitFor(timeout: .seconds(30)) { try !daemon.loggedIds().isEmpty })
             // While it works through the stream: a broker down (input and alert partitions lose their

@@ -12,8 +12,11 @@ extension Kafka {
             let cluster = try MockCluster(brokers: 3, logger: testLogger)
             try cluster.createTopic("durable", partitions: 6)
             try cluster.setRoundTripTime(1, .milliseconds(200))
+            // One request in flight per broker, for the injected produce errors: see `pushRequestErrors`.
             let producer = try KafkaProducer(
-                config: producerConfig(cluster, ["linger.ms": "20", "retry.backoff.ms": "50"]), logger: testLogger)
+                config: producerConfig(
+                    cluster, ["linger.ms": "20", "retry.backoff.ms": "50", "max.in.flight.requests.per.connection": "1"]),
+                logger: testLogger)
             let total = 20_000
             var reports: [DeliveryReport] = []
             for i in 0..<total {
