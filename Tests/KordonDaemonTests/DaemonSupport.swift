@@ -87,8 +87,8 @@ final class DaemonUnderTest {
     /// Where checkpoints go; a standby sharing the active one's resumes from its state.
     let stateDirectory: String
 
-    /// `extraDaemon`: more lines for the config's `daemon` section; `properties`: more librdkafka
-    /// properties.
+    /// `extraKafka`, `extraDaemon`: more lines for the config's `kafka` and `daemon` sections;
+    /// `properties`: more librdkafka properties. Kept for every rewrite of the config.
     init(
         cluster: MockCluster, group: String, name: String, stateDirectory: String? = nil, extraKafka: String = "",
         extraDaemon: String = "", properties: [String: String] = [:]
@@ -100,15 +100,17 @@ final class DaemonUnderTest {
         self.stateDirectory = stateDirectory ?? directory + "/state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/kordon.yaml"
+        self.extraKafka = extraKafka
         self.extraDaemon = extraDaemon
         self.properties = properties
-        try writeConfig(extraKafka: extraKafka)
+        try writeConfig()
     }
 
-    private var extraDaemon = ""
-    private var properties: [String: String] = [:]
+    private let extraKafka: String
+    private let extraDaemon: String
+    private let properties: [String: String]
 
-    func writeConfig(rules: String? = nil, extraKafka: String = "") throws {
+    func writeConfig(rules: String? = nil) throws {
         let config = repositoryRoot.appendingPathComponent("config").path
         let yaml = """
             rules: \(rules ?? config + "/rules.yaml")
