@@ -135,7 +135,7 @@ public final class DetectionPipeline: @unchecked Sendable {
     private var coordinator: KafkaConsumer!
     private var active = false
     private var activationDue: ContinuousClock.Instant?
-    /// A problem no retry mends (a damaged checkpoint): `run` stops and throws it.
+    /// A problem no retry mends (a damaged checkpoint, a producer failed for good): `run` stops and throws it.
     private var fatal: (any Error)?
     private var engine: Engine
     private let restore: ([UInt8]) throws -> Engine
@@ -337,6 +337,7 @@ public final class DetectionPipeline: @unchecked Sendable {
             let handled = decoded.flatMap { handle($0) }
             markIdlePartitions(releasedBy: handled)
             serveDeliveries(timeout: paused ? .milliseconds(10) : .zero)
+            if let error = producer.fatalError { stopForGood(error) }
             sendUnsent()
             applyBackpressure()
             applyReload()
@@ -738,8 +739,22 @@ public final class DetectionPipeline: @unchecked Sendable {
         changedSinceCheckpoint = true
     }
 
+    /// An idempotent producer that failed for good (librdkafka's fatal error: it must be made anew)
+    /// delivers nothing more, and retrying its deliveries would only stall consumption. Stops
+    /// without a further checkpoint: the last one, all of whose outputs Kafka acknowledged, stays, and
+    /// a restart (systemd's) goes on from there with a new producer.
+    private func stopForGood(_ error: KafkaError) {
+        guard fatal == nil else { return }
+        logger.critical("the producer failed for good, stopping: \(error)")
+        fatal = error
+        stop()
+    }
+
     /// Checkpoints and commits at once (revoke, stop), waiting up to `drainTimeout` for outputs.
     private func checkpointNow() {
+        // Stopping for a fatal error: no output is acknowledged any more, so only the last checkpoint's
+        // offsets are committed (again).
+        guard fatal == nil else { return commitLastCheckpointed(mode: .sync) }
         finishCheckpointWrite(wait: true)
         noticeFailedCommits()
         // Nothing since the last one written: as on the revoke that leaving the group brings right
