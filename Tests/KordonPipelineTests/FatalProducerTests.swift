@@ -32,8 +32,8 @@ extension Kafka {
             let outcome = await running.result
             guardStop.cancel()
 
-            #expect(throws: KafkaError.self) { try outcome.get() }
-            if case .failure(let error as KafkaError) = outcome { #expect(error.code == KafkaErrorCode(rawValue: 45)) }
+            let error = #expect(throws: KafkaError.self) { try outcome.get() }
+            #expect(error?.code == KafkaErrorCode(rawValue: 45))
             #expect(pipeline.counters.published == 0)
             let check = try KafkaConsumer(config: consumerConfig(cluster, group: "g-fatal"), logger: testLogger)
             defer { try? check.close() }
