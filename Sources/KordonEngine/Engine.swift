@@ -258,7 +258,7 @@ public struct Engine: Sendable {
         }
         stats.accepted += 1
         let record = EventRecord(event: event, origin: origin)
-        queue.push(Queued(time: time, id: record.id, print: id, record: record))
+        queue.push(Queued(time: time, print: id, record: record))
         // One hash lookup of the input per event, none while events keep coming from the same one.
         if let position = lastInput?.input == input ? lastInput?.position : inputs.index(forKey: input) {
             lastInput = (input, position)
@@ -448,41 +448,43 @@ public struct Engine: Sendable {
             stats.unknownCheckpoints += 1
         }
         for index in reaching[kind.trailingZeroBitCount] {
-            if !joinRules, plans[index].expectOn & kind != 0, !states[index].pending.isEmpty {
-                resolveAbsences(index, &scope)
+            // Unretained: `plans` is a constant of the engine and keeps every plan alive, and retaining and
+            // releasing it around each rule was among the engine's dearest steps (atomic, twice per rule an event).
+            unowned(unsafe) let plan = plans[index]
+            if !joinRules, plan.expectOn & kind != 0, !states[index].pending.isEmpty {
+                resolveAbsences(index, plan, &scope)
                 scope.bound = Bindings()
             }
-            if plans[index].followOn & kind != 0, joinRules == (isInspection && plans[index].followJoins),
-                !states[index].triggers.isEmpty, let spec = plans[index].window, let follow = spec.followedBy
+            if plan.followOn & kind != 0, joinRules == (isInspection && plan.followJoins),
+                !states[index].triggers.isEmpty, let spec = plan.window, let follow = spec.followedBy
             {
-                resolveFollowers(index, spec, follow, scope: &scope, evidence: evidence, into: &alerts)
+                resolveFollowers(index, plan, spec, follow, scope: &scope, evidence: evidence, into: &alerts)
                 scope.bound = Bindings()
             }
             // Inspections reach join rules only through the join; every other event reaches the others.
-            guard plans[index].on & kind != 0, (isInspection && plans[index].joinsCrossing) == joinRules,
-                plans[index].possible >> presence & 1 != 0
+            guard plan.on & kind != 0, (isInspection && plan.joinsCrossing) == joinRules,
+                plan.possible >> presence & 1 != 0
             else { continue }
-            if let collection = plans[index].forEach {
+            if let collection = plan.forEach {
                 _ = scope.bindEach(collection) { element in
-                    runRule(index, &element, joined: joined, evidence: evidence, into: &alerts)
+                    runRule(index, plan, &element, joined: joined, evidence: evidence, into: &alerts)
                     return false
                 }
             } else {
-                runRule(index, &scope, joined: joined, evidence: evidence, into: &alerts)
+                runRule(index, plan, &scope, joined: joined, evidence: evidence, into: &alerts)
             }
         }
     }
 
     /// Runs one rule on the event in `scope`, whose bindings (a `forEach` element's) it leaves as it found them.
     private mutating func runRule(
-        _ index: Int, _ scope: inout Scope, joined: EventRecord?, evidence: Evidence, into alerts: inout some AlertSink
+        _ index: Int, _ plan: RulePlan, _ scope: inout Scope, joined: EventRecord?, evidence: Evidence,
+        into alerts: inout some AlertSink
     ) {
         let entry = scope.bound
         defer { scope.bound = entry }
-        // Most rules stop here: the plan is taken (and retained) only past the condition.
-        if !plans[index].when(&scope) { return }
+        if !plan.when(&scope) { return }
         // Through the plan (a class): a copy of the rule, or a match on its kind, retained every field.
-        let plan = plans[index]
         guard let key = Self.key(plan, scope) else { return }
         // Escalation conditions bind afresh: they see only the element `forEach` bound.
         var base = scope
@@ -740,10 +742,10 @@ public struct Engine: Sendable {
     /// A follow-up confirms every waiting trigger it shares an identity with that it follows within `within`;
     /// each confirmed trigger enters the window once, at the follow-up's time (called with some waiting).
     private mutating func resolveFollowers(
-        _ index: Int, _ spec: WindowSpec, _ follow: FollowSpec, scope: inout Scope, evidence: Evidence,
+        _ index: Int, _ plan: RulePlan, _ spec: WindowSpec, _ follow: FollowSpec, scope: inout Scope, evidence: Evidence,
         into alerts: inout some AlertSink
     ) {
-        if !plans[index].followWhen(&scope) { return }
+        if !plan.followWhen(&scope) { return }
         let time = evidence.time.nanosecondsSinceEpoch
         var confirmed: [Trigger] = []
         for type in follow.same {
@@ -842,12 +844,12 @@ public struct Engine: Sendable {
     }
 
     /// A follow-up closes every open trigger with the same correlation that it does not precede (called with some open).
-    private mutating func resolveAbsences(_ index: Int, _ scope: inout Scope) {
-        if !plans[index].expect(&scope) { return }
+    private mutating func resolveAbsences(_ index: Int, _ plan: RulePlan, _ scope: inout Scope) {
+        if !plan.expect(&scope) { return }
         let time = scope.record.time.nanosecondsSinceEpoch
-        for type in plans[index].rule.key {
+        for type in plan.rule.key {
             guard let value = type.value(in: scope),
-                let correlation = Self.correlation(AlertKey(type: type, value: value), plans[index].correlateFollow, scope)
+                let correlation = Self.correlation(AlertKey(type: type, value: value), plan.correlateFollow, scope)
             else { continue }
             states[index].close(correlation, through: time)
         }
@@ -880,15 +882,15 @@ public struct Engine: Sendable {
 /// The event sits in its record: heap moves and peeks then copy references, not every field of the event.
 struct Queued: Comparable, Sendable {
     var time: Int64
-    var id: String
     var print: IDPrint
     let record: EventRecord
 
+    /// Ties in time are broken by id, read through the record: a copy of it here cost a retain and a release an event.
     static func < (a: Queued, b: Queued) -> Bool {
-        a.time != b.time ? a.time < b.time : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+        a.time != b.time ? a.time < b.time : a.record.id.utf8.lexicographicallyPrecedes(b.record.id.utf8)
     }
 
-    static func == (a: Queued, b: Queued) -> Bool { a.time == b.time && a.id == b.id }
+    static func == (a: Queued, b: Queued) -> Bool { a.time == b.time && a.record.id == b.record.id }
 }
 
 /// What dispatch and expiry need of a rule, as plain values (event kinds as bits of `EventKind.bit`):

@@ -33,14 +33,15 @@ final class EventRecord: Sendable {
     }
 
     init(event: consuming Event, origin: EventOrigin) {
-        id = event.id
         time = event.time
         kind = event.kind
-        source = event.source
         guard let version = UInt8(exactly: event.version) else { preconditionFailure("event contract version \(event.version)") }
         self.version = version
         self.origin = origin
-        switch event.body {
+        let (id, source, body) = event.takeParts()
+        self.id = id
+        self.source = source
+        switch consume body {
         case .crossing(let crossing):
             crossingBody = crossing
             other = nil
@@ -90,6 +91,9 @@ indirect enum OtherBody: Sendable {
 /// holds: a scope then keeps one reference to it, not one to each table (a million scopes wait at once).
 final class Lookups: Sendable {
     let geography: Geography
+    /// The geography's checkpoint table, held apart as every event looks its checkpoint up: a method
+    /// called on `geography` through this object copied the whole struct, retaining each of its tables.
+    private let checkpointIndices: [TableKey: Int32]
     /// The watchlists' names: a test finds its list by a scan, as there are few.
     private let names: [String]
     /// Every plate and doc of every watchlist in one table, under `tableHash`: one lookup per test.
@@ -97,6 +101,7 @@ final class Lookups: Sendable {
 
     init(geography: Geography, watchlists: [String: Watchlist]) {
         self.geography = geography
+        checkpointIndices = geography.checkpointIndices
         names = watchlists.keys.sorted()
         var entries = Set<WatchlistEntry>()
         for (list, name) in names.enumerated() {
@@ -104,6 +109,11 @@ final class Lookups: Sendable {
             for doc in watchlists[name]!.docs { entries.insert(WatchlistEntry(list: list, plate: false, value: doc)) }
         }
         self.entries = entries
+    }
+
+    /// Where checkpoint `id` is in `geography.checkpointList`.
+    func checkpointIndex(_ id: String) -> Int32? {
+        checkpointIndices[TableKey(id)]
     }
 
     /// Whether watchlist `name` lists `value` among its plates (`identity` plate) or docs (any other).
@@ -161,7 +171,7 @@ struct Scope: Sendable {
             let crossingRecord = record.kind == .crossing ? record : joined?.kind == .crossing ? joined : nil
             self.crossingRecord = crossingRecord
             self.lookups = lookups
-            checkpoint = (crossingRecord?.crossingBody.checkpoint).flatMap(lookups.geography.checkpointIndex) ?? -1
+            checkpoint = (crossingRecord?.crossingBody.checkpoint).flatMap(lookups.checkpointIndex) ?? -1
         }
 
         /// The zone of `type` the event's position lies in: the zone itself, read in place through `body`.

@@ -35,7 +35,7 @@ public struct Geography: Sendable {
     /// Checkpoints sorted by id, so the nearest one is chosen the same way on every run.
     let checkpointList: [Checkpoint]
     /// Each checkpoint's place in `checkpointList`: an event's checkpoint is looked up once, not by every rule.
-    private let checkpointIndices: [TableKey: Int32]
+    let checkpointIndices: [TableKey: Int32]
     /// Great-circle km between every two checkpoints of `checkpointList` (row: from, column: to), worked out
     /// once: velocity rules compare each crossing with the key's last one, nearly always at another
     /// checkpoint, and the trigonometry cost more than the rest of the comparison. Nil for a geography

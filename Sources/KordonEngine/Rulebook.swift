@@ -194,14 +194,24 @@ struct RecentSpec: Sendable {
 }
 
 /// `kind: window`: a keyed aggregate over a sliding event-time window `(t − length, t]`.
-struct WindowSpec: Sendable {
-    var length: Int64
+///
+/// A class, as are `AbsenceSpec` and `FollowSpec`: the per-event loop takes a rule's spec out of its plan,
+/// and a struct's copy retained and released each of its lists and conditions every time.
+final class WindowSpec: Sendable {
+    let length: Int64
     /// Separate windows per value of these fields (e.g. direction) under one alert key.
-    var per: [Field]
+    let per: [Field]
     /// All must hold for the rule to match.
-    var thresholds: [Threshold]
+    let thresholds: [Threshold]
     /// A matching event enters the window only once a follow-up confirms it.
-    var followedBy: FollowSpec?
+    let followedBy: FollowSpec?
+
+    init(length: Int64, per: [Field], thresholds: [Threshold], followedBy: FollowSpec?) {
+        self.length = length
+        self.per = per
+        self.thresholds = thresholds
+        self.followedBy = followedBy
+    }
 
     /// Whether a threshold reads the window's sum, which takes a pass over its entries.
     var sums: Bool {
@@ -210,13 +220,22 @@ struct WindowSpec: Sendable {
 }
 
 /// `followedBy:` a trigger counts when a later event (within `within`) shares one of its identities.
-struct FollowSpec: Sendable {
-    var on: EventKind
-    var joinsCrossing: Bool
-    var within: Int64
-    var when: Condition?
+/// A class for the reason `WindowSpec` is one.
+final class FollowSpec: Sendable {
+    let on: EventKind
+    let joinsCrossing: Bool
+    let within: Int64
+    let when: Condition?
     /// Identities of the trigger (plate, doc) the follow-up must share; one is enough.
-    var same: [KeyType]
+    let same: [KeyType]
+
+    init(on: EventKind, joinsCrossing: Bool, within: Int64, when: Condition?, same: [KeyType]) {
+        self.on = on
+        self.joinsCrossing = joinsCrossing
+        self.within = within
+        self.when = when
+        self.same = same
+    }
 }
 
 /// `kind: velocity`: consecutive sightings of a key at different checkpoints too far apart for the time between them.
@@ -261,12 +280,19 @@ struct Threshold: Sendable {
 }
 
 /// `kind: absence`: a trigger event not followed by an expected event within `within`.
-struct AbsenceSpec: Sendable {
-    var within: Int64
-    var expectOn: EventKind
-    var expect: Condition?
+final class AbsenceSpec: Sendable {
+    let within: Int64
+    let expectOn: EventKind
+    let expect: Condition?
     /// The follow-up's field must equal the trigger's field, e.g. the entry's checkpoint = the exit's paired checkpoint.
-    var correlate: [(follow: Field, trigger: Field)]
+    let correlate: [(follow: Field, trigger: Field)]
+
+    init(within: Int64, expectOn: EventKind, expect: Condition?, correlate: [(follow: Field, trigger: Field)]) {
+        self.within = within
+        self.expectOn = expectOn
+        self.expect = expect
+        self.correlate = correlate
+    }
 }
 
 /// A title with `{field.path}`, `{key}` and `{key.type}` placeholders.

@@ -695,7 +695,7 @@ extension Queued: SnapshotValue {
 
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
         let record = try input.record()
-        self.init(time: record.time.nanosecondsSinceEpoch, id: record.id, print: IDPrint(record.id), record: record)
+        self.init(time: record.time.nanosecondsSinceEpoch, print: IDPrint(record.id), record: record)
     }
 }
 

@@ -32,6 +32,16 @@ public struct Event: Sendable, Equatable {
         self.body = body
     }
 
+    /// Moves the id, source and body out, leaving empty ones: read off by copy, every string and
+    /// array in them was retained, then released again with the event.
+    public mutating func takeParts() -> (id: String, source: String?, body: Body) {
+        var parts = (id: "", source: String?.none, body: Body.vessel(Vessel(vessel: "", position: Position(lat: 0, lon: 0))))
+        swap(&parts.id, &id)
+        swap(&parts.source, &source)
+        swap(&parts.body, &body)
+        return parts
+    }
+
     public var kind: EventKind {
         switch body {
         case .crossing: .crossing
