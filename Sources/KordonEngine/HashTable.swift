@@ -29,7 +29,7 @@ struct HashTable<Key: Hashable, Value> {
     subscript(key: Key) -> Value? {
         get {
             let (slot, found) = storage.find(key, hash: Self.hash(key))
-            return found ? storage.values[slot] : nil
+            return found ? storage.entries[slot].value : nil
         }
         set {
             if let newValue { updateValue(newValue, forKey: key) } else { removeValue(forKey: key) }
@@ -41,15 +41,15 @@ struct HashTable<Key: Hashable, Value> {
         get { self[key] ?? defaultValue() }
         _modify {
             let slot = insertionSlot(key, default: defaultValue)
-            yield &storage.values[slot]
+            yield &storage.entries[slot].value
         }
     }
 
     subscript(valueAt index: Index) -> Value {
-        get { storage.values[index.slot] }
+        get { storage.entries[index.slot].value }
         _modify {
             makeUnique()
-            yield &storage.values[index.slot]
+            yield &storage.entries[index.slot].value
         }
     }
 
@@ -60,9 +60,7 @@ struct HashTable<Key: Hashable, Value> {
         makeUnique(reserving: 1)
         let (slot, found) = storage.find(key, hash: hash)
         if found {
-            let replaced = (storage.values + slot).move()
-            (storage.values + slot).initialize(to: value)
-            return replaced
+            return storage.swap(value, intoSlot: slot)
         }
         storage.insert(key, value, hash: hash, at: slot)
         return nil
@@ -138,27 +136,27 @@ extension HashTable {
     fileprivate final class Storage {
         let capacity: Int
         private(set) var count = 0
-        /// Per slot: 0 when empty, else the hash of the key in it.
+        /// Per slot: 0 when empty, else the hash of the key in it. Apart from the entries, so that a
+        /// probe past other keys' slots scans 16 of them a cache line.
         private let hashes: UnsafeMutablePointer<UInt32>
-        fileprivate let keys: UnsafeMutablePointer<Key>
-        fileprivate let values: UnsafeMutablePointer<Value>
+        /// Per slot, the key with its value: a lookup that finds its key then reads the value from the
+        /// same cache line. In two arrays, each hit missed the cache twice after the hash, in tables of
+        /// millions of entries (a fifth of the time of the busiest rules went to those two loads).
+        fileprivate let entries: UnsafeMutablePointer<(key: Key, value: Value)>
 
         init(capacity: Int) {
             self.capacity = capacity
             hashes = .allocate(capacity: capacity)
             hashes.initialize(repeating: 0, count: capacity)
-            keys = .allocate(capacity: capacity)
-            values = .allocate(capacity: capacity)
+            entries = .allocate(capacity: capacity)
         }
 
         deinit {
             for slot in 0..<capacity where hashes[slot] != 0 {
-                (keys + slot).deinitialize(count: 1)
-                (values + slot).deinitialize(count: 1)
+                (entries + slot).deinitialize(count: 1)
             }
             hashes.deallocate()
-            keys.deallocate()
-            values.deallocate()
+            entries.deallocate()
         }
 
         /// Where a hash belongs: its high bits scaled to the capacity (no power of two needed).
@@ -173,7 +171,7 @@ extension HashTable {
             while true {
                 let stored = hashes[slot]
                 if stored == 0 { return (slot, false) }
-                if stored == hash, keys[slot] == key { return (slot, true) }
+                if stored == hash, entries[slot].key == key { return (slot, true) }
                 slot += 1
                 if slot == capacity { slot = 0 }
             }
@@ -182,15 +180,21 @@ extension HashTable {
         /// `slot` must be the empty one `find` returned for this key.
         func insert(_ key: Key, _ value: Value, hash: UInt32, at slot: Int) {
             hashes[slot] = hash
-            (keys + slot).initialize(to: key)
-            (values + slot).initialize(to: value)
+            (entries + slot).initialize(to: (key, value))
             count += 1
+        }
+
+        /// Puts `value` in place of the one in `slot`, which must hold an entry, and returns that one.
+        func swap(_ value: Value, intoSlot slot: Int) -> Value {
+            var value = value
+            Swift.swap(&entries[slot].value, &value)
+            return value
         }
 
         /// Empties `slot` and moves later entries of its run back into the gap (no tombstones, so
         /// lookups never slow down with removals).
         func remove(at slot: Int) -> (key: Key, value: Value) {
-            let removed = ((keys + slot).move(), (values + slot).move())
+            let removed = (entries + slot).move()
             count -= 1
             var gap = slot
             var next = slot
@@ -204,8 +208,7 @@ extension HashTable {
                 let staysAfterGap = gap <= next ? (gap < home && home <= next) : (gap < home || home <= next)
                 if staysAfterGap { continue }
                 hashes[gap] = hash
-                (keys + gap).moveInitialize(from: keys + next, count: 1)
-                (values + gap).moveInitialize(from: values + next, count: 1)
+                (entries + gap).moveInitialize(from: entries + next, count: 1)
                 gap = next
             }
             hashes[gap] = 0
@@ -218,7 +221,7 @@ extension HashTable {
             guard let empty = (0..<capacity).first(where: { hashes[$0] == 0 }) else { return }
             var slot = empty + 1 == capacity ? 0 : empty + 1
             while slot != empty {
-                if hashes[slot] != 0, !update(&values[slot]) {
+                if hashes[slot] != 0, !update(&entries[slot].value) {
                     _ = remove(at: slot)
                     continue  // the slot may now hold the next entry of the run
                 }
@@ -240,11 +243,9 @@ extension HashTable {
                 table.hashes[target] = hash
                 if moving {
                     hashes[slot] = 0
-                    (table.keys + target).moveInitialize(from: keys + slot, count: 1)
-                    (table.values + target).moveInitialize(from: values + slot, count: 1)
+                    (table.entries + target).moveInitialize(from: entries + slot, count: 1)
                 } else {
-                    (table.keys + target).initialize(to: keys[slot])
-                    (table.values + target).initialize(to: values[slot])
+                    (table.entries + target).initialize(to: entries[slot])
                 }
             }
             table.count = count
@@ -257,8 +258,7 @@ extension HashTable {
             let table = Storage(capacity: capacity)
             for slot in 0..<capacity where hashes[slot] != 0 {
                 table.hashes[slot] = hashes[slot]
-                (table.keys + slot).initialize(to: keys[slot])
-                (table.values + slot).initialize(to: values[slot])
+                (table.entries + slot).initialize(to: entries[slot])
             }
             table.count = count
             return table
@@ -273,7 +273,7 @@ extension HashTable {
 
         /// The entry in `slot`, which must hold one.
         func entry(at slot: Int) -> (key: Key, value: Value) {
-            (keys[slot], values[slot])
+            entries[slot]
         }
     }
 }
