@@ -486,10 +486,16 @@ public struct Engine: Sendable {
         if !plan.when(&scope) { return }
         // Through the plan (a class): a copy of the rule, or a match on its kind, retained every field.
         guard let key = Self.key(plan, scope) else { return }
-        // Escalation conditions bind afresh: they see only the element `forEach` bound.
-        var base = scope
-        base.bound = entry
-        let escalation = escalate(index, base, key: key, evidence: evidence)
+        // Escalation conditions bind afresh: they see only the element `forEach` bound. Most rules have
+        // none: decided here, without a copy of the scope or of the rule.
+        let escalation: EscalationResult
+        if plan.escalations.isEmpty {
+            escalation = EscalationResult(severity: plan.severity)
+        } else {
+            var base = scope
+            base.bound = entry
+            escalation = escalate(index, base, key: key, evidence: evidence)
+        }
         if let spec = plan.window {
             if let follow = spec.followedBy {
                 addTrigger(index, follow, scope: scope, key: key, evidence: evidence, escalation: escalation)
@@ -545,10 +551,8 @@ public struct Engine: Sendable {
     /// The severity for a match: the first escalation that holds, else the rule's. Every match
     /// meeting an escalation's `when` is first recorded in that escalation's history, whichever
     /// escalation decides, so the counts never depend on which one held before.
-    /// `scope` carries only `forEach` bindings: escalation conditions bind afresh.
+    /// `scope` carries only `forEach` bindings: escalation conditions bind afresh. Rules with none do not call it.
     private mutating func escalate(_ index: Int, _ scope: Scope, key: AlertKey, evidence: Evidence) -> EscalationResult {
-        // Most rules have no escalation: decided before the rule is copied out of its plan.
-        guard !plans[index].escalations.isEmpty else { return EscalationResult(severity: plans[index].rule.severity) }
         let rule = plans[index].rule
         let time = evidence.time.nanosecondsSinceEpoch
         let position = scope.position
@@ -917,6 +921,8 @@ final class RulePlan: Sendable {
     /// Those absent hold always: an optional closure is called through a thunk, as are those in `escalations`.
     let when: Check
     let escalations: [Check?]
+    /// The rule's severity, read without the rule: a field read through `rule` copied all of it.
+    let severity: Severity
     let followWhen: Check
     let expect: Check
     /// Window rules: the `where` of their `distinct` measure (one at most).
@@ -942,6 +948,7 @@ final class RulePlan: Sendable {
         let lists = rule.forEach.map { list in (0..<16).reduce(UInt16(0)) { $1 & Int(list.bit) != 0 ? $0 | 1 << $1 : $0 } }
         possible = (rule.when?.possible ?? .max) & (lists ?? .max)
         escalations = rule.escalations.map { $0.when?.compiled }
+        severity = rule.severity
         var absence: AbsenceSpec?
         var window: WindowSpec?
         var velocity: VelocitySpec?
