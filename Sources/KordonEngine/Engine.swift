@@ -448,9 +448,7 @@ public struct Engine: Sendable {
             stats.unknownCheckpoints += 1
         }
         for index in reaching[kind.trailingZeroBitCount] {
-            // Unretained: `plans` is a constant of the engine and keeps every plan alive, and retaining and
-            // releasing it around each rule was among the engine's dearest steps (atomic, twice per rule an event).
-            unowned(unsafe) let plan = plans[index]
+            let plan = plans[index]
             if !joinRules, plan.expectOn & kind != 0, !states[index].pending.isEmpty {
                 resolveAbsences(index, plan, &scope)
                 scope.bound = Bindings()
