@@ -482,7 +482,6 @@ public struct Engine: Sendable {
         let entry = scope.bound
         defer { scope.bound = entry }
         if !plan.when(&scope) { return }
-        // Through the plan (a class): a copy of the rule, or a match on its kind, retained every field.
         guard let key = Self.key(plan, scope) else { return }
         // Escalation conditions bind afresh: they see only the element `forEach` bound. Most rules have
         // none: decided here, without a copy of the scope or of the rule.

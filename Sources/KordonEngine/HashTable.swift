@@ -60,7 +60,9 @@ struct HashTable<Key: Hashable, Value> {
         makeUnique(reserving: 1)
         let (slot, found) = storage.find(key, hash: hash)
         if found {
-            return storage.swap(value, intoSlot: slot)
+            var replaced = value
+            swap(&storage.entries[slot].value, &replaced)
+            return replaced
         }
         storage.insert(key, value, hash: hash, at: slot)
         return nil
@@ -182,13 +184,6 @@ extension HashTable {
             hashes[slot] = hash
             (entries + slot).initialize(to: (key, value))
             count += 1
-        }
-
-        /// Puts `value` in place of the one in `slot`, which must hold an entry, and returns that one.
-        func swap(_ value: Value, intoSlot slot: Int) -> Value {
-            var value = value
-            Swift.swap(&entries[slot].value, &value)
-            return value
         }
 
         /// Empties `slot` and moves later entries of its run back into the gap (no tombstones, so
