@@ -174,6 +174,7 @@ extension Condition {
 extension Condition.Test {
     /// Each test reads its field's value and decides in one closure, typed for what it compares.
     func compiled(_ field: Field) -> Check {
+        if let check = compiledOnCase(field) { return check }
         switch self {
         case .eq(.string(let expected)):
             return { scope in
@@ -250,6 +251,47 @@ extension Condition.Test {
 }
 
 extension Condition.Test {
+    /// Equality and membership on a field that holds one of a fixed set of words (a kind, a category,
+    /// a direction): the words are read into cases once here, and each event's case is compared as
+    /// it is, without making and comparing its word. Same results as the tests on `Field.value`;
+    /// nil for any other test or field.
+    fileprivate func compiledOnCase(_ field: Field) -> Check? {
+        switch field {
+        case .eventKind: onCase { $0.record.kind }
+        case .crossingDirection: onCase { $0.crossingRecord?.crossingBody.direction }
+        case .vehicleType: onCase { $0.crossingRecord?.crossingBody.vehicle?.type }
+        case .inspectionMethod: onCase { $0.record.inspection?.method }
+        case .findingCategory: onCase { $0.finding { $0.category } }
+        case .personRole: onCase { $0.person { $0.role } }
+        case .permitType: onCase { $0.permit { $0.type } }
+        case .patrolObservation: onCase { if case .patrol(let patrol)? = $0.record.other { patrol.observation } else { nil } }
+        case .sensorType: onCase { if case .sensor(let sensor)? = $0.record.other { sensor.sensorType } else { nil } }
+        case .sensorDetection: onCase { if case .sensor(let sensor)? = $0.record.other { sensor.detection } else { nil } }
+        case .vesselActivity: onCase { if case .vessel(let vessel)? = $0.record.other { vessel.activity } else { nil } }
+        default: nil
+        }
+    }
+
+    private func onCase<Word: RawRepresentable<String> & Equatable & Sendable>(
+        _ read: @escaping @Sendable (Scope) -> Word?
+    ) -> Check? {
+        switch self {
+        case .eq(.string(let expected)):
+            guard let expected = Word(rawValue: expected) else { return { _ in false } }
+            return { read($0) == expected }
+        case .ne(.string(let unexpected)):
+            guard let unexpected = Word(rawValue: unexpected) else { return { _ in true } }
+            return { read($0) != unexpected }
+        case .isIn(let set):
+            let members = set.compactMap(Word.init(rawValue:))
+            return { scope in read(scope).map(members.contains) ?? false }
+        case .notIn(let set):
+            let members = set.compactMap(Word.init(rawValue:))
+            return { scope in read(scope).map { !members.contains($0) } ?? true }
+        default: return nil
+        }
+    }
+
     func holds(_ value: Value?, _ scope: Scope) -> Bool {
         switch self {
         case .watchlist(let name, let identity):

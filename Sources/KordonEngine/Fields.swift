@@ -97,16 +97,18 @@ final class Lookups: Sendable {
     /// The watchlists' names: a test finds its list by a scan, as there are few.
     private let names: [String]
     /// Every plate and doc of every watchlist in one table, under `tableHash`: one lookup per test.
-    private let entries: Set<WatchlistEntry>
+    /// The engine's table rather than a `Set`, which keeps no hashes: most values are on no list,
+    /// and a miss in a `Set` compared the value with every entry its probe passed.
+    private let entries: HashTable<WatchlistEntry, Void>
 
     init(geography: Geography, watchlists: [String: Watchlist]) {
         self.geography = geography
         checkpointIndices = geography.checkpointIndices
         names = watchlists.keys.sorted()
-        var entries = Set<WatchlistEntry>()
+        var entries = HashTable<WatchlistEntry, Void>()
         for (list, name) in names.enumerated() {
-            for plate in watchlists[name]!.plates { entries.insert(WatchlistEntry(list: list, plate: true, value: plate)) }
-            for doc in watchlists[name]!.docs { entries.insert(WatchlistEntry(list: list, plate: false, value: doc)) }
+            for plate in watchlists[name]!.plates { entries[WatchlistEntry(list: list, plate: true, value: plate)] = () }
+            for doc in watchlists[name]!.docs { entries[WatchlistEntry(list: list, plate: false, value: doc)] = () }
         }
         self.entries = entries
     }
@@ -119,7 +121,7 @@ final class Lookups: Sendable {
     /// Whether watchlist `name` lists `value` among its plates (`identity` plate) or docs (any other).
     func lists(_ value: String, in name: String, as identity: KeyType) -> Bool {
         guard let list = names.firstIndex(of: name) else { return false }
-        return entries.contains(WatchlistEntry(list: list, plate: identity == .plate, value: value))
+        return entries.index(forKey: WatchlistEntry(list: list, plate: identity == .plate, value: value)) != nil
     }
 }
 

@@ -84,4 +84,60 @@ import Testing
         #expect(held > 30)
         #expect(skipped > 20)
     }
+
+    /// Fields holding one of a fixed set of words are compiled to compare cases, not words: on every
+    /// fixture event, equality and membership with words seen, unknown words and absent fields give
+    /// what evaluating the test on the field's value gives.
+    @Test func wordFieldsCompiledToCasesAgreeWithTheirValues() throws {
+        let config = try shippedConfig()
+        let lookups = Lookups(geography: config.geography, watchlists: config.rulebook.watchlists)
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/fixtures")
+        var records: [EventRecord] = []
+        for file in try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil) {
+            let fixture = try RuleFixture.parse(yaml: String(contentsOf: file, encoding: .utf8), file: file.lastPathComponent)
+            for testCase in fixture.cases {
+                records += testCase.events.map { EventRecord(event: $0, origin: EventOrigin(topic: "t", partition: 0, offset: 0)) }
+            }
+        }
+        let fields: [Field] = [
+            .eventKind, .crossingDirection, .vehicleType, .inspectionMethod, .findingCategory, .personRole, .permitType,
+            .patrolObservation, .sensorType, .sensorDetection, .vesselActivity,
+        ]
+        var agreed = 0
+        var held = 0
+        for field in fields {
+            // Conditions on a list's field bind an element first, as rules must.
+            func wrapped(_ test: Condition.Test) -> [Condition] {
+                guard case .element(let collection) = field.source else { return [.test(field, test)] }
+                return [.some(collection, .test(field, test)), .none(collection, .test(field, test))]
+            }
+            var words: Set<String> = ["no-such-word", ""]
+            for record in records {
+                var scope = Scope(record: record, lookups: lookups)
+                for condition in wrapped(.exists(true)) {
+                    _ = condition.holds(&scope)
+                    if case .string(let word)? = field.value(in: scope) { words.insert(word) }
+                }
+            }
+            #expect(words.count > 2, "\(field.rawValue) seen in the fixtures")
+            let seen = words.sorted()
+            var tests: [Condition.Test] = [.isIn(Set(seen.prefix(2))), .notIn(Set(seen.suffix(2))), .isIn([]), .notIn([])]
+            for word in seen { tests += [.eq(.string(word)), .ne(.string(word))] }
+            for record in records {
+                for test in tests {
+                    for condition in wrapped(test) {
+                        var direct = Scope(record: record, lookups: lookups)
+                        var compiled = direct
+                        let holds = condition.holds(&direct)
+                        #expect(condition.compiled(&compiled) == holds, "\(field.rawValue) \(test) on \(record.id)")
+                        agreed += 1
+                        if holds { held += 1 }
+                    }
+                }
+            }
+        }
+        #expect(agreed > 1000)
+        #expect(held > 100)
+    }
 }
