@@ -7,6 +7,29 @@ import KordonEvents
 // queue that already ranks them, so equal states give equal bytes. An event record shared by several parts
 // of the state is written in full where it first appears and by its number after that.
 
+/// A key whose snapshot order (`precedes`) an integer prefix mostly decides: sorting the million keys
+/// of a large state then compares integers, and strings only where prefixes tie (with whole strings,
+/// sorting was about half the time a checkpoint took).
+protocol SnapshotOrdered {
+    /// Less for a key that precedes, whenever two prefixes differ.
+    var snapshotPrefix: UInt64 { get }
+    static func precedes(_ a: Self, _ b: Self) -> Bool
+}
+
+/// `items` in the order of their keys, each with its key's prefix.
+func sortedForSnapshot<Item, Key: SnapshotOrdered>(_ items: some Sequence<Item>, key: (Item) -> Key) -> [(UInt64, Item)] {
+    var sorted = items.map { (key($0).snapshotPrefix, $0) }
+    sorted.sort { $0.0 != $1.0 ? $0.0 < $1.0 : Key.precedes(key($0.1), key($1.1)) }
+    return sorted
+}
+
+/// `top` in the highest byte, then 56 bits of a hash of `text` with a fixed seed: a content-defined
+/// order, the same in every process, under which keys sharing their first bytes (plates of one
+/// region, documents of one series) still differ at once.
+func snapshotPrefix(_ text: String, top: UInt8) -> UInt64 {
+    UInt64(top) << 56 | tableHash(text, seed: 0) >> 8
+}
+
 struct SnapshotWriter {
     private(set) var bytes: [UInt8] = []
     /// Records written so far, numbered in order of appearance.
@@ -56,6 +79,17 @@ struct SnapshotWriter {
         count(entries.count)
         // Pairs sorted, not keys: looking each key up again would hash it a second time.
         for (key, entry) in entries.sorted(by: { precedes($0.key, $1.key) }) {
+            write(key)
+            write(entry)
+        }
+    }
+
+    /// A table's entries in key order, for the large tables of per-key state.
+    mutating func entries<Key: SnapshotValue & SnapshotOrdered, Entry: SnapshotValue>(
+        _ entries: some Swift.Collection<(key: Key, value: Entry)>
+    ) {
+        count(entries.count)
+        for (_, (key, entry)) in sortedForSnapshot(entries, key: \.key) {
             write(key)
             write(entry)
         }
@@ -617,10 +651,14 @@ extension Correlation: SnapshotValue {
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
         self.init(key: try input.read(), values: try input.read())
     }
+}
+
+extension Correlation: SnapshotOrdered {
+    var snapshotPrefix: UInt64 { key.snapshotPrefix }
 
     /// Snapshot order: by key, then values.
     static func precedes(_ a: Correlation, _ b: Correlation) -> Bool {
-        a.key != b.key ? AlertKey.precedes(a.key, b.key) : a.values < b.values
+        a.key != b.key ? AlertKey.precedes(a.key, b.key) : bytesPrecede(a.values, b.values)
     }
 }
 
@@ -633,10 +671,15 @@ extension AlertKey: SnapshotValue {
     init(from input: inout SnapshotReader) throws(EngineSnapshotError) {
         self.init(type: try input.read(), value: try input.read())
     }
+}
 
-    /// Snapshot order: by type, then value.
+extension AlertKey: SnapshotOrdered {
+    var snapshotPrefix: UInt64 { KordonEngine.snapshotPrefix(value, top: type.ordinal) }
+
+    /// Snapshot order: by type, then a hash of the value, then the value.
     static func precedes(_ a: AlertKey, _ b: AlertKey) -> Bool {
-        a.type != b.type ? a.type.rawValue < b.type.rawValue : a.value < b.value
+        let (x, y) = (a.snapshotPrefix, b.snapshotPrefix)
+        return x != y ? x < y : bytesPrecede(a.value, b.value)
     }
 }
 
@@ -754,17 +797,21 @@ extension PendingAbsence: SnapshotValue {
     }
 }
 
-extension WindowKey: SnapshotValue {
+extension WindowKey: SnapshotOrdered {
+    var snapshotPrefix: UInt64 { key?.snapshotPrefix ?? 0 }
+
     /// Snapshot order: the window across keys first, then by key, then by partition.
     static func precedes(_ a: WindowKey, _ b: WindowKey) -> Bool {
         switch (a.key, b.key) {
-        case (nil, nil): a.partition < b.partition
+        case (nil, nil): bytesPrecede(a.partition, b.partition)
         case (nil, _?): true
         case (_?, nil): false
-        case (let x?, let y?): x != y ? AlertKey.precedes(x, y) : a.partition < b.partition
+        case (let x?, let y?): x != y ? AlertKey.precedes(x, y) : bytesPrecede(a.partition, b.partition)
         }
     }
+}
 
+extension WindowKey: SnapshotValue {
     func write(to out: inout SnapshotWriter) {
         out.write(key)
         out.write(partition)
@@ -801,9 +848,9 @@ extension SlidingWindows: SnapshotValue {
         out.write(length)
         out.write(lastSweep)
         out.count(windows.count)
-        for key in windows.keys.sorted(by: WindowKey.precedes) {
+        for (_, (key, window)) in sortedForSnapshot(windows, key: \.key) {
             out.write(key)
-            out.write(Array(windows[key]!.entries.elements))
+            out.write(Array(window.entries.elements))
         }
     }
 
@@ -920,11 +967,11 @@ extension RuleState: SnapshotValue {
     /// the state (`Engine.adopt`), which knows the identities its rule lists them under.
     func write(to out: inout SnapshotWriter) {
         out.write(lastSweep)
-        out.entries(suppression, by: AlertKey.precedes)
+        out.entries(suppression)
         out.write(window)
         out.write(recent)
-        out.entries(pending, by: Correlation.precedes)
-        out.entries(sightings, by: AlertKey.precedes)
+        out.entries(pending)
+        out.entries(sightings)
         out.write(lastSightingSweep)
         let waiting = triggers.waiting
         out.count(waiting.count)

@@ -55,6 +55,20 @@ func sameBytes(_ a: String, _ b: String) -> Bool {
     return (inPlace ?? nil) ?? a.utf8.elementsEqual(b.utf8)
 }
 
+/// Whether `a`'s UTF-8 bytes precede `b`'s: the snapshots' order for strings. `String`'s `<` ranks
+/// canonically equivalent spellings as equal, which the engine's tables keep apart (`sameBytes`), so
+/// their order would have followed the tables' hashing.
+func bytesPrecede(_ a: String, _ b: String) -> Bool {
+    let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y in
+            let common = min(x.count, y.count)
+            let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+            return order != 0 ? order < 0 : x.count < y.count
+        }
+    }
+    return (inPlace ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
 /// Hashes what `sameBytes` compares, for `hash(into:)` (tables use `_rawHashValue(seed:)`).
 func combineBytes(_ text: String, into hasher: inout Hasher) {
     hasher.combine(text.utf8.count)
