@@ -49,12 +49,27 @@ struct PipelineBench: ParsableCommand {
     @Option(help: "Seed of the simulator.")
     var seed: UInt64 = 7
 
+    @Option(help: "Which phases to run: both, throughput or latency.")
+    var phase = "both"
+
+    @Flag(
+        help: """
+            Send each of the latency feed's events to a partition of its own choosing, as many independent \
+            producing systems together would, rather than as one producer of unkeyed messages does by default \
+            (librdkafka sticks to one partition for each batch, so each of the inputs gets events only every few \
+            hundred milliseconds).
+            """)
+    var feedSpread = false
+
     @Option(help: "Config file naming the rulebook, geography, topics and routes.")
     var config = "config/kordon.yaml"
 
     func validate() throws {
         guard events > 0, rounds > 0, rate > 0, duration > 0, partitions > 0 else {
             throw ValidationError("counts must be positive")
+        }
+        guard ["both", "throughput", "latency"].contains(phase) else {
+            throw ValidationError("--phase is both, throughput or latency")
         }
     }
 
@@ -67,8 +82,9 @@ struct PipelineBench: ParsableCommand {
         // As the embedded daemon does: the mock cluster does not serve CreateTopics.
         for topic in loaded.alertTopics + [loaded.kafka.deadLetterTopic] { try cluster.createTopic(topic, partitions: 6) }
         print("pipeline: \(loaded.rulebook.rules.count) rule parts from \(loaded.rulesFile), seed \(seed), 3-broker mock cluster in process")
-        let bytesPerEvent = try throughput(loaded, cluster, logger)
-        try latency(loaded, cluster, logger, bytesPerEvent: bytesPerEvent)
+        // The latency phase sizes its partitions by the throughput phase's events, else by a typical one.
+        let bytesPerEvent = phase == "latency" ? 464 : try throughput(loaded, cluster, logger)
+        if phase != "throughput" { try latency(loaded, cluster, logger, bytesPerEvent: bytesPerEvent) }
         print("peak RSS (whole process: mock cluster with every topic, bench producer, pipelines): \(peakMemoryMiB()) MiB")
     }
 
@@ -231,7 +247,8 @@ struct PipelineBench: ParsableCommand {
         print(
             "\nlatency: \(Int(rate)) events/s for \(duration) s (\(Int(incidentsPerDay)) incidents per simulated day) to "
                 + "\(topics.joined(separator: ", ")) (\(perTopic) partitions each) while the pipeline runs, its consumer "
-                + "with fetch.wait.max.ms \(fetchWait); the first \(warmUp) s are warm-up")
+                + "with fetch.wait.max.ms \(fetchWait); the first \(warmUp) s are warm-up; the feed "
+                + (feedSpread ? "spreads its events over the partitions one by one" : "sticks to one partition a batch"))
 
         var options = SimulationOptions()
         options.seed = seed &+ 1
@@ -239,7 +256,8 @@ struct PipelineBench: ParsableCommand {
         options.incidentsPerDay = incidentsPerDay
         options.lateness = loaded.settings.lateness
         let feed = PacedFeed(
-            options: options, config: loaded, topics: topics, rate: rate, bootstrap: cluster.bootstrapServers, logger: logger)
+            options: options, config: loaded, topics: topics, rate: rate, bootstrap: cluster.bootstrapServers,
+            spread: feedSpread, logger: logger)
         let steadyFrom = ContinuousClock.now + .seconds(warmUp)
         let steadyFromMs = Timestamp.now.nanosecondsSinceEpoch / 1_000_000 + Int64(warmUp * 1000)
         feed.start()
@@ -444,11 +462,16 @@ final class PacedFeed: Sendable {
     private let topics: [String]
     private let rate: Double
     private let bootstrap: String
+    private let spread: Bool
     private let logger: Logger
     private let outcome = Mutex<Swift.Result<(events: Int, seconds: Double), any Error>?>(nil)
 
-    init(options: SimulationOptions, config: KordonConfig, topics: [String], rate: Double, bootstrap: String, logger: Logger) {
+    init(
+        options: SimulationOptions, config: KordonConfig, topics: [String], rate: Double, bootstrap: String, spread: Bool,
+        logger: Logger
+    ) {
         self.options = options
+        self.spread = spread
         self.config = config
         self.topics = topics
         self.rate = rate
@@ -473,7 +496,10 @@ final class PacedFeed: Sendable {
     }
 
     private func feed() throws -> (events: Int, seconds: Double) {
-        let producer = try KafkaProducer(config: ["bootstrap.servers": bootstrap, "linger.ms": "5"], logger: logger)
+        // 0 turns sticky partitioning off: each unkeyed message then goes to a partition at random.
+        var producerConfig: KafkaConfig = ["bootstrap.servers": bootstrap, "linger.ms": "5"]
+        if spread { producerConfig["sticky.partitioning.linger.ms"] = "0" }
+        let producer = try KafkaProducer(config: producerConfig, logger: logger)
         var simulator = Simulator(options: options, geography: config.geography, rulebook: config.rulebook)
         var buffer: [UInt8] = []
         var sent = 0
