@@ -31,9 +31,14 @@ func snapshotPrefix(_ text: String, top: UInt8) -> UInt64 {
 }
 
 struct SnapshotWriter {
-    private(set) var bytes: [UInt8] = []
+    private(set) var bytes: [UInt8]
     /// Records written so far, numbered in order of appearance.
     private var records: [ObjectIdentifier: Int] = [:]
+
+    /// Writes after `head`.
+    init(after head: [UInt8]) {
+        bytes = head
+    }
 
     /// 0 then the event and its origin the first time, else the record's number plus one.
     mutating func record(_ record: EventRecord) {

@@ -127,10 +127,13 @@ import Testing
     @Test func damagedPayloadsWithValidChecksumsNeverTrap() throws {
         let (bytes, config) = try Self.midStreamSnapshot()
         let payload = bytes[EngineSnapshot.headerSize..<(bytes.count - EngineSnapshot.checksumSize)]
-        #expect(Self.reason(EngineSnapshot.seal(Array(payload)), config) == nil)
+        // Room for the header, zeros: the frame is written over it.
+        let room = [UInt8](repeating: 0, count: EngineSnapshot.headerSize)
+        #expect(EngineSnapshot.seal(framed: room + payload) == bytes)
+        #expect(Self.reason(EngineSnapshot.seal(framed: room + payload), config) == nil)
         var rejected = 0
         for length in stride(from: 0, to: payload.count, by: 3) {
-            if Self.reason(EngineSnapshot.seal(Array(payload.prefix(length))), config) != nil { rejected += 1 }
+            if Self.reason(EngineSnapshot.seal(framed: room + payload.prefix(length)), config) != nil { rejected += 1 }
         }
         #expect(rejected == (payload.count + 2) / 3)
         // A fixed linear congruential sequence, so a failure can be replayed.
@@ -142,7 +145,7 @@ import Testing
         for _ in 0..<1000 {
             var damaged = Array(payload)
             for _ in 0...next(4) { damaged[next(damaged.count)] = UInt8(next(256)) }
-            _ = Self.reason(EngineSnapshot.seal(damaged), config)
+            _ = Self.reason(EngineSnapshot.seal(framed: room + damaged), config)
         }
     }
 
