@@ -428,7 +428,7 @@ public struct Engine: Sendable {
     }
 
     private mutating func countUnknown(_ checkpoint: String?) {
-        if let checkpoint, !geography.checkpoints.isEmpty, geography.checkpointIndex(checkpoint) == nil {
+        if let checkpoint, !geography.checkpoints.isEmpty, lookups.checkpointIndex(checkpoint) == nil {
             stats.unknownCheckpoints += 1
         }
     }
@@ -781,7 +781,7 @@ public struct Engine: Sendable {
         let time = evidence.time.nanosecondsSinceEpoch
         let previous = states[index].sightings.updateValue(Sighting(record: scope.record), forKey: key)
         guard let previous, let from = previous.checkpoint, from != id, time <= previous.time.plus(spec.within),
-            let origin = geography.checkpointIndex(from)
+            let origin = lookups.checkpointIndex(from)
         else { return }
         let km = geography.distanceKm(from: origin, to: here)
         // Two sightings at the same instant count as a second apart: any distance is then impossible.

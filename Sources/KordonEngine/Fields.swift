@@ -93,6 +93,7 @@ final class Lookups: Sendable {
     let geography: Geography
     /// The geography's checkpoint table, held apart as every event looks its checkpoint up: a method
     /// called on `geography` through this object copied the whole struct, retaining each of its tables.
+    /// Every checkpoint lookup goes through here.
     private let checkpointIndices: [TableKey: Int32]
     /// The watchlists' names: a test finds its list by a scan, as there are few.
     private let names: [String]

@@ -72,11 +72,6 @@ public struct Geography: Sendable {
         return nil
     }
 
-    /// Where checkpoint `id` is in `checkpointList`.
-    func checkpointIndex(_ id: String) -> Int32? {
-        checkpointIndices[TableKey(id)]
-    }
-
     /// The checkpoint nearest to `position` by great-circle distance, with the distance in km
     /// (equal distances: the smallest id); nil without checkpoints.
     public func nearestCheckpoint(to position: Position) -> (checkpoint: Checkpoint, km: Double)? {
