@@ -168,7 +168,7 @@ enum EngineSnapshot {
         out.write(state.nextSequence)
         out.write(state.lastWatchlistCheck)
         write(state.stats, to: &out)
-        out.entries(state.inputs, by: InputID.precedes)
+        out.entries(state.inputs)
         out.write(state.idle.sorted(by: InputID.precedes))
         // Heaps in array order: pushing them back in that order rebuilds the same arrays.
         out.write(state.queue.elements)
@@ -191,7 +191,7 @@ enum EngineSnapshot {
                 out.byte(0)
             }
         }
-        out.entries(state.awaiting, by: IDPrint.precedes)
+        out.entries(state.awaiting)
         return seal(framed: out.bytes)
     }
 
@@ -278,7 +278,7 @@ enum EngineSnapshot {
         ] {
             out.write(count)
         }
-        out.entries(stats.lateByInput, by: InputID.precedes)
+        out.entries(stats.lateByInput)
     }
 
     private static func readStats(_ input: inout SnapshotReader) throws(EngineSnapshotError) -> EngineStats {

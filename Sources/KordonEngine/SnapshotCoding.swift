@@ -77,19 +77,8 @@ struct SnapshotWriter {
         value.write(to: &self)
     }
 
-    /// A table's entries in key order.
-    mutating func entries<Key: SnapshotValue, Entry: SnapshotValue>(
-        _ entries: some Swift.Collection<(key: Key, value: Entry)>, by precedes: (Key, Key) -> Bool
-    ) {
-        count(entries.count)
-        // Pairs sorted, not keys: looking each key up again would hash it a second time.
-        for (key, entry) in entries.sorted(by: { precedes($0.key, $1.key) }) {
-            write(key)
-            write(entry)
-        }
-    }
-
-    /// A table's entries in key order, for the large tables of per-key state.
+    /// A table's entries in key order (pairs sorted, not keys: looking each key up again would hash it
+    /// a second time).
     mutating func entries<Key: SnapshotValue & SnapshotOrdered, Entry: SnapshotValue>(
         _ entries: some Swift.Collection<(key: Key, value: Entry)>
     ) {
@@ -232,6 +221,10 @@ extension IDPrint: SnapshotValue {
     static func precedes(_ a: IDPrint, _ b: IDPrint) -> Bool {
         (a.high, a.low) < (b.high, b.low)
     }
+}
+
+extension IDPrint: SnapshotOrdered {
+    var snapshotPrefix: UInt64 { high }
 }
 
 extension Int: SnapshotValue {
@@ -733,6 +726,11 @@ extension InputID: SnapshotValue {
     static func precedes(_ a: InputID, _ b: InputID) -> Bool {
         a.topic != b.topic ? a.topic < b.topic : a.partition < b.partition
     }
+}
+
+/// A few inputs at most: ranked by `precedes` alone.
+extension InputID: SnapshotOrdered {
+    var snapshotPrefix: UInt64 { 0 }
 }
 
 extension Queued: SnapshotValue {
