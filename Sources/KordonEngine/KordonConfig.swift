@@ -100,6 +100,9 @@ public struct KordonConfig: Sendable {
     public var rulebook: Rulebook
     public var geography: Geography
 
+    /// Where alerts are logged when the config does not say.
+    public static let defaultAlertLog = "/var/log/kordon/alerts.jsonl"
+
     /// Where the config is when `--config` is not given: `KORDON_CONFIG`, else
     /// `/etc/kordon/kordon.yaml` when it exists, else `config/kordon.yaml` under the working directory.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -136,7 +139,7 @@ public struct KordonConfig: Sendable {
         var settings = EngineSettings(watchlistCheck: EngineSettings.defaultWatchlistCheck)
         var kafka: Kafka?
         var daemon = Daemon(
-            stateDirectory: "/var/lib/kordon", snapshotInterval: 5_000_000_000, alertLog: "/var/log/kordon/alerts.jsonl",
+            stateDirectory: "/var/lib/kordon", snapshotInterval: 5_000_000_000, alertLog: defaultAlertLog,
             shutdownTimeout: 30_000_000_000, logLevel: "info", metricsListen: Endpoint(host: "127.0.0.1", port: 9464), pseudonymKeyFile: nil)
         let directory = (file as NSString).deletingLastPathComponent
         func resolve(_ name: String) -> String {

@@ -13,6 +13,15 @@ struct ConfigOption: ParsableArguments {
 
     var file: String { config ?? KordonConfig.defaultPath() }
 
+    /// For commands that work without a config and take defaults from one (the alert log, topics):
+    /// the config `--config` or `KORDON_CONFIG` names, else the default one where it exists; nil when
+    /// there is none. A config named or found must load (see `load`).
+    func loadIfPresent() throws -> KordonConfig? {
+        let named = config != nil || !(ProcessInfo.processInfo.environment["KORDON_CONFIG"] ?? "").isEmpty
+        guard named || FileManager.default.fileExists(atPath: file) else { return nil }
+        return try load()
+    }
+
     /// The loaded config; on errors, prints each (file:line: field: problem) to stderr and exits 2.
     func load() throws -> KordonConfig {
         do {

@@ -19,11 +19,16 @@ struct DevBroker: ParsableCommand {
 
     @Option(
         name: .customLong("topic"),
-        help: "A topic to create, as NAME or NAME:PARTITIONS (repeatable). Default: the contract's topics.")
+        help: """
+            A topic to create, as NAME or NAME:PARTITIONS (repeatable). Default: the config's topics (inputs, \
+            alert routes, dead letters, the group's active-role topic), or without a config the contract's.
+            """)
     var topics: [String] = []
 
     @Option(help: "Partitions of each default topic.")
     var partitions: Int32 = 6
+
+    @OptionGroup var config: ConfigOption
 
     @Option(help: "Also write the bootstrap address to this file.")
     var bootstrapFile: String?
@@ -32,6 +37,13 @@ struct DevBroker: ParsableCommand {
         "border.checkpoint.events", "border.patrol.events", "border.alerts", "border.alerts.integrity",
         "border.events.dlq",
     ]
+
+    /// What `kordon run` with the config needs, so it runs against this broker as it is (the daemon
+    /// cannot create its own topics here: the mock cluster does not serve CreateTopics).
+    private func defaultTopics() throws -> [(String, Int32)] {
+        guard let loaded = try config.loadIfPresent() else { return Self.defaultTopics.map { ($0, partitions) } }
+        return (loaded.kafka.inputTopics + loaded.outputTopics).map { ($0, partitions) } + [(loaded.activeTopic, 1)]
+    }
 
     func validate() throws {
         guard brokers >= 1 else { throw ValidationError("--brokers must be at least 1") }
@@ -54,14 +66,14 @@ struct DevBroker: ParsableCommand {
         var logger = Logger(label: "kordon.dev-broker")
         logger.logLevel = .notice
         let cluster = try MockCluster(brokers: brokers, logger: logger)
-        let wanted = try topics.isEmpty ? Self.defaultTopics.map { ($0, partitions) } : topics.map(parse)
+        let wanted = try topics.isEmpty ? defaultTopics() : topics.map(parse)
         for (name, count) in wanted { try cluster.createTopic(name, partitions: count) }
 
         if let bootstrapFile {
             try (cluster.bootstrapServers + "\n").write(toFile: bootstrapFile, atomically: true, encoding: .utf8)
         }
         print("bootstrap: \(cluster.bootstrapServers)")
-        for (name, count) in wanted { print("topic: \(name) (\(count) partitions)") }
+        for (name, count) in wanted { print("topic: \(name) (\(count) partition\(count == 1 ? "" : "s"))") }
         print("watch with: kcat -b \(cluster.bootstrapServers) -C -t \(wanted[0].0)")
         fflush(nil)  // stdout is block-buffered when piped; whoever waits for the address must see it now
 

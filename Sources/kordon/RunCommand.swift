@@ -54,8 +54,8 @@ struct Daemon {
             config.kafka.bootstrapServers = [mock.bootstrapServers]
             // The mock cluster does not serve CreateTopics: make every topic here.
             for topic in config.kafka.inputTopics { try mock.createTopic(topic, partitions: 4) }
-            for topic in config.alertTopics + [config.kafka.deadLetterTopic] { try mock.createTopic(topic, partitions: 6) }
-            try mock.createTopic(config.kafka.groupId + ".active", partitions: 1)
+            for topic in config.outputTopics { try mock.createTopic(topic, partitions: 6) }
+            try mock.createTopic(config.activeTopic, partitions: 1)
             // The cluster is new, so a checkpoint from an earlier run points at offsets it never had.
             try? FileManager.default.removeItem(atPath: CheckpointStore(directory: config.daemon.stateDirectory).path)
             FileHandle.standardOutput.write(
@@ -119,17 +119,31 @@ struct Daemon {
 
 }
 
-/// Alert topics, the dead-letter topic and the group's active-role topic are the daemon's own: it
-/// creates those missing.
+extension KordonConfig {
+    /// The topics the daemon writes to: each alert topic and the dead-letter topic.
+    var outputTopics: [String] { alertTopics + [kafka.deadLetterTopic] }
+    /// Whoever holds this topic's one partition is the group's active instance.
+    var activeTopic: String { kafka.groupId + ".active" }
+}
+
+/// Creates the daemon's own topics (outputs, 6 partitions; the active-role topic, 1) that are missing.
+/// A broker that will not create them (librdkafka's mock cluster does not serve CreateTopics) gets an
+/// error naming them, to be made beforehand.
 func createOutputTopics(_ config: KordonConfig, logger: Logger) throws {
     let admin = try KafkaAdmin(config: KafkaClients(config: config).admin, logger: logger)
     let existing = try admin.topics(timeout: .seconds(30))
-    var specs = (config.alertTopics + [config.kafka.deadLetterTopic]).filter { existing[$0] == nil }
-        .map { TopicSpec(name: $0, partitions: 6) }
-    // Whoever holds its one partition is the active instance of the group.
-    let active = config.kafka.groupId + ".active"
-    if existing[active] == nil { specs.append(TopicSpec(name: active, partitions: 1)) }
-    let created = try admin.createMissingTopics(specs, timeout: .seconds(30))
+    let specs = (config.outputTopics.map { TopicSpec(name: $0, partitions: 6) } + [TopicSpec(name: config.activeTopic, partitions: 1)])
+        .filter { existing[$0.name] == nil }
+    let created: [String]
+    do {
+        created = try admin.createMissingTopics(specs, timeout: .seconds(30))
+    } catch {
+        let missing = specs.map { "\($0.name) (\($0.partitions) partition\($0.partitions == 1 ? "" : "s"))" }
+        throw KafkaError(
+            code: error.code,
+            message: "missing topics not created (\(error.message)): \(missing.joined(separator: ", ")); create them "
+                + "beforehand (`kordon dev-broker --config FILE` makes a development broker with all of them)")
+    }
     if !created.isEmpty { logger.notice("created topics", metadata: ["topics": "\(created)"]) }
 }
 

@@ -16,8 +16,8 @@ struct Tail: ParsableCommand {
             above. Lines that are not alerts are skipped.
             """)
 
-    @Argument(help: "The alert log.")
-    var file = "/var/log/kordon/alerts.jsonl"
+    @Argument(help: "The alert log. Default: the config's daemon.alertLog, without a config \(KordonConfig.defaultAlertLog).")
+    var file: String?
 
     @Flag(name: .shortAndLong, help: "Keep printing alerts as they are appended.")
     var follow = false
@@ -40,6 +40,8 @@ struct Tail: ParsableCommand {
     @Option(help: "Color the severity: auto (when writing to a terminal), always or never.")
     var color = "auto"
 
+    @OptionGroup var config: ConfigOption
+
     func validate() throws {
         if let severity, !AlertFilter.severities.contains(severity) {
             throw ValidationError("--severity must be one of \(AlertFilter.severities.joined(separator: ", "))")
@@ -53,6 +55,7 @@ struct Tail: ParsableCommand {
     func run() throws {
         let filter = AlertFilter(minimumSeverity: severity, rules: rule, since: since.flatMap(sinceTime))
         let formatter = AlertLineFormatter(color: color == "always" || (color == "auto" && isatty(STDOUT_FILENO) == 1))
+        let file = try file ?? alertLog(of: config, command: "tail")
         guard FileManager.default.fileExists(atPath: file) || follow else {
             printError("kordon tail: \(file): no such file")
             throw ExitCode(2)
@@ -88,12 +91,15 @@ struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats", abstract: "Summarise alert logs: counts by severity, rule, checkpoint and day (event time, UTC).")
 
-    @Argument(help: "Alert logs (JSON lines), plain or rotated and gzip-compressed.")
-    var files: [String] = ["/var/log/kordon/alerts.jsonl"]
+    @Argument(
+        help: "Alert logs (JSON lines), plain or rotated and gzip-compressed. Default: the config's daemon.alertLog, without a config \(KordonConfig.defaultAlertLog).")
+    var files: [String] = []
+
+    @OptionGroup var config: ConfigOption
 
     func run() throws {
         var stats = AlertStats()
-        for file in files {
+        for file in try files.isEmpty ? [alertLog(of: config, command: "stats")] : files {
             let bytes: [UInt8]
             do {
                 bytes = try AlertLogFile.contents(of: file)
@@ -107,5 +113,17 @@ struct Stats: ParsableCommand {
             for line in bytes.split(separator: UInt8(ascii: "\n")) { stats.add(line: String(decoding: line, as: UTF8.self)) }
         }
         print(stats.report, terminator: "")
+    }
+}
+
+
+/// The alert log the config names (see `ConfigOption.loadIfPresent`), else the default one. A config
+/// that does not load is reported with a hint: the log can be named instead.
+private func alertLog(of config: ConfigOption, command: String) throws -> String {
+    do {
+        return try config.loadIfPresent()?.daemon.alertLog ?? KordonConfig.defaultAlertLog
+    } catch {
+        printError("kordon \(command): to read an alert log without the config \(config.file), name it: kordon \(command) FILE")
+        throw error
     }
 }
