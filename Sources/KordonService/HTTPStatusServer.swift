@@ -170,6 +170,12 @@ private final class ServeLoop {
     }
 
     func run() {
+        // The name `top -H` and perf show (what pthread_setname_np does; Swift's Glibc does not declare it).
+        let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        if comm >= 0 {
+            _ = write(comm, "kordon-status", 13)
+            close(comm)
+        }
         defer {
             for connection in connections { close(connection.fd) }
             close(listener)

@@ -487,12 +487,10 @@ final class PacedFeed: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
+        startThread(name: "kordon-feed") { [self] in
             let result = Swift.Result { try feed() }
             outcome.withLock { $0 = result }
         }
-        thread.name = "kordon-bench-feed"
-        thread.start()
     }
 
     private func feed() throws -> (events: Int, seconds: Double) {
@@ -542,7 +540,7 @@ final class TransportProbe: Sendable {
             config: ["bootstrap.servers": bootstrap, "group.id": "bench-latency-probe", "fetch.wait.max.ms": fetchWait],
             logger: logger)
         try consumer.subscribe(topics)
-        let thread = Thread { [self] in
+        startThread(name: "kordon-probe") { [self] in
             var seen: [(time: Int64, latency: Int64)] = []
             while !stopped.load(ordering: .acquiring) {
                 let batch = consumer.poll(timeout: .milliseconds(100))
@@ -552,8 +550,6 @@ final class TransportProbe: Sendable {
             try? consumer.close()
             samples.withLock { $0 = seen }
         }
-        thread.name = "kordon-bench-probe"
-        thread.start()
     }
 
     var isActive: Bool { !((try? consumer.assignment()) ?? []).isEmpty }
