@@ -71,14 +71,39 @@ public final class KafkaConsumer: @unchecked Sendable {
         try check(rd_kafka_assign(handle.pointer, list.pointer), "assign \(offsets.count) partitions")
     }
 
-    /// The low and high watermark of a partition (first offset, next offset to be written), asked of its leader.
-    public func watermarks(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
-        var low: Int64 = -1
-        var high: Int64 = -1
+    /// The low and high watermarks of partitions (first offset, next offset to be written), asked of
+    /// their leaders: one request per leader for each. Fails after `timeout` at the latest, where
+    /// librdkafka 2.0.2's `rd_kafka_query_watermark_offsets` waits for a leader that is down until it
+    /// is back, whatever its timeout (librdkafka #2588, fixed in 2.3.0); `rd_kafka_offsets_for_times`
+    /// keeps its timeout.
+    public func watermarks(_ partitions: some Collection<TopicPartition>, timeout: Duration) throws(KafkaError)
+        -> [TopicPartition: (low: Int64, high: Int64)]
+    {
+        guard !partitions.isEmpty else { return [:] }
+        let deadline = ContinuousClock.now + timeout
+        // ListOffsets' special timestamps: the end (the high watermark) and the beginning (the low).
+        let high = try listOffsets(partitions, at: Int64(RD_KAFKA_OFFSET_END), until: deadline)
+        let low = try listOffsets(partitions, at: Int64(RD_KAFKA_OFFSET_BEGINNING), until: deadline)
+        var result: [TopicPartition: (low: Int64, high: Int64)] = [:]
+        for (tp, end) in high { if let start = low[tp] { result[tp] = (start, end) } }
+        return result
+    }
+
+    private func listOffsets(_ partitions: some Collection<TopicPartition>, at timestamp: Int64, until deadline: ContinuousClock.Instant)
+        throws(KafkaError) -> [TopicPartition: Int64]
+    {
+        let list = NativePartitionList(capacity: partitions.count)
+        for tp in partitions { list.add(tp, offset: timestamp) }
         try check(
-            rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, milliseconds(timeout)),
-            "watermarks of \(tp)")
-        return (low, high)
+            rd_kafka_offsets_for_times(handle.pointer, list.pointer, milliseconds(ContinuousClock.now.duration(to: deadline))),
+            "offsets of \(partitions.count) partitions")
+        var result: [TopicPartition: Int64] = [:]
+        for element in list.pointer.elements {
+            let tp = TopicPartition(String(cString: element.topic), element.partition)
+            try check(element.err, "offsets of \(tp)")
+            result[tp] = element.offset
+        }
+        return result
     }
 
     /// The high watermark of a partition as last seen in a fetch response (no request is made);
@@ -182,9 +207,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         let positions = try position(partitions)
         let missing = partitions.filter { positions[$0] == nil }
         let committed = missing.isEmpty ? [:] : try self.committed(missing, timeout: timeout)
+        let marks = try watermarks(partitions, timeout: timeout)
         var result: [TopicPartition: Int64] = [:]
         for tp in partitions {
-            let (low, high) = try watermarks(tp, timeout: timeout)
+            guard let (low, high) = marks[tp] else { continue }
             result[tp] = max(high - (positions[tp] ?? committed[tp] ?? low), 0)
         }
         return result

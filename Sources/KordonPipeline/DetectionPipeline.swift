@@ -294,7 +294,7 @@ public final class DetectionPipeline: @unchecked Sendable {
     }
 
     /// Messages not yet consumed per assigned partition, asked of the brokers; nil when Kafka cannot
-    /// say. Blocks up to a second per partition: call it off Swift's cooperative pool.
+    /// say. Blocks up to a second: call it off Swift's cooperative pool.
     public func lag() -> [TopicPartition: Int64]? {
         try? consumer.lag(timeout: .seconds(1))
     }
@@ -838,11 +838,16 @@ public final class DetectionPipeline: @unchecked Sendable {
             // The read-back in `restoreState` just listed every input partition with its end.
             let partitions = delivered.inputEnds.keys.sorted()
             let committed = try consumer.committed(partitions, timeout: .seconds(10))
+            let unread = partitions.filter { positions[$0] == nil && committed[$0] == nil }
+            let watermarks = try consumer.watermarks(unread, timeout: .seconds(10))
             var start: [TopicPartition: Int64] = [:]
             for tp in partitions {
                 // A concrete offset, so "caught up" compares what we handled with the high watermark
                 // (librdkafka's own position runs ahead to what it has fetched but we have not read).
-                start[tp] = try positions[tp] ?? committed[tp] ?? consumer.watermarks(tp, timeout: .seconds(10)).low
+                guard let offset = positions[tp] ?? committed[tp] ?? watermarks[tp]?.low else {
+                    throw KafkaError(code: .timedOut, message: "no offsets for \(tp)")
+                }
+                start[tp] = offset
                 positions[tp] = start[tp]
                 engine.register(InputID(topic: tp.topic, partition: tp.partition))
                 lastMessage[tp] = .now

@@ -46,22 +46,16 @@ public enum OutputReadback {
         let counts = try admin.topics(timeout: timeout)
         let consumer = try KafkaConsumer(config: config, logger: logger)
         defer { try? consumer.close() }
-        for topic in inputTopics {
-            for partition in 0..<(counts[topic] ?? 0) {
-                let tp = TopicPartition(topic, partition)
-                result.inputEnds[tp] = try consumer.watermarks(tp, timeout: timeout).high
-            }
+        func partitions(_ topics: [String]) -> [TopicPartition] {
+            topics.flatMap { topic in (0..<(counts[topic] ?? 0)).map { TopicPartition(topic, $0) } }
         }
+        result.inputEnds = try consumer.watermarks(partitions(inputTopics), timeout: timeout).mapValues(\.high)
         var starts: [TopicPartition: Int64] = [:]
-        for topic in topics + [deadLetterTopic] {
-            for partition in 0..<(counts[topic] ?? 0) {
-                let tp = TopicPartition(topic, partition)
-                let (low, high) = try consumer.watermarks(tp, timeout: timeout)
-                result.ends[tp] = high
-                guard let from else { continue }
-                let start = max(from[tp] ?? 0, low)
-                if start < high { starts[tp] = start }
-            }
+        for (tp, (low, high)) in try consumer.watermarks(partitions(topics + [deadLetterTopic]), timeout: timeout) {
+            result.ends[tp] = high
+            guard let from else { continue }
+            let start = max(from[tp] ?? 0, low)
+            if start < high { starts[tp] = start }
         }
         guard !starts.isEmpty else { return result }
         try consumer.assign(starts)

@@ -26,13 +26,13 @@ struct StatusService: Service {
         let interval = min(watchdog.map { $0 / 2 } ?? .seconds(1), .seconds(1))
         let lag = LatestLag()
         try await withThrowingDiscardingTaskGroup { group in
-            // Asking the brokers blocks, for long when they do not answer: asked on the side, so that
-            // STATUS and the watchdog keep their cadence through an outage.
+            // Asking the brokers blocks, up to a second when they do not answer: asked on the side, so
+            // that STATUS and the watchdog keep their cadence through an outage.
             group.addTask {
                 while !Task.isShuttingDownGracefully, !Task.isCancelled {
                     let total = try? await onDedicatedThread(name: "kordon-lag") { pipeline.lag() }?.values.reduce(0, +)
                     lag.value.withLock { $0 = (total, .now) }
-                    try? await Task.sleep(for: interval)
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
                 }
             }
             var ready = false
@@ -40,7 +40,8 @@ struct StatusService: Service {
             var recentAlerts: [(ContinuousClock.Instant, Int)] = []
             var last = ContinuousClock.now
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                // Woken by a shutdown: the pipeline's drain waits for this service to stop.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
                 let now = ContinuousClock.now
                 let counters = pipeline.counters
                 let alerts = counters.alerts.values.reduce(0, +)

@@ -24,7 +24,7 @@ struct MetricsService: Service {
         logger.notice("metrics on http://\(endpoint.host):\(server.port)/metrics")
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             exporter.update(from: pipeline)
-            try? await Task.sleep(for: .seconds(1))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }
 }

@@ -90,7 +90,7 @@ struct Daemon {
                 group: config.kafka.groupId, inputTopics: config.kafka.inputTopics, alertTopics: config.alertTopics,
                 deadLetterTopic: config.kafka.deadLetterTopic, consumer: clients.consumer, producer: clients.producer,
                 stateDirectory: config.daemon.stateDirectory, checkpointInterval: .nanoseconds(config.daemon.snapshotInterval),
-                drainTimeout: .nanoseconds(config.daemon.shutdownTimeout), idleTimeout: .nanoseconds(config.kafka.idleTimeout)),
+                drainTimeout: drainBudget(config), idleTimeout: .nanoseconds(config.kafka.idleTimeout)),
             engine: Engine(rulebook: rulebook, geography: geography, settings: settings, clock: { Timestamp.now }),
             restore: { bytes in
                 try Engine(restoring: bytes, rulebook: rulebook, geography: geography, settings: settings, clock: { Timestamp.now })
@@ -117,6 +117,14 @@ struct Daemon {
         withExtendedLifetime(pipeline) {}
     }
 
+}
+
+/// How long the pipeline may wait for deliveries when it stops: the shutdown bound less what closing
+/// the Kafka clients and stopping the other services need after it (a quarter of it, at most 5 s),
+/// so that the daemon is gone within the bound even when no delivery can be made.
+func drainBudget(_ config: KordonConfig) -> Duration {
+    let bound = Duration.nanoseconds(config.daemon.shutdownTimeout)
+    return bound - min(.seconds(5), bound / 4)
 }
 
 extension KordonConfig {

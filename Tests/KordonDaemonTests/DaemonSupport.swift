@@ -205,8 +205,9 @@ func waitUntilCommittedToEnd(_ cluster: MockCluster, group: String, partitions: 
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         let committed = (try? consumer.committed(all, timeout: .seconds(5))) ?? [:]
-        let done = try all.allSatisfy { tp in
-            let high = try consumer.watermarks(tp, timeout: .seconds(5)).high
+        let watermarks = try consumer.watermarks(all, timeout: .seconds(5))
+        let done = all.allSatisfy { tp in
+            guard let high = watermarks[tp]?.high else { return false }
             return high == 0 || committed[tp] == high
         }
         if done {
@@ -226,15 +227,10 @@ func publishedAlerts(_ cluster: MockCluster) throws -> [(topic: String, id: Stri
     let counts = try admin.topics(timeout: .seconds(10))
     var starts: [TopicPartition: Int64] = [:]
     var ends: [TopicPartition: Int64] = [:]
-    for topic in alertTopics {
-        for partition in 0..<(counts[topic] ?? 0) {
-            let tp = TopicPartition(topic, partition)
-            let (low, high) = try consumer.watermarks(tp, timeout: .seconds(10))
-            if high > low {
-                starts[tp] = low
-                ends[tp] = high
-            }
-        }
+    let partitions = alertTopics.flatMap { topic in (0..<(counts[topic] ?? 0)).map { TopicPartition(topic, $0) } }
+    for (tp, (low, high)) in try consumer.watermarks(partitions, timeout: .seconds(10)) where high > low {
+        starts[tp] = low
+        ends[tp] = high
     }
     guard !starts.isEmpty else { return [] }
     try consumer.assign(starts)

@@ -12,7 +12,7 @@ extension Kafka {
             let cluster = try MockCluster(brokers: 3, logger: testLogger)
             for topic in inputTopics { try cluster.createTopic(topic, partitions: 6) }
             for topic in alertTopics + ["border.events.dlq"] { try cluster.createTopic(topic, partitions: 3) }
-            for group in ["g-usr1", "g-hup", "g-notify"] { try cluster.createTopic(group + ".active", partitions: 1) }
+            for group in ["g-usr1", "g-hup", "g-notify", "g-down"] { try cluster.createTopic(group + ".active", partitions: 1) }
             return cluster
         }
 
@@ -108,6 +108,26 @@ extension Kafka {
             #expect(try await waitFor { listener.received()[back...].contains { $0.contains("WATCHDOG=1") } })
             #expect(daemon.signal(SIGTERM) == 0)
             #expect(listener.received().contains { $0.contains("STOPPING=1") })
+        }
+
+        /// SIGTERM while every broker is down: nothing can be delivered or committed, and the daemon
+        /// still exits within its shutdown bound (15 s here), the last checkpoint staying.
+        @Test func sigtermWithEveryBrokerDownExitsWithinTheBound() async throws {
+            let cluster = try cluster()
+            let stream = try Stream(events: 5_000, seed: 24)
+            try stream.produce(to: cluster)
+            let daemon = try DaemonUnderTest(cluster: cluster, group: "g-down", name: "down")
+            try daemon.start()
+            #expect(try await waitFor { try daemon.loggedIds().count > 10 })
+            for broker: Int32 in 1...3 { try cluster.setBrokerDown(broker) }
+            // Long enough for the status service's lag queries to be waiting on the brokers.
+            try await Task.sleep(for: .seconds(3))
+            let began = ContinuousClock.now
+            let status = daemon.signal(SIGTERM, timeout: .seconds(90))
+            let took = ContinuousClock.now - began
+            #expect(status == 0, "\(daemon.daemonLog.suffix(3000))")
+            // The bound, and a second for the process to be reaped and seen gone.
+            #expect(took < .seconds(16), "took \(took)")
         }
     }
 }

@@ -1,5 +1,7 @@
+import Foundation
 import KordonKafka
 import KordonTestSupport
+import Synchronization
 import Testing
 
 extension Kafka {
@@ -41,6 +43,39 @@ extension Kafka {
                     lastByKey[n % 1000] = n
                 }
             }
+        }
+
+        /// Several partitions' watermarks at once, as their leaders have them; with every broker down,
+        /// an error within the timeout, not a wait for the brokers to return (which is what librdkafka
+        /// 2.0.2's own watermark query does, and what held a stopping daemon for minutes).
+        @Test func watermarksComeFromTheLeadersOrFailWithinTheTimeout() throws {
+            let cluster = try MockCluster(brokers: 3, logger: testLogger)
+            try cluster.createTopic("marks", partitions: 4)
+            let producer = try KafkaProducer(config: producerConfig(cluster), logger: testLogger)
+            let reports = try produceAll(producer, topic: "marks", values: (0..<200).map { "v\($0)" }, key: { "k\($0)" })
+            let consumer = try KafkaConsumer(config: consumerConfig(cluster, group: "g-marks"), logger: testLogger)
+            let partitions = (0..<4).map { TopicPartition("marks", Int32($0)) }
+            let marks = try consumer.watermarks(partitions, timeout: .seconds(10))
+            #expect(marks.count == 4)
+            for tp in partitions {
+                let written = Int64(reports.count { $0.partition == tp.partition })
+                #expect(marks[tp]?.low == 0 && marks[tp]?.high == written, "\(tp): \(String(describing: marks[tp]))")
+            }
+
+            for broker: Int32 in 1...3 { try cluster.setBrokerDown(broker) }
+            // On a thread of its own, so that a query that never returns fails the test rather than hangs it.
+            let outcome = Mutex<(failed: Bool, took: Duration)?>(nil)
+            startThread(name: "marks-query") {
+                let began = ContinuousClock.now
+                let failed = (try? consumer.watermarks(partitions, timeout: .seconds(2))) == nil
+                outcome.withLock { $0 = (failed, began.duration(to: .now)) }
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while outcome.withLock({ $0 }) == nil, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            let result = try #require(outcome.withLock { $0 }, "the query did not return within 30 s")
+            #expect(result.failed)
+            #expect(result.took < .seconds(5), "took \(result.took)")
+            for broker: Int32 in 1...3 { try cluster.setBrokerUp(broker) }
         }
 
         @Test func restartResumesFromCommittedOffsets() throws {
