@@ -233,17 +233,22 @@ struct SignalService: Service {
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup, .sigusr1)
+        // Reloads read files and ask the brokers (for as long as their timeouts when Kafka is down):
+        // one at a time, off Swift's cooperative pool, and not waited for by a stop.
+        let reloads = DispatchQueue(label: "kordon-reload")
         for await signal in signals.cancelOnGracefulShutdown() {
             if signal == .sigusr1 {
                 logger.notice("SIGUSR1: reopening the alert log")
                 pipeline.reopenLog()
                 continue
             }
-            reload()
+            // Held strongly: a reload still under way as the daemon stops must find the pipeline.
+            let pipeline: DetectionPipeline = pipeline
+            reloads.async { reload(pipeline) }
         }
     }
 
-    private func reload() {
+    private func reload(_ pipeline: DetectionPipeline) {
         var config: KordonConfig
         do {
             config = try KordonConfig.load(file: configFile)
