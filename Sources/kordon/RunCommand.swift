@@ -139,7 +139,15 @@ extension KordonConfig {
 /// error naming them, to be made beforehand.
 func createOutputTopics(_ config: KordonConfig, logger: Logger) throws {
     let admin = try KafkaAdmin(config: KafkaClients(config: config).admin, logger: logger)
-    let existing = try admin.topics(timeout: .seconds(30))
+    let existing: [String: Int32]
+    do {
+        existing = try admin.topics(timeout: .seconds(30))
+    } catch {
+        throw KafkaError(
+            code: error.code,
+            message: "cannot list the topics of \(config.kafka.bootstrapServers.joined(separator: ",")) "
+                + "(kafka.bootstrapServers in \(config.file)): \(error.message)")
+    }
     let specs = (config.outputTopics.map { TopicSpec(name: $0, partitions: 6) } + [TopicSpec(name: config.activeTopic, partitions: 1)])
         .filter { existing[$0.name] == nil }
     let created: [String]
