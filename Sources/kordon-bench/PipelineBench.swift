@@ -82,16 +82,14 @@ struct PipelineBench: ParsableCommand {
         // As the embedded daemon does: the mock cluster does not serve CreateTopics.
         for topic in loaded.alertTopics + [loaded.kafka.deadLetterTopic] { try cluster.createTopic(topic, partitions: 6) }
         print("pipeline: \(loaded.rulebook.rules.count) rule parts from \(loaded.rulesFile), seed \(seed), 3-broker mock cluster in process")
-        // The latency phase sizes its partitions by the throughput phase's events, else by a typical one.
-        let bytesPerEvent = phase == "latency" ? 464 : try throughput(loaded, cluster, logger)
-        if phase != "throughput" { try latency(loaded, cluster, logger, bytesPerEvent: bytesPerEvent) }
+        if phase != "latency" { try throughput(loaded, cluster, logger) }
+        if phase != "throughput" { try latency(loaded, cluster, logger) }
         print("peak RSS (whole process: mock cluster with every topic, bench producer, pipelines): \(peakMemoryMiB()) MiB")
     }
 
     // MARK: - Throughput
 
-    /// Returns the mean message size, for sizing the latency phase's partitions.
-    private func throughput(_ loaded: KordonConfig, _ cluster: MockCluster, _ logger: Logger) throws -> Int {
+    private func throughput(_ loaded: KordonConfig, _ cluster: MockCluster, _ logger: Logger) throws {
         var options = SimulationOptions()
         options.seed = seed
         options.events = events
@@ -149,7 +147,6 @@ struct PipelineBench: ParsableCommand {
               the total. Alerts include those released by the idle timeout once the input has ended.
             """)
         print("peak RSS so far: \(peakMemoryMiB()) MiB")
-        return bytesPerEvent
     }
 
     private func partitionsNeeded(bytes: Int, messages: Int) -> Int32 {
@@ -221,10 +218,20 @@ struct PipelineBench: ParsableCommand {
 
     // MARK: - Latency
 
-    private func latency(_ loaded: KordonConfig, _ cluster: MockCluster, _ logger: Logger, bytesPerEvent: Int) throws {
+    private func latency(_ loaded: KordonConfig, _ cluster: MockCluster, _ logger: Logger) throws {
         let count = Int(rate * duration)
         let topics = loaded.kafka.inputTopics.map { "latency." + $0 }
-        // Sized as if every event went to one topic: the split between them is not known up front.
+        var options = SimulationOptions()
+        options.seed = seed &+ 1
+        options.events = count
+        options.incidentsPerDay = incidentsPerDay
+        options.lateness = loaded.settings.lateness
+        // Sized by the feed's own first events, as if every event went to one topic: the split between
+        // them is not known up front.
+        var sample = options
+        sample.events = min(count, 10_000)
+        let sampled = SimulatedStream(sample, loaded)
+        let bytesPerEvent = sampled.bytes.count / max(sampled.records.count, 1)
         let perTopic = max(partitions, partitionsNeeded(bytes: count * bytesPerEvent, messages: count))
         for topic in topics { try cluster.createTopic(topic, partitions: perTopic) }
         // librdkafka's mock broker holds a fetch that finds nothing for the whole fetch.wait.max.ms (500 ms by
@@ -250,11 +257,6 @@ struct PipelineBench: ParsableCommand {
                 + "with fetch.wait.max.ms \(fetchWait); the first \(warmUp) s are warm-up; the feed "
                 + (feedSpread ? "spreads its events over the partitions one by one" : "sticks to one partition a batch"))
 
-        var options = SimulationOptions()
-        options.seed = seed &+ 1
-        options.events = count
-        options.incidentsPerDay = incidentsPerDay
-        options.lateness = loaded.settings.lateness
         let feed = PacedFeed(
             options: options, config: loaded, topics: topics, rate: rate, bootstrap: cluster.bootstrapServers,
             spread: feedSpread, logger: logger)
