@@ -476,7 +476,9 @@ public final class DetectionPipeline: @unchecked Sendable {
     }
 
     /// Writes an alert the engine released to the log and its topics: the same bytes to both.
+    /// After a fatal error nothing more goes out: the next start reprocesses from the last checkpoint.
     private func emit(_ raw: Alert, sourceTime: Int64?) {
+        guard fatal == nil else { return }
         let alert = output.transform(raw)
         local.alerts[AlertCount(rule: alert.rule, severity: alert.severity.rawValue), default: 0] += 1
         local.suppressed += alert.suppressed
@@ -499,15 +501,27 @@ public final class DetectionPipeline: @unchecked Sendable {
     }
 
     /// The log must take every alert before its offsets are committed: on a failing disk, retry
-    /// (consumption stalls, nothing is dropped) until it works.
+    /// (consumption stalls, nothing is dropped) until it works. Asked to stop meanwhile, it retries
+    /// for as long as a stop drains, then gives up: a fatal error, so the stop takes no checkpoint
+    /// and the next start writes these alerts again.
     private func writeLog(_ bytes: [UInt8]) {
         var attempt = 0
+        var stopping: ContinuousClock.Instant?
         while true {
             do {
                 return try log.append(bytes)
             } catch {
                 if attempt % 50 == 0 { logger.error("\(error); retrying") }
                 attempt += 1
+                if stopRequested.load(ordering: .acquiring) {
+                    let since = stopping ?? .now
+                    stopping = since
+                    if ContinuousClock.now - since >= options.drainTimeout {
+                        logger.critical("stopping without a checkpoint: \(error); the next start reprocesses from the last one")
+                        fatal = error
+                        return
+                    }
+                }
                 serveDeliveries(timeout: .milliseconds(100))
             }
         }
@@ -661,7 +675,8 @@ public final class DetectionPipeline: @unchecked Sendable {
     /// output made so far is acknowledged.
     private func beginCheckpoint() {
         // A standby's state is not the group's: never let it replace the active one's checkpoint.
-        guard active else { return }
+        // After a fatal error the state is ahead of what went out (`emit`): it must not be saved.
+        guard active, fatal == nil else { return }
         let position: AlertLog.Position
         do {
             position = try log.position()

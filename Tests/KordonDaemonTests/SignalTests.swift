@@ -12,7 +12,7 @@ extension Kafka {
             let cluster = try MockCluster(brokers: 3, logger: testLogger)
             for topic in inputTopics { try cluster.createTopic(topic, partitions: 6) }
             for topic in alertTopics + ["border.events.dlq"] { try cluster.createTopic(topic, partitions: 3) }
-            for group in ["g-usr1", "g-hup", "g-notify", "g-down"] { try cluster.createTopic(group + ".active", partitions: 1) }
+            for group in ["g-usr1", "g-hup", "g-notify", "g-down", "g-disk"] { try cluster.createTopic(group + ".active", partitions: 1) }
             return cluster
         }
 
@@ -132,6 +132,38 @@ extension Kafka {
             #expect(status == 0, "\(daemon.daemonLog.suffix(3000))")
             // The bound, and a second for the process to be reaped and seen gone.
             #expect(took < .seconds(16), "took \(took)")
+        }
+
+        /// SIGTERM while the alert log cannot be written (here its path is taken by a directory): the
+        /// daemon gives up within its bound, without a checkpoint past the alerts it could not log,
+        /// and fails; started again once the log can be written, it delivers every alert once.
+        @Test func sigtermWhileTheAlertLogFailsExitsWithinTheBoundAndLosesNothing() async throws {
+            let cluster = try cluster()
+            let stream = try Stream(events: 20_000, seed: 25)
+            let half = stream.messages.count / 2
+            try stream.produce(to: cluster, range: 0..<half)
+            let daemon = try DaemonUnderTest(cluster: cluster, group: "g-disk", name: "disk")
+            try daemon.start()
+            #expect(try await waitFor { try daemon.loggedIds().count > 10 })
+            let rotated = daemon.logPath + ".1"
+            try FileManager.default.moveItem(atPath: daemon.logPath, toPath: rotated)
+            try FileManager.default.createDirectory(atPath: daemon.logPath, withIntermediateDirectories: false)
+            try stream.produce(to: cluster, range: half..<stream.messages.count)
+            #expect(try await waitFor { daemon.daemonLog.contains("Is a directory; retrying") })
+            let began = ContinuousClock.now
+            let status = daemon.signal(SIGTERM, timeout: .seconds(90))
+            let took = ContinuousClock.now - began
+            #expect(status == 1, "\(daemon.daemonLog.suffix(3000))")
+            #expect(took < .seconds(16), "took \(took)")
+            #expect(daemon.daemonLog.contains("stopping without a checkpoint"))
+
+            try FileManager.default.removeItem(atPath: daemon.logPath)
+            try daemon.start()
+            #expect(try waitUntilCommittedToEnd(cluster, group: "g-disk", partitions: 6))
+            #expect(daemon.signal(SIGTERM) == 0)
+            let old = try String(contentsOfFile: rotated, encoding: .utf8).split(separator: "\n")
+                .compactMap { AlertLine.id(in: Array($0.utf8)[...]) }
+            try expectDelivered(stream, cluster: cluster, logs: [old, daemon.loggedIds()])
         }
     }
 }
