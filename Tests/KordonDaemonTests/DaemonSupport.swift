@@ -194,6 +194,17 @@ final class DaemonUnderTest {
     }
 }
 
+/// A daemon of `group` started once `stream` (or its `range`) is on the cluster, and seen logging alerts.
+func startedDaemon(_ cluster: MockCluster, _ stream: Stream, range: Range<Int>? = nil, group: String, name: String)
+    async throws -> DaemonUnderTest
+{
+    try stream.produce(to: cluster, range: range)
+    let daemon = try DaemonUnderTest(cluster: cluster, group: group, name: name)
+    try daemon.start()
+    #expect(try await waitFor { try daemon.loggedIds().count > 10 })
+    return daemon
+}
+
 /// Waits until `group` has committed the end of every input partition, then a little longer
 /// (for idle inputs to release the last windows and a checkpoint to follow).
 func waitUntilCommittedToEnd(_ cluster: MockCluster, group: String, partitions: Int32, timeout: Duration = .seconds(120))

@@ -21,10 +21,7 @@ extension Kafka {
             let stream = try Stream(events: 40_000, seed: 21)
             // The whole stream first, rotating while the daemon works through it: partitions filled
             // while it watches would drift hours apart in the simulator's packed event time.
-            try stream.produce(to: cluster)
-            let daemon = try DaemonUnderTest(cluster: cluster, group: "g-usr1", name: "usr1")
-            try daemon.start()
-            #expect(try await waitFor { try daemon.loggedIds().count > 10 })
+            let daemon = try await startedDaemon(cluster, stream, group: "g-usr1", name: "usr1")
             // logrotate's way: move the file away, then signal.
             let rotated = daemon.logPath + ".1"
             try FileManager.default.moveItem(atPath: daemon.logPath, toPath: rotated)
@@ -115,11 +112,7 @@ extension Kafka {
         /// the last checkpoint staying.
         @Test func sigtermWithEveryBrokerDownExitsWithinTheBound() async throws {
             let cluster = try cluster()
-            let stream = try Stream(events: 5_000, seed: 24)
-            try stream.produce(to: cluster)
-            let daemon = try DaemonUnderTest(cluster: cluster, group: "g-down", name: "down")
-            try daemon.start()
-            #expect(try await waitFor { try daemon.loggedIds().count > 10 })
+            let daemon = try await startedDaemon(cluster, Stream(events: 5_000, seed: 24), group: "g-down", name: "down")
             for broker: Int32 in 1...3 { try cluster.setBrokerDown(broker) }
             // Long enough for the status service's lag queries to be waiting on the brokers.
             try await Task.sleep(for: .seconds(3))
@@ -141,10 +134,7 @@ extension Kafka {
             let cluster = try cluster()
             let stream = try Stream(events: 20_000, seed: 25)
             let half = stream.messages.count / 2
-            try stream.produce(to: cluster, range: 0..<half)
-            let daemon = try DaemonUnderTest(cluster: cluster, group: "g-disk", name: "disk")
-            try daemon.start()
-            #expect(try await waitFor { try daemon.loggedIds().count > 10 })
+            let daemon = try await startedDaemon(cluster, stream, range: 0..<half, group: "g-disk", name: "disk")
             let rotated = daemon.logPath + ".1"
             try FileManager.default.moveItem(atPath: daemon.logPath, toPath: rotated)
             try FileManager.default.createDirectory(atPath: daemon.logPath, withIntermediateDirectories: false)
