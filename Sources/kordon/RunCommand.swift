@@ -148,8 +148,8 @@ func createOutputTopics(_ config: KordonConfig, logger: Logger) throws {
             message: "cannot list the topics of \(config.kafka.bootstrapServers.joined(separator: ",")) "
                 + "(kafka.bootstrapServers in \(config.file)): \(error.message)")
     }
-    let specs = (config.outputTopics.map { TopicSpec(name: $0, partitions: 6) } + [TopicSpec(name: config.activeTopic, partitions: 1)])
-        .filter { existing[$0.name] == nil }
+    let wanted = config.outputTopics.map { TopicSpec(name: $0, partitions: 6) } + [TopicSpec(name: config.activeTopic, partitions: 1)]
+    let specs = wanted.filter { existing[$0.name] == nil }
     let created: [String]
     do {
         created = try admin.createMissingTopics(specs, timeout: .seconds(30))

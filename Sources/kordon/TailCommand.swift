@@ -116,7 +116,6 @@ struct Stats: ParsableCommand {
     }
 }
 
-
 /// The alert log the config names (see `ConfigOption.loadIfPresent`), else the default one. A config
 /// that does not load is reported with a hint: the log can be named instead.
 private func alertLog(of config: ConfigOption, command: String) throws -> String {
